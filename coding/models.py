@@ -1,0 +1,1 @@
+"""Codebook, codings, agreement, themes, saturation and findings export live here."""

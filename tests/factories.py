@@ -1,0 +1,74 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from workbench import services
+from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion, Study
+
+User = get_user_model()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def give_roles(study, user, *roles, actor=None):
+    actor = actor or study.created_by
+    services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+
+    name = factory.Sequence(lambda n: f"Study {n}")
+    slug = factory.Sequence(lambda n: f"study-{n}")
+
+
+class ResearchQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResearchQuestion
+
+    study = factory.SubFactory(StudyFactory)
+    label = factory.Sequence(lambda n: f"RQ{n + 1}")
+    text = factory.Faker("sentence")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class GuideQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GuideQuestion
+
+    study = factory.SubFactory(StudyFactory)
+    text = factory.Faker("sentence")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class DimensionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dimension
+
+    study = factory.SubFactory(StudyFactory)
+    name = factory.Sequence(lambda n: f"Dimension {n}")
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class DimensionValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DimensionValue
+
+    dimension = factory.SubFactory(DimensionFactory)
+    label = factory.Sequence(lambda n: f"value {n}")
+    position = factory.Sequence(lambda n: n + 1)

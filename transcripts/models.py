@@ -1,0 +1,1 @@
+"""Participants, cases, consent, transcripts and member checking live here."""

@@ -1,0 +1,68 @@
+"""Writing the audit trail. Services call ``record`` inside their own transaction."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+
+from workbench.models import AuditEvent, Study
+
+
+def _jsonable(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields=None) -> dict:
+    """The audited values of ``obj``: plain fields as values, many-to-many as sorted labels."""
+    fields = fields or obj.audit_fields
+    data = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            data[name] = sorted(str(related) for related in getattr(obj, name).all())
+        else:
+            data[name] = _jsonable(getattr(obj, name))
+    return data
+
+
+def record(
+    *,
+    actor,
+    study: Study | None,
+    verb: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or getattr(obj, "audit_type", obj._meta.model_name)
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    return AuditEvent.objects.create(
+        study=study,
+        at=timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor is not None else "system",
+        verb=verb,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:300],
+        before=before,
+        after=after,
+    )
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the keys whose value differs, so an event shows what actually changed."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
