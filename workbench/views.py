@@ -38,7 +38,12 @@ from workbench.models import Dimension, GuideQuestion, ResearchQuestion
 User = get_user_model()
 
 
-def _apply(form, operation, **kwargs):
+def _posted(request):
+    """POST data for a bound form, even when empty (every role unchecked is still a submit)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _apply(form, operation, /, **kwargs):
     """Run a service; its ValidationError becomes form errors. Returns the result or None."""
     try:
         return operation(**kwargs)
@@ -60,7 +65,7 @@ def study_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def study_create(request):
-    form = StudyForm(request.POST or None)
+    form = StudyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         study = _apply(
             form,
@@ -97,7 +102,7 @@ def study_edit(request, study_slug):
     access = study_for(request, study_slug, need="edit_study")
     study = access.study
     initial = {"name": study.name, "description": study.description, "version": study.version}
-    form = StudyForm(request.POST or None, initial=initial)
+    form = StudyForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         updated = _apply(
             form,
@@ -196,7 +201,7 @@ def member_roles(request, study_slug, user_id):
     member = selectors.member_of(access.study, user_id)
     if member is None:
         raise Http404
-    form = MemberRolesForm(request.POST or None, initial={"roles": member.roles})
+    form = MemberRolesForm(_posted(request), initial={"roles": member.roles})
     if request.method == "POST" and form.is_valid():
         done = _apply(
             form,

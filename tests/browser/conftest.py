@@ -1,0 +1,93 @@
+"""Fixtures for real-browser tests: Debian's Chromium driven by Playwright's sync API.
+
+The browser is never downloaded: Playwright launches the system ``/usr/bin/chromium``. When it is
+missing, the test modules skip themselves (see ``CHROMIUM_MISSING``).
+"""
+
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+# Playwright's sync API keeps an asyncio event loop running in this thread; Django would
+# otherwise refuse ORM calls made from the test body ("SynchronousOnlyOperation").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = not CHROMIUM.exists()
+CHROMIUM_MISSING_REASON = (
+    f"{CHROMIUM} is not installed (apt-get install chromium); "
+    "browser tests never download a browser of their own"
+)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+DEMO_SLUG = "open-llm-collaboration"
+DEMO_STUDY_NAME = "Open collaboration on open LLMs"
+DEMO_PASSWORDS = {
+    "lead": "demo-lead-2026",
+    "admin": "demo-admin-2026",
+    "outsider": "demo-outsider-2026",
+}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole run; each test gets its own context (cookies)."""
+    if CHROMIUM_MISSING:
+        pytest.skip(CHROMIUM_MISSING_REASON)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context and page (no cookies shared between tests)."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo(live_server):
+    """The demo data from ``seed_demo``, committed so that the live server sees it."""
+    call_command("seed_demo", stdout=StringIO())
+    from workbench.models import Study
+
+    return Study.objects.get(slug=DEMO_SLUG)
+
+
+@pytest.fixture
+def login(page):
+    """Sign in through the real login form; returns once the study list is shown."""
+    from playwright.sync_api import expect
+
+    def sign_in(username: str, password: str | None = None):
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(password or DEMO_PASSWORDS[username])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Your studies", level=1)).to_be_visible()
+        return page
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

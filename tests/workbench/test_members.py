@@ -1,0 +1,229 @@
+import re
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from tests.factories import UserFactory, give_roles
+from workbench import services
+from workbench.access import study_for
+from workbench.models import AuditEvent, Membership
+from workbench.roles import Role
+
+
+def roles_of(study, user):
+    return set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))
+
+
+def url(name, study, **kwargs):
+    return reverse(name, kwargs={"study_slug": study.slug, **kwargs})
+
+
+class TestStudyCreation:
+    def test_creator_becomes_admin_and_it_is_audited(self, client, admin_user):
+        client.force_login(admin_user)
+        response = client.post(reverse("study_create"), {"name": "Maker spaces", "description": ""})
+        study = admin_user.memberships.get().study
+        assert response.status_code == 302
+        assert response.url == url("study_dashboard", study)
+        assert roles_of(study, admin_user) == {Role.ADMIN}
+        verbs = list(AuditEvent.objects.filter(study=study).values_list("verb", flat=True))
+        assert sorted(verbs) == ["role.grant", "study.create"]
+
+    def test_empty_name_is_refused(self, client, admin_user):
+        client.force_login(admin_user)
+        response = client.post(reverse("study_create"), {"name": "  "})
+        assert response.status_code == 200
+        assert "This field is required" in response.content.decode()
+        assert not admin_user.memberships.exists()
+
+    def test_two_studies_with_one_name_get_distinct_addresses(self, admin_user):
+        a = services.study_create(actor=admin_user, name="Same name")
+        b = services.study_create(actor=admin_user, name="Same name")
+        assert a.slug != b.slug
+
+    def test_stale_edit_of_study_details_is_refused(self, client, study, admin_user):
+        client.force_login(admin_user)
+        services.study_update(
+            actor=admin_user, study=study, version=1, name="Renamed meanwhile", description=""
+        )
+        response = client.post(
+            url("study_edit", study), {"name": "My rename", "description": "", "version": 1}
+        )
+        study.refresh_from_db()
+        assert response.status_code == 200
+        assert "changed by someone else" in response.content.decode()
+        assert study.name == "Renamed meanwhile"
+
+
+class TestAddingMembers:
+    def test_admin_adds_existing_user_with_two_roles(self, client, study, admin_user):
+        newcomer = UserFactory(username="nadia", email="nadia@uni.example")
+        client.force_login(admin_user)
+        response = client.post(
+            url("member_add", study),
+            {"identifier": "NADIA@uni.example", "roles": ["coder", "reviewer"]},
+        )
+        assert response.status_code == 302
+        assert roles_of(study, newcomer) == {"coder", "reviewer"}
+        # The roles are mirrored into object permissions: the newcomer can now open the study.
+        request = type("R", (), {"user": newcomer})()
+        assert study_for(request, study.slug, need="code_transcripts").can("review_codings")
+        grants = AuditEvent.objects.filter(study=study, verb="role.grant", object_id=str(newcomer.pk))
+        assert grants.count() == 2
+
+    def test_unknown_user_gets_a_message_next_to_the_field(self, client, study, admin_user):
+        client.force_login(admin_user)
+        response = client.post(
+            url("member_add", study),
+            {"identifier": "ghost", "roles": ["coder"]},
+            headers={"HX-Request": "true"},
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "No active account has this username or e-mail" in page
+        assert 'id="members"' in page and "<html" not in page
+        assert Membership.objects.filter(study=study).count() == 1
+
+    def test_adding_someone_twice_is_refused(self, client, study, admin_user, coder):
+        client.force_login(admin_user)
+        response = client.post(url("member_add", study), {"identifier": "chen", "roles": ["lead"]})
+        assert "already a member" in response.content.decode()
+        assert roles_of(study, coder) == {"coder"}
+
+    def test_a_role_is_required(self, client, study, admin_user):
+        UserFactory(username="nadia")
+        client.force_login(admin_user)
+        response = client.post(url("member_add", study), {"identifier": "nadia"})
+        assert "This field is required" in response.content.decode()
+
+
+class TestInvitations:
+    def test_invitation_creates_account_and_mails_a_one_time_link(
+        self, client, study, admin_user, django_capture_on_commit_callbacks
+    ):
+        client.force_login(admin_user)
+        # The mail leaves only once the transaction commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                url("member_invite", study),
+                {"email": "Ama@Example.org", "name": "Ama Owusu", "roles": ["coder"]},
+            )
+        assert response.status_code == 302
+        [message] = mail.outbox
+        assert message.to == ["Ama@example.org"]
+        assert study.name in message.subject
+        link = re.search(r"http://testserver(/accounts/invitation/\S+)", message.body).group(1)
+
+        invitee = Membership.objects.get(study=study, role="coder").user
+        assert not invitee.has_usable_password()
+        client.logout()
+        page = client.get(link, follow=True)
+        assert "Choose a password" in page.content.decode()
+        form_url = page.redirect_chain[-1][0]
+        done = client.post(
+            form_url, {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
+        )
+        assert done.status_code == 302
+        assert client.login(username="Ama@example.org", password="a long new secret 42")
+        client.logout()
+        # The link is one-time: after the password is set it no longer works.
+        again = client.get(link, follow=True)
+        assert "This link no longer works" in again.content.decode()
+
+    def test_invite_of_existing_email_is_refused(self, client, study, admin_user, coder):
+        client.force_login(admin_user)
+        response = client.post(
+            url("member_invite", study), {"email": coder.email, "roles": ["reviewer"]}
+        )
+        assert "already has an account" in response.content.decode()
+        assert mail.outbox == []
+        assert roles_of(study, coder) == {"coder"}
+
+    def test_invitation_failure_sends_nothing(self, study, admin_user):
+        with pytest.raises(ValidationError):
+            services.member_invite(
+                actor=admin_user, study=study, email="x@example.org", name="", roles=["boss"],
+                base_url="http://testserver/",
+            )
+        assert mail.outbox == []
+
+
+class TestRoles:
+    def test_admin_changes_roles_and_each_change_is_audited(self, client, study, admin_user, coder):
+        client.force_login(admin_user)
+        response = client.post(
+            url("member_roles", study, user_id=coder.pk),
+            {"roles": ["reviewer"]},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        assert response["HX-Retarget"] == "#members"
+        assert roles_of(study, coder) == {"reviewer"}
+        events = AuditEvent.objects.filter(study=study, object_id=str(coder.pk)).order_by("id")
+        assert [(e.verb, e.before, e.after) for e in events][-2:] == [
+            ("role.revoke", {"user": "chen", "role": "coder"}, None),
+            ("role.grant", None, {"user": "chen", "role": "reviewer"}),
+        ]
+
+    def test_removed_member_loses_access(self, client, study, admin_user, coder):
+        client.force_login(admin_user)
+        client.post(url("member_roles", study, user_id=coder.pk), {})
+        assert roles_of(study, coder) == set()
+        client.force_login(coder)
+        assert client.get(url("study_dashboard", study)).status_code == 404
+        assert AuditEvent.objects.filter(verb="member.remove", object_id=str(coder.pk)).exists()
+
+    def test_last_admin_cannot_be_removed(self, client, study, admin_user):
+        client.force_login(admin_user)
+        response = client.post(
+            url("member_roles", study, user_id=admin_user.pk), {"roles": ["lead"]}
+        )
+        assert "at least one admin" in response.content.decode()
+        assert roles_of(study, admin_user) == {Role.ADMIN}
+        assert not AuditEvent.objects.filter(verb="role.revoke").exists()
+
+    def test_admin_can_step_down_once_someone_else_is_admin(self, client, study, admin_user, lead):
+        give_roles(study, lead, Role.LEAD, Role.ADMIN)
+        client.force_login(admin_user)
+        response = client.post(url("member_roles", study, user_id=admin_user.pk), {"roles": []})
+        assert response.status_code == 302 and response.url == reverse("study_list")
+        assert roles_of(study, admin_user) == set()
+        assert client.get(url("study_dashboard", study)).status_code == 404
+
+    def test_two_admins_cannot_remove_each_other_to_zero(self, study, admin_user, lead):
+        give_roles(study, lead, Role.ADMIN)
+        services.member_set_roles(actor=lead, study=study, user=admin_user, roles=set())
+        with pytest.raises(ValidationError):
+            services.member_set_roles(actor=admin_user, study=study, user=lead, roles=set())
+        assert roles_of(study, lead) == {Role.ADMIN}
+
+    def test_unknown_role_changes_nothing(self, study, admin_user, coder):
+        with pytest.raises(ValidationError):
+            services.member_set_roles(
+                actor=admin_user, study=study, user=coder, roles={"coder", "emperor"}
+            )
+        assert roles_of(study, coder) == {"coder"}
+
+    def test_roles_form_fragment_and_page(self, client, study, admin_user, coder):
+        client.force_login(admin_user)
+        fragment = client.get(
+            url("member_roles", study, user_id=coder.pk), headers={"HX-Request": "true"}
+        )
+        assert fragment.status_code == 200
+        body = fragment.content.decode()
+        assert "<html" not in body and 'name="roles"' in body
+        page = client.get(url("member_roles", study, user_id=coder.pk))
+        assert "<html" in page.content.decode() and 'name="roles"' in page.content.decode()
+
+    def test_roles_of_a_non_member_is_404(self, client, study, admin_user, outsider):
+        client.force_login(admin_user)
+        assert client.get(url("member_roles", study, user_id=outsider.pk)).status_code == 404
+
+
+def test_members_page_lists_people_with_roles(client, study, admin_user, coder, reviewer):
+    client.force_login(admin_user)
+    page = client.get(url("members", study)).content.decode()
+    for text in ("alice", "chen", "rosa", "Coder", "Reviewer", "Admin"):
+        assert text in page

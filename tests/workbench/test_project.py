@@ -1,0 +1,118 @@
+"""Project-wide guarantees: migrations complete, demo data, dashboard."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from workbench.models import AuditEvent, GuideQuestion, Membership, ResearchQuestion, Study
+from workbench.roles import Role
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:
+        pytest.fail(f"Models changed without a migration:\n{out.getvalue()} ({exc})")
+
+
+@pytest.mark.django_db
+class TestDemo:
+    def test_seed_demo_builds_the_reference_study_and_prints_sign_ins(self):
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        study = Study.objects.get(slug="open-llm-collaboration")
+        assert list(study.research_questions.values_list("label", flat=True)) == [
+            "RQ1",
+            "RQ2",
+            "RQ3",
+        ]
+        assert 9 <= study.guide_questions.count() <= 12
+        assert all(gq.research_questions.exists() for gq in study.guide_questions.all())
+        dims = {d.name: list(d.values.values_list("label", flat=True)) for d in study.dimensions.all()}
+        assert dims == {
+            "Lifecycle stage": ["pre-training", "post-training", "post-release"],
+            "Collaboration type": ["model", "data", "software", "evaluation", "non-technical", "compute"],
+            "Polarity": ["on-ramp", "challenge"],
+        }
+        roles = set(Membership.objects.filter(study=study).values_list("user__username", "role"))
+        assert roles == {
+            ("admin", Role.ADMIN),
+            ("lead", Role.LEAD),
+            ("coder1", Role.CODER),
+            ("coder2", Role.CODER),
+            ("reviewer", Role.REVIEWER),
+        }
+        printed = out.getvalue()
+        for username in ("admin", "lead", "coder1", "coder2", "reviewer", "outsider"):
+            assert username in printed
+        assert "demo-lead-2026" in printed
+
+    def test_printed_passwords_work_and_the_outsider_sees_nothing(self, client):
+        call_command("seed_demo", stdout=StringIO())
+        assert client.login(username="lead", password="demo-lead-2026")
+        assert client.get("/studies/open-llm-collaboration/").status_code == 200
+        client.logout()
+        assert client.login(username="outsider", password="demo-outsider-2026")
+        assert client.get("/studies/open-llm-collaboration/").status_code == 404
+        assert "Open collaboration" not in client.get(reverse("study_list")).content.decode()
+
+    def test_seed_demo_is_idempotent(self):
+        call_command("seed_demo", stdout=StringIO())
+        counts = (
+            Study.objects.count(),
+            ResearchQuestion.objects.count(),
+            GuideQuestion.objects.count(),
+            Membership.objects.count(),
+            AuditEvent.objects.count(),
+        )
+        call_command("seed_demo", stdout=StringIO())
+        assert counts == (
+            Study.objects.count(),
+            ResearchQuestion.objects.count(),
+            GuideQuestion.objects.count(),
+            Membership.objects.count(),
+            AuditEvent.objects.count(),
+        )
+
+
+class TestDashboard:
+    def test_shows_design_members_and_activity_to_a_lead(self, client, study, design, lead, coder):
+        client.force_login(lead)
+        page = client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug}))
+        body = page.content.decode()
+        assert design["rq1"].text in body
+        assert "Lifecycle stage" in body and "pre-training" in body
+        assert "chen" in body or coder.get_full_name() in body
+        assert "Recent activity" in body
+
+    def test_coder_sees_no_activity_and_no_admin_links(self, client, study, design, coder):
+        client.force_login(coder)
+        body = client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug})).content
+        body = body.decode()
+        assert "Recent activity" not in body
+        assert "Manage members" not in body and "Audit trail" not in body
+
+    def test_query_count_does_not_grow(self, client, study, lead, django_assert_num_queries):
+        from tests.factories import UserFactory, give_roles
+        from workbench import services
+
+        client.force_login(lead)
+        services.research_question_create(actor=lead, study=study, label="RQ1", text="t")
+        services.dimension_create(actor=lead, study=study, name="D", values=["a"])
+        services.guide_question_create(
+            actor=lead, study=study, text="q", research_questions=study.research_questions.all()
+        )
+        url = reverse("study_dashboard", kwargs={"study_slug": study.slug})
+        # session, user, study, permissions, rqs, guide questions, their rqs, dimensions,
+        # values, members, recent events
+        with django_assert_num_queries(11):
+            client.get(url)
+        for n in range(15):
+            give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
+            services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["a", "b"])
+        with django_assert_num_queries(11):
+            client.get(url)
