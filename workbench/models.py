@@ -208,7 +208,20 @@ class AuditEvent(models.Model):
         """(field, before, after) for every field the event mentions, in a stable order."""
         before, after = self.before or {}, self.after or {}
         keys = list(before) + [key for key in after if key not in before]
-        return [(key, before.get(key), after.get(key)) for key in keys]
+
+        def shown(side, key):
+            if key not in side:
+                return None
+            value = side[key]
+            if isinstance(value, list):
+                value = ", ".join(str(item) for item in value)
+            return "(empty)" if value in ("", None) else value
+
+        return [(key.replace("_", " "), shown(before, key), shown(after, key)) for key in keys]
+
+    @property
+    def object_type_label(self) -> str:
+        return self.object_type.replace("_", " ").capitalize()
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
