@@ -57,8 +57,13 @@ def outsider(db):
 
 @pytest.fixture
 def role_users(admin_user, lead, coder, reviewer, outsider):
-    return {"admin": admin_user, "lead": lead, "coder": coder, "reviewer": reviewer,
-            "outsider": outsider}
+    return {
+        "admin": admin_user,
+        "lead": lead,
+        "coder": coder,
+        "reviewer": reviewer,
+        "outsider": outsider,
+    }
 
 
 @pytest.fixture

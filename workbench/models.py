@@ -53,7 +53,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["study", "user__username", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "user", "role"], name="membership_unique_role"),
+            models.UniqueConstraint(
+                fields=["study", "user", "role"], name="membership_unique_role"
+            ),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="membership_known_role"
             ),
@@ -203,6 +205,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.object_repr}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
     @property
     def changes(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for every field the event mentions, in a stable order."""
@@ -222,11 +232,3 @@ class AuditEvent(models.Model):
     @property
     def object_type_label(self) -> str:
         return self.object_type.replace("_", " ").capitalize()
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")

@@ -63,9 +63,7 @@ def study_members(study: Study) -> list[Member]:
     order = {role: i for i, role in enumerate(Role.values)}
     members: dict[int, Member] = {}
     for membership in (
-        Membership.objects.filter(study=study)
-        .select_related("user")
-        .order_by("user__username")
+        Membership.objects.filter(study=study).select_related("user").order_by("user__username")
     ):
         member = members.setdefault(membership.user_id, Member(user=membership.user))
         member.roles.append(membership.role)
@@ -146,7 +144,12 @@ def audit_events(study: Study, filters: dict) -> QuerySet[AuditEvent]:
 
 def audit_vocabulary(study: Study) -> tuple[list[str], list[str]]:
     """The verbs and object types that occur in this study's trail, for the filter menus."""
-    rows = AuditEvent.objects.filter(study=study).values_list("verb", "object_type").order_by().distinct()
+    rows = (
+        AuditEvent.objects.filter(study=study)
+        .values_list("verb", "object_type")
+        .order_by()
+        .distinct()
+    )
     verbs = sorted({verb for verb, _ in rows})
     types = sorted({object_type for _, object_type in rows})
     return verbs, types

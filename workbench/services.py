@@ -105,7 +105,9 @@ def study_update(*, actor, study: Study, version: int, name: str, description: s
     study.save(update_fields=["name", "description", "version"])
     old, new = audit.changed(before, {"name": study.name, "description": study.description})
     if new:
-        audit.record(actor=actor, study=study, verb="study.update", obj=study, before=old, after=new)
+        audit.record(
+            actor=actor, study=study, verb="study.update", obj=study, before=old, after=new
+        )
     return study
 
 
@@ -147,14 +149,17 @@ def _clean_roles(roles: Iterable[str]) -> set[str]:
 
 
 @transaction.atomic
-def member_set_roles(*, actor, study: Study, user, roles: Iterable[str]) -> None:
-    """Give ``user`` exactly ``roles`` in ``study``; an empty set removes them from it."""
+def member_set_roles(*, actor, study: Study, user, roles: Iterable[str]):
+    """Give ``user`` exactly ``roles`` in ``study``; an empty set removes them from it.
+
+    Returns the user.
+    """
     roles = _clean_roles(roles)
     # Serialise role changes per study so two admins cannot each remove the other.
     Study.objects.select_for_update().get(pk=study.pk)
     current = set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))
     if not current and not roles:
-        return
+        return user
     revoked, granted = current - roles, roles - current
     if Role.ADMIN in revoked:
         other_admins = (
@@ -189,6 +194,7 @@ def member_set_roles(*, actor, study: Study, user, roles: Iterable[str]) -> None
             object_repr=user.get_username(),
             before={"user": user.get_username(), "roles": sorted(current)},
         )
+    return user
 
 
 def find_user(identifier: str):
@@ -250,9 +256,10 @@ def member_invite(
     if not roles:
         raise ValidationError({"roles": "Choose at least one role."})
     email = User.objects.normalize_email(email.strip())
-    if User.objects.filter(email__iexact=email).exists() or User.objects.filter(
-        username__iexact=email
-    ).exists():
+    if (
+        User.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(username__iexact=email).exists()
+    ):
         raise ValidationError(
             {"email": "Someone with this e-mail already has an account; add them instead."}
         )
@@ -323,7 +330,10 @@ def research_question_create(*, actor, study: Study, label: str, text: str) -> R
     )
     _save_or_explain(rq, "label", f"{label} is already used by another research question.")
     audit.record(
-        actor=actor, study=study, verb="research_question.create", obj=rq,
+        actor=actor,
+        study=study,
+        verb="research_question.create",
+        obj=rq,
         after=audit.snapshot(rq),
     )
     return rq
@@ -358,7 +368,10 @@ def guide_question_create(
     )
     gq.research_questions.set(rqs)
     audit.record(
-        actor=actor, study=study, verb="guide_question.create", obj=gq,
+        actor=actor,
+        study=study,
+        verb="guide_question.create",
+        obj=gq,
         after=audit.snapshot(gq),
     )
     return gq
@@ -401,7 +414,10 @@ def dimension_create(*, actor, study: Study, name: str, description: str = "", v
     )
     _save_or_explain(dimension, "name", f"This study already has a dimension named {name}.")
     audit.record(
-        actor=actor, study=study, verb="dimension.create", obj=dimension,
+        actor=actor,
+        study=study,
+        verb="dimension.create",
+        obj=dimension,
         after=audit.snapshot(dimension),
     )
     for label in values:
@@ -433,7 +449,10 @@ def dimension_value_create(*, actor, dimension: Dimension, label: str) -> Dimens
     )
     _save_or_explain(value, "label", f"{dimension.name} already has the value {label}.")
     audit.record(
-        actor=actor, study=dimension.study, verb="dimension_value.create", obj=value,
+        actor=actor,
+        study=dimension.study,
+        verb="dimension_value.create",
+        obj=value,
         after=audit.snapshot(value),
     )
     return value
@@ -457,8 +476,12 @@ def _record_update(actor, study, obj, before: dict) -> None:
     old, new = audit.changed(before, audit.snapshot(obj))
     if new:
         audit.record(
-            actor=actor, study=study, verb=f"{obj.audit_type}.update", obj=obj,
-            before=old, after=new,
+            actor=actor,
+            study=study,
+            verb=f"{obj.audit_type}.update",
+            obj=obj,
+            before=old,
+            after=new,
         )
 
 
@@ -477,9 +500,7 @@ def design_item_delete(*, actor, study: Study, obj, version: int) -> None:
         before["values"] = [value.label for value in obj.values.all()]
     if isinstance(obj, ResearchQuestion):
         before["guide_questions"] = [str(gq) for gq in obj.guide_questions.all()]
-    audit.record(
-        actor=actor, study=study, verb=f"{obj.audit_type}.delete", obj=obj, before=before
-    )
+    audit.record(actor=actor, study=study, verb=f"{obj.audit_type}.delete", obj=obj, before=before)
     obj.delete()
 
 

@@ -20,9 +20,7 @@ study_urls = [
         name="dimension_value_create",
     ),
     path("design/<str:kind>/<int:pk>/edit/", views.design_item_edit, name="design_item_edit"),
-    path(
-        "design/<str:kind>/<int:pk>/delete/", views.design_item_delete, name="design_item_delete"
-    ),
+    path("design/<str:kind>/<int:pk>/delete/", views.design_item_delete, name="design_item_delete"),
     path("design/<str:kind>/<int:pk>/move/", views.design_item_move, name="design_item_move"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit.csv", views.audit_csv, name="audit_csv"),

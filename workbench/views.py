@@ -13,11 +13,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import retarget
+from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from workbench import selectors, services
 from workbench.access import study_for
@@ -34,6 +34,7 @@ from workbench.forms import (
     StudyForm,
 )
 from workbench.models import Dimension, GuideQuestion, ResearchQuestion
+from workbench.roles import permissions_for
 
 User = get_user_model()
 
@@ -205,7 +206,7 @@ def member_roles(request, study_slug, user_id):
     if request.method == "POST" and form.is_valid():
         done = _apply(
             form,
-            lambda **kw: services.member_set_roles(**kw) or True,
+            services.member_set_roles,
             actor=request.user,
             study=access.study,
             user=member.user,
@@ -217,11 +218,16 @@ def member_roles(request, study_slug, user_id):
                 messages.success(request, f"Roles of {name} saved.")
             else:
                 messages.success(request, f"{name} removed from the study.")
-            if member.user == request.user and not form.cleaned_data["roles"]:
-                return _leave(request)
+            if member.user == request.user and "manage_members" not in permissions_for(
+                form.cleaned_data["roles"]
+            ):
+                # You just gave up managing members (or the study): go where you still belong.
+                if form.cleaned_data["roles"]:
+                    return _go(request, reverse("study_dashboard", args=[study_slug]))
+                return _go(request, reverse("study_list"))
             if not request.htmx:
                 return redirect("members", study_slug=study_slug)
-            return retarget(_members_page(request, study_for(request, study_slug)), "#members")
+            return retarget(_members_page(request, access), "#members")
     if request.htmx:
         return render(
             request,
@@ -231,13 +237,8 @@ def member_roles(request, study_slug, user_id):
     return _members_page(request, access, editing=(member.user.pk, form))
 
 
-def _leave(request):
-    """After removing oneself the study is gone from view; go to the study list."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("study_list")
-        return response
-    return redirect("study_list")
+def _go(request, url):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- research design -----------------------------------------------------------------------
@@ -401,8 +402,9 @@ def design_item_create(request, study_slug, kind, parent_id=None):
         prefix = f"new-value-{parent.pk}"
     form = _form_for(kind, access.study, request.POST, prefix=prefix)
     if form.is_valid():
-        obj = _apply(form, _create, kind=kind, request=request, study=access.study, form=form,
-                     parent=parent)
+        obj = _apply(
+            form, _create, kind=kind, request=request, study=access.study, form=form, parent=parent
+        )
         if obj is not None:
             return _after_design_write(request, study_slug, focus=f"{kind}-{obj.pk}")
     add_forms = {"value": {parent.pk: form}} if parent else {kind: form}
@@ -442,8 +444,9 @@ def design_item_delete(request, study_slug, kind, pk):
         raise Http404
     try:
         version = int(request.POST.get("version", ""))
-        services.design_item_delete(actor=request.user, study=access.study, obj=obj,
-                                    version=version)
+        services.design_item_delete(
+            actor=request.user, study=access.study, obj=obj, version=version
+        )
     except (ValueError, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
         messages.error(request, f"Not deleted: {message}")
@@ -461,7 +464,9 @@ def design_item_move(request, study_slug, kind, pk):
         raise Http404
     try:
         services.design_item_move(
-            actor=request.user, study=access.study, obj=obj,
+            actor=request.user,
+            study=access.study,
+            obj=obj,
             direction=request.POST.get("direction", ""),
         )
     except ValidationError as exc:
@@ -560,4 +565,3 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, "Your password is set. Sign in to start.")
         return response
-

@@ -54,7 +54,9 @@ def page(chromium, live_server):
     """A fresh browser context and page (no cookies shared between tests)."""
     from playwright.sync_api import expect
 
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     expect.set_options(timeout=10_000)
     page = context.new_page()

@@ -110,7 +110,9 @@ def test_superuser_without_role_is_an_outsider_in_the_app(client, study, db):
 
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
     client.force_login(root)
-    assert client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug})).status_code == 404
+    assert (
+        client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug})).status_code == 404
+    )
     assert study.name not in client.get(reverse("study_list")).content.decode()
     # ...while the Django admin is theirs.
     assert client.get(reverse("admin:workbench_study_changelist")).status_code == 200
@@ -129,9 +131,7 @@ def test_design_item_of_another_study_is_404(client, study, design, outsider):
         "design_item_edit", kwargs={"study_slug": other.slug, "kind": "rq", "pk": design["rq1"].pk}
     )
     assert client.get(url).status_code == 404
-    url = reverse(
-        "member_roles", kwargs={"study_slug": other.slug, "user_id": study.created_by.pk}
-    )
+    url = reverse("member_roles", kwargs={"study_slug": other.slug, "user_id": study.created_by.pk})
     assert client.get(url).status_code == 404
 
 

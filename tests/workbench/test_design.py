@@ -75,7 +75,7 @@ class TestResearchQuestions:
         response = as_lead.get(url("design_item_edit", study, kind="rq", pk=rq.pk), headers=HTMX)
         body = response.content.decode()
         assert "<html" not in body
-        assert f'id="rq-{rq.pk}"' in body and 'name="rq-%d-label"' % rq.pk in body
+        assert f'id="rq-{rq.pk}"' in body and f'name="rq-{rq.pk}-label"' in body
         assert f'value="{rq.version}"' in body
 
     def test_edit_page_without_javascript_shows_the_form_in_place(self, as_lead, study, design):
@@ -89,7 +89,11 @@ class TestResearchQuestions:
         old_text = rq.text
         response = as_lead.post(
             url("design_item_edit", study, kind="rq", pk=rq.pk),
-            {f"rq-{rq.pk}-label": "RQ1", f"rq-{rq.pk}-text": "Sharper wording", f"rq-{rq.pk}-version": 1},
+            {
+                f"rq-{rq.pk}-label": "RQ1",
+                f"rq-{rq.pk}-text": "Sharper wording",
+                f"rq-{rq.pk}-version": 1,
+            },
             headers=HTMX,
         )
         assert response.status_code == 200
@@ -164,14 +168,19 @@ class TestGuideQuestions:
         rq1, rq2 = design["rq1"], design["rq2"]
         as_lead.post(
             url("design_item_create", study, kind="guide"),
-            {"new-guide-text": "How did you start?", "new-guide-research_questions": [rq1.pk, rq2.pk]},
+            {
+                "new-guide-text": "How did you start?",
+                "new-guide-research_questions": [rq1.pk, rq2.pk],
+            },
         )
         gq = GuideQuestion.objects.get(text="How did you start?")
         assert set(gq.research_questions.all()) == {rq1, rq2}
         event = AuditEvent.objects.get(verb="guide_question.create")
         assert event.after["research_questions"] == ["RQ1", "RQ2"]
 
-    def test_guide_question_cannot_point_at_another_studys_rq(self, as_lead, study, design, outsider):
+    def test_guide_question_cannot_point_at_another_studys_rq(
+        self, as_lead, study, design, outsider
+    ):
         other = Study.objects.get(name="Someone else's study")
         foreign = ResearchQuestionFactory(study=other, label="RQ9")
         response = as_lead.post(
@@ -299,7 +308,9 @@ def test_design_page_query_count_does_not_grow(client, study, lead, django_asser
     small = count()
     rqs = list(study.research_questions.all())
     for n in range(4, 30):
-        services.guide_question_create(actor=lead, study=study, text=f"Q{n}", research_questions=rqs)
+        services.guide_question_create(
+            actor=lead, study=study, text=f"Q{n}", research_questions=rqs
+        )
         services.research_question_create(actor=lead, study=study, label=f"RQ{n}", text="t")
     for n in range(5):
         services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["x", "y", "z"])

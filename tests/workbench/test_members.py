@@ -70,7 +70,9 @@ class TestAddingMembers:
         # The roles are mirrored into object permissions: the newcomer can now open the study.
         request = type("R", (), {"user": newcomer})()
         assert study_for(request, study.slug, need="code_transcripts").can("review_codings")
-        grants = AuditEvent.objects.filter(study=study, verb="role.grant", object_id=str(newcomer.pk))
+        grants = AuditEvent.objects.filter(
+            study=study, verb="role.grant", object_id=str(newcomer.pk)
+        )
         assert grants.count() == 2
 
     def test_unknown_user_gets_a_message_next_to_the_field(self, client, study, admin_user):
@@ -123,7 +125,8 @@ class TestInvitations:
         assert "Choose a password" in page.content.decode()
         form_url = page.redirect_chain[-1][0]
         done = client.post(
-            form_url, {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
+            form_url,
+            {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"},
         )
         assert done.status_code == 302
         assert client.login(username="Ama@example.org", password="a long new secret 42")
@@ -144,7 +147,11 @@ class TestInvitations:
     def test_invitation_failure_sends_nothing(self, study, admin_user):
         with pytest.raises(ValidationError):
             services.member_invite(
-                actor=admin_user, study=study, email="x@example.org", name="", roles=["boss"],
+                actor=admin_user,
+                study=study,
+                email="x@example.org",
+                name="",
+                roles=["boss"],
                 base_url="http://testserver/",
             )
         assert mail.outbox == []
@@ -227,3 +234,18 @@ def test_members_page_lists_people_with_roles(client, study, admin_user, coder, 
     page = client.get(url("members", study)).content.decode()
     for text in ("alice", "chen", "rosa", "Coder", "Reviewer", "Admin"):
         assert text in page
+
+
+def test_admin_who_gives_up_admin_but_stays_lead_lands_on_the_dashboard(
+    client, study, admin_user, lead
+):
+    give_roles(study, lead, Role.LEAD, Role.ADMIN)
+    client.force_login(admin_user)
+    response = client.post(
+        url("member_roles", study, user_id=admin_user.pk),
+        {"roles": ["lead"]},
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Redirect"] == url("study_dashboard", study)
+    assert roles_of(study, admin_user) == {"lead"}
+    assert client.get(url("members", study)).status_code == 403

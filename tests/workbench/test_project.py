@@ -32,10 +32,19 @@ class TestDemo:
         ]
         assert 9 <= study.guide_questions.count() <= 12
         assert all(gq.research_questions.exists() for gq in study.guide_questions.all())
-        dims = {d.name: list(d.values.values_list("label", flat=True)) for d in study.dimensions.all()}
+        dims = {
+            d.name: list(d.values.values_list("label", flat=True)) for d in study.dimensions.all()
+        }
         assert dims == {
             "Lifecycle stage": ["pre-training", "post-training", "post-release"],
-            "Collaboration type": ["model", "data", "software", "evaluation", "non-technical", "compute"],
+            "Collaboration type": [
+                "model",
+                "data",
+                "software",
+                "evaluation",
+                "non-technical",
+                "compute",
+            ],
             "Polarity": ["on-ramp", "challenge"],
         }
         roles = set(Membership.objects.filter(study=study).values_list("user__username", "role"))

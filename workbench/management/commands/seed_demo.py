@@ -128,7 +128,9 @@ class Command(BaseCommand):
             )
         for username, _name, roles, _password in DEMO_USERS:
             user = users[username]
-            has = set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))
+            has = set(
+                Membership.objects.filter(study=study, user=user).values_list("role", flat=True)
+            )
             if roles and not has:
                 services.member_set_roles(actor=admin, study=study, user=user, roles=roles)
 
@@ -156,7 +158,9 @@ class Command(BaseCommand):
                     actor=lead, study=study, name=name, description=description, values=values
                 )
 
-        self.stdout.write(self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")
+        )
         self.stdout.write("Demo accounts (username / password — role):")
         for username, _name, roles, password in DEMO_USERS:
             role_text = ", ".join(Role(role).label for role in roles) or "no role (sees no study)"
