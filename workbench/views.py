@@ -325,11 +325,10 @@ def _design_items(design, kind):
     return [value for dimension in design.dimensions for value in dimension.values.all()]
 
 
-def _after_design_write(request, study_slug, focus):
+def _after_design_write(request, access, focus):
     if request.htmx:
-        response = _design_page(request, study_for(request, study_slug), focus=focus)
-        return retarget(response, "#design")
-    return redirect(reverse("design", kwargs={"study_slug": study_slug}) + f"#{focus}")
+        return retarget(_design_page(request, access, focus=focus), "#design")
+    return redirect(reverse("design", kwargs={"study_slug": access.study.slug}) + f"#{focus}")
 
 
 @require_GET
@@ -406,7 +405,7 @@ def design_item_create(request, study_slug, kind, parent_id=None):
             form, _create, kind=kind, request=request, study=access.study, form=form, parent=parent
         )
         if obj is not None:
-            return _after_design_write(request, study_slug, focus=f"{kind}-{obj.pk}")
+            return _after_design_write(request, access, focus=f"{kind}-{obj.pk}")
     add_forms = {"value": {parent.pk: form}} if parent else {kind: form}
     return _design_page(request, access, add_forms=add_forms, focus=f"add-{prefix}")
 
@@ -423,7 +422,7 @@ def design_item_edit(request, study_slug, kind, pk):
         if form.is_valid():
             saved = _apply(form, _update, kind=kind, request=request, obj=obj, form=form)
             if saved is not None:
-                return _after_design_write(request, study_slug, focus=f"{kind}-{pk}")
+                return _after_design_write(request, access, focus=f"{kind}-{pk}")
     else:
         form = _form_for(kind, access.study, obj=obj, prefix=f"{kind}-{pk}")
     if request.htmx:
@@ -452,7 +451,7 @@ def design_item_delete(request, study_slug, kind, pk):
         messages.error(request, f"Not deleted: {message}")
     else:
         messages.success(request, f"Deleted {obj}.")
-    return _after_design_write(request, study_slug, focus=f"{kind}-section")
+    return _after_design_write(request, access, focus=f"{kind}-section")
 
 
 @require_POST
@@ -471,7 +470,7 @@ def design_item_move(request, study_slug, kind, pk):
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
-    return _after_design_write(request, study_slug, focus=f"{kind}-{pk}")
+    return _after_design_write(request, access, focus=f"{kind}-{pk}")
 
 
 # --- audit trail ---------------------------------------------------------------------------

@@ -34,9 +34,13 @@ DEMO_PASSWORDS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
-    """One headless Chromium for the whole run; each test gets its own context (cookies)."""
+    """One headless Chromium for the browser tests; each test gets its own context (cookies).
+
+    Package scope, not session: Playwright's event loop keeps running for as long as the browser
+    is open, so it is closed before the rest of the suite runs.
+    """
     if CHROMIUM_MISSING:
         pytest.skip(CHROMIUM_MISSING_REASON)
     from playwright.sync_api import sync_playwright

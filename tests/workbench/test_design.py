@@ -319,3 +319,11 @@ def test_design_page_query_count_does_not_grow(client, study, lead, django_asser
     assert small == 10
     with django_assert_num_queries(10):
         client.get(url("design", study))
+
+
+def test_failed_multi_step_write_changes_nothing(study, lead):
+    # The dimension is written first, then its values; the duplicate value must undo it all.
+    with pytest.raises(ValidationError):
+        services.dimension_create(actor=lead, study=study, name="Stage", values=["pre", "PRE"])
+    assert not Dimension.objects.filter(study=study).exists()
+    assert not AuditEvent.objects.filter(verb__startswith="dimension").exists()

@@ -41,6 +41,7 @@ SETTINGS_VARS = {
     "SECURE_HSTS_PRELOAD",
     "LOG_LEVEL",
     "STATIC_ROOT",
+    "BEHIND_TLS_PROXY",
 }
 
 
@@ -158,3 +159,40 @@ def test_default_password_hasher_is_argon2():
     assert first_hasher == "django.contrib.auth.hashers.Argon2PasswordHasher"
     # Hashing really goes through Argon2 (argon2-cffi is installed), not a fallback.
     assert encoded.startswith("argon2$argon2id$")
+
+
+def test_empty_variables_fall_back_to_the_defaults():
+    """A compose file or .env that writes VAR= must not break start-up or sending mail."""
+    env = production_env(
+        DEBUG=None,
+        SECRET_KEY=None,
+        ALLOWED_HOSTS="",
+        LOG_LEVEL="",
+        EMAIL_BACKEND="",
+        EMAIL_HOST="",
+        DEFAULT_FROM_EMAIL="",
+        TIME_ZONE="",
+    )
+    loaded = python_json(
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.ALLOWED_HOSTS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.DEFAULT_FROM_EMAIL,"
+        " s.TIME_ZONE]))",
+        env,
+    )
+    assert loaded == [
+        ["127.0.0.1", "localhost"],
+        "django.core.mail.backends.console.EmailBackend",
+        "localhost",
+        "workbench@localhost",
+        "UTC",
+    ]
+
+
+@pytest.mark.parametrize("behind_proxy", ["1", None])
+def test_forwarded_proto_is_trusted_only_behind_a_proxy(behind_proxy):
+    header = python_json(
+        "import json; from django.conf import settings; "
+        "print(json.dumps(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)))",
+        production_env(BEHIND_TLS_PROXY=behind_proxy),
+    )
+    assert header == (["HTTP_X_FORWARDED_PROTO", "https"] if behind_proxy else None)
