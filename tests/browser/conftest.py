@@ -11,10 +11,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-# Playwright's sync API keeps an asyncio event loop running in this thread; Django would
-# otherwise refuse ORM calls made from the test body ("SynchronousOnlyOperation").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = not CHROMIUM.exists()
 CHROMIUM_MISSING_REASON = (
@@ -38,19 +34,32 @@ DEMO_PASSWORDS = {
 def chromium():
     """One headless Chromium for the browser tests; each test gets its own context (cookies).
 
-    Package scope, not session: Playwright's event loop keeps running for as long as the browser
-    is open, so it is closed before the rest of the suite runs.
+    Playwright's sync API keeps an asyncio event loop running in this thread while it is
+    active, and Django then refuses every ORM call from the test body and the fixtures
+    ("SynchronousOnlyOperation") unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The variable is set
+    only while the browser is open and removed afterwards: left in os.environ it would leak
+    into subprocesses started by other tests (``check --deploy`` warns about it, failing
+    tests/workbench/test_settings.py). For the same reason the scope is the package, not the
+    session: the loop stops before the rest of the suite runs.
     """
     if CHROMIUM_MISSING:
         pytest.skip(CHROMIUM_MISSING_REASON)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

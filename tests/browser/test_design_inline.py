@@ -47,6 +47,10 @@ def open_inline_form(page: Page, item: ResearchQuestion):
     page.get_by_role("link", name=f"Edit {item.label}", exact=True).click()
     form = page.locator(f"form#rq-{item.pk}.inline-form")
     expect(form).to_be_visible()
+    # htmx binds the hx-* attributes of swapped-in content only when it settles (~20 ms after
+    # the swap); until then Save/Cancel would act as plain links and forms. A person cannot
+    # be that fast, a test can: wait for the settle.
+    expect(form).not_to_have_class(re.compile(r"\bhtmx-settling\b"))
     return form
 
 
