@@ -126,6 +126,12 @@ def design_item(study: Study, kind: str, pk: int):
     return model.objects.filter(pk=pk, **scope).first()
 
 
+def guide_question_number(gq: GuideQuestion) -> int:
+    """Its number in the guide as shown (Q1, Q2, ...), counted in display order."""
+    order = gq.study.guide_questions.values_list("pk", flat=True)
+    return list(order).index(gq.pk) + 1
+
+
 def audit_events(study: Study, filters: dict) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(study=study)
     if filters.get("actor"):

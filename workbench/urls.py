@@ -19,6 +19,7 @@ study_urls = [
         {"kind": "value"},
         name="dimension_value_create",
     ),
+    path("design/<str:kind>/<int:pk>/", views.design_item, name="design_item"),
     path("design/<str:kind>/<int:pk>/edit/", views.design_item_edit, name="design_item_edit"),
     path("design/<str:kind>/<int:pk>/delete/", views.design_item_delete, name="design_item_delete"),
     path("design/<str:kind>/<int:pk>/move/", views.design_item_move, name="design_item_move"),

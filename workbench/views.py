@@ -410,6 +410,29 @@ def design_item_create(request, study_slug, kind, parent_id=None):
     return _design_page(request, access, add_forms=add_forms, focus=f"add-{prefix}")
 
 
+@require_GET
+@login_required
+def design_item(request, study_slug, kind, pk):
+    """One design item as a row: what an inline form's Cancel puts back."""
+    access = study_for(request, study_slug)
+    obj = selectors.design_item(access.study, kind, pk)
+    if obj is None:
+        raise Http404
+    if not request.htmx:
+        return redirect(reverse("design", kwargs={"study_slug": study_slug}) + f"#{kind}-{pk}")
+    context = {
+        "access": access,
+        "study": access.study,
+        "kind": kind,
+        "item": obj,
+        "can_edit": access.can("manage_design"),
+        "standalone": True,
+    }
+    if kind == "guide":
+        context["number"] = selectors.guide_question_number(obj)
+    return render(request, "workbench/design.html#item-row", context)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def design_item_edit(request, study_slug, kind, pk):

@@ -25,11 +25,14 @@
     focusAfterSwap(event.detail.elt);
   });
 
-  // Escape closes an open inline edit form (its Cancel link carries hx-get too).
+  // Escape closes an open inline edit form: the row comes back in its place, nothing else
+  // on the page (other open forms, half-typed additions) is touched.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     const form = event.target.closest && event.target.closest("form.inline-form");
     const cancel = form && form.querySelector("[data-cancel]");
-    if (cancel) { event.preventDefault(); cancel.click(); }
+    if (!cancel) return;
+    event.preventDefault();
+    window.htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: form, swap: "outerHTML" });
   });
 })();

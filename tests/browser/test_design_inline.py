@@ -159,6 +159,26 @@ def test_escape_cancels_inline_edit(page, login, demo, live_server):
     assert rq3.text != "Typed, then abandoned"
 
 
+def test_cancel_restores_one_row_and_keeps_other_open_forms(page, login, demo, live_server):
+    rq1, rq2 = rq(demo, "RQ1"), rq(demo, "RQ2")
+    login("lead")
+    open_design(page, live_server)
+
+    first = open_inline_form(page, rq1)
+    first.get_by_label("Text:", exact=True).fill("Half-way through rewording")
+    second = open_inline_form(page, rq2)
+    second.get_by_label("Text:", exact=True).press("Escape")
+
+    # Only RQ2 closed; the work typed into RQ1's form is still there, and focus is on RQ2.
+    expect(page.locator(f"form#rq-{rq2.pk}")).to_have_count(0)
+    expect(page.locator(f"div#rq-{rq2.pk}")).to_be_focused()
+    expect(first.get_by_label("Text:", exact=True)).to_have_value("Half-way through rewording")
+
+    first.get_by_role("link", name="Cancel").click()
+    expect(page.locator(f"form#rq-{rq1.pk}")).to_have_count(0)
+    expect(page.locator(f"div#rq-{rq1.pk}")).to_be_focused()
+
+
 def test_outsider_sees_no_trace_of_the_study(page, login, demo, live_server):
     login("outsider")
     expect(page.get_by_text("You are not a member of any study yet.")).to_be_visible()

@@ -16,6 +16,7 @@ STUDY_URLS = {
     "member_invite": ("post", {"admin"}),
     "member_roles": ("get", {"admin"}),
     "design": ("get", MEMBERS),
+    "design_item": ("get", MEMBERS),
     "design_item_create": ("post", {"lead"}),
     "dimension_value_create": ("post", {"lead"}),
     "design_item_edit": ("get", {"lead"}),
@@ -48,7 +49,7 @@ def test_every_study_url_is_in_the_matrix():
 
 def _kwargs(name, study, design, users):
     kwargs = {"study_slug": study.slug}
-    if name in {"design_item_edit", "design_item_delete", "design_item_move"}:
+    if name in {"design_item", "design_item_edit", "design_item_delete", "design_item_move"}:
         kwargs |= {"kind": "rq", "pk": design["rq1"].pk}
     if name == "design_item_create":
         kwargs["kind"] = "rq"

@@ -327,3 +327,36 @@ def test_failed_multi_step_write_changes_nothing(study, lead):
         services.dimension_create(actor=lead, study=study, name="Stage", values=["pre", "PRE"])
     assert not Dimension.objects.filter(study=study).exists()
     assert not AuditEvent.objects.filter(verb__startswith="dimension").exists()
+
+
+class TestCancelRestoresOneRow:
+    def test_row_fragment_is_just_that_item(self, as_lead, study, design):
+        rq = design["rq2"]
+        response = as_lead.get(url("design_item", study, kind="rq", pk=rq.pk), headers=HTMX)
+        body = response.content.decode()
+        assert body.count('class="item"') == 1
+        assert f'id="rq-{rq.pk}"' in body and rq.text in body
+        assert f'data-focus="rq-{rq.pk}"' in body
+        assert design["rq1"].text not in body
+
+    def test_guide_row_keeps_its_number(self, as_lead, study, design, lead):
+        second = services.guide_question_create(
+            actor=lead, study=study, text="Second?", research_questions=[design["rq1"]]
+        )
+        body = as_lead.get(
+            url("design_item", study, kind="guide", pk=second.pk), headers=HTMX
+        ).content.decode()
+        assert ">Q2<" in body
+
+    def test_without_javascript_it_is_the_design_page(self, as_lead, study, design):
+        rq = design["rq1"]
+        response = as_lead.get(url("design_item", study, kind="rq", pk=rq.pk))
+        assert response.status_code == 302
+        assert response.url == url("design", study) + f"#rq-{rq.pk}"
+
+    def test_a_coder_gets_the_row_without_controls(self, client, study, design, coder):
+        client.force_login(coder)
+        body = client.get(
+            url("design_item", study, kind="rq", pk=design["rq1"].pk), headers=HTMX
+        ).content.decode()
+        assert design["rq1"].text in body and ">Edit<" not in body
