@@ -72,3 +72,44 @@ class DimensionValueFactory(factory.django.DjangoModelFactory):
     dimension = factory.SubFactory(DimensionFactory)
     label = factory.Sequence(lambda n: f"value {n}")
     position = factory.Sequence(lambda n: n + 1)
+
+
+def consented_participant(study, code="I1", *, actor=None, uses=None, case=None, **kwargs):
+    """A participant whose current consent covers everything (or just ``uses``)."""
+    from datetime import date
+
+    from transcripts import services as transcript_services
+    from transcripts.models import ConsentUse
+
+    actor = actor or study.created_by
+    participant = transcript_services.participant_create(
+        actor=actor, study=study, code=code, case=case, **kwargs
+    )
+    transcript_services.consent_record(
+        actor=actor,
+        participant=participant,
+        form_version="v1",
+        effective_on=date(2026, 1, 15),
+        allowed=set(ConsentUse.values) if uses is None else set(uses),
+    )
+    return participant
+
+
+def imported_transcript(study, participant, text: str, *, filename="interview.txt", actor=None,
+                        roles=None):
+    """Import ``text`` as a plain-text file through the real parser and service."""
+    from transcripts import importing, services as transcript_services
+
+    actor = actor or study.created_by
+    data = text.encode("utf-8")
+    [candidate], rejected = importing.examine([(filename, data)], participant)
+    return transcript_services.transcript_import(
+        actor=actor,
+        study=study,
+        participant=participant,
+        parsed=candidate.parsed,
+        filename=filename,
+        original_sha256=candidate.sha256,
+        original_size=len(data),
+        speaker_roles=roles or candidate.roles,
+    )

@@ -114,6 +114,52 @@ def study_update(*, actor, study: Study, version: int, name: str, description: s
 # --- members and roles ---------------------------------------------------------------------
 
 
+def permissions_sync_all() -> int:
+    """Bring every member's guardian permissions in line with their roles; returns changes.
+
+    Runs after every ``migrate`` so that a role that gains a permission (a new feature)
+    takes effect for existing members without a hand-written data migration.
+    """
+    from django.contrib.auth.models import Permission
+
+    from workbench.models import StudyUserObjectPermission
+
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="workbench", codename__in=PERMISSION_CODENAMES
+        )
+    }
+    roles: dict[tuple[int, int], set[str]] = {}
+    for study_id, user_id, role in Membership.objects.values_list("study_id", "user_id", "role"):
+        roles.setdefault((study_id, user_id), set()).add(role)
+    held: dict[tuple[int, int], set[str]] = {}
+    for study_id, user_id, codename in StudyUserObjectPermission.objects.values_list(
+        "content_object_id", "user_id", "permission__codename"
+    ):
+        held.setdefault((study_id, user_id), set()).add(codename)
+    changes = 0
+    with transaction.atomic():
+        for key in roles.keys() | held.keys():
+            wanted = permissions_for(roles.get(key, ())) & permissions.keys()
+            have = held.get(key, set())
+            study_id, user_id = key
+            StudyUserObjectPermission.objects.bulk_create(
+                StudyUserObjectPermission(
+                    content_object_id=study_id, user_id=user_id, permission=permissions[c]
+                )
+                for c in wanted - have
+            )
+            if have - wanted:
+                StudyUserObjectPermission.objects.filter(
+                    content_object_id=study_id,
+                    user_id=user_id,
+                    permission__codename__in=have - wanted,
+                ).delete()
+            changes += len(wanted ^ have)
+    return changes
+
+
 def _sync_permissions(study: Study, user) -> None:
     """Mirror the user's roles in this study into guardian object permissions."""
     roles = set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))

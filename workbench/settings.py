@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "workbench.context_processors.nav_section",
             ],
         },
     }
@@ -149,6 +150,14 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Uploads wait here between the import preview and its confirmation (never in the database).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+IMPORT_STAGING_DIR = Path(env("IMPORT_STAGING_DIR", str(MEDIA_ROOT / "import-staging")))
+# Largest transcript file accepted, in bytes (default 20 MB).
+TRANSCRIPT_MAX_BYTES = envint("TRANSCRIPT_MAX_BYTES", 20 * 1024 * 1024)
+# Larger uploads stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

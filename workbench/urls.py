@@ -25,6 +25,7 @@ study_urls = [
     path("design/<str:kind>/<int:pk>/move/", views.design_item_move, name="design_item_move"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit.csv", views.audit_csv, name="audit_csv"),
+    path("", include("transcripts.urls")),
 ]
 
 urlpatterns = [

@@ -155,3 +155,20 @@ def test_study_list_shows_only_my_studies_with_my_roles(client, study, coder, ou
     assert "Open LLM interviews" in page
     assert "Someone else&#x27;s study" not in page and "Someone else's study" not in page
     assert "Coder" in page
+
+
+def test_permissions_follow_roles_after_the_role_map_changes(study, coder, monkeypatch):
+    """A role that gains a permission (a new feature) gets it for existing members on migrate."""
+    from django.core.management import call_command
+
+    from workbench import roles, services
+
+    request = type("R", (), {"user": coder})()
+    assert not study_for(request, study.slug).can("view_audit")
+    widened = dict(roles.ROLE_PERMISSIONS)
+    widened[roles.Role.CODER] = widened[roles.Role.CODER] | {"view_audit"}
+    monkeypatch.setattr(roles, "ROLE_PERMISSIONS", widened)
+    call_command("migrate", verbosity=0)
+    assert study_for(request, study.slug).can("view_audit")
+    # ...and nothing changes when run again.
+    assert services.permissions_sync_all() == 0

@@ -1,0 +1,176 @@
+"""Demo cases, participants, consent and three short interviews written for the demo study.
+
+The interviews are invented (no real person's words) but follow the reference study's topic:
+collaboration in open LLM projects.
+"""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.utils import timezone
+
+from transcripts import importing, services
+from transcripts.models import AttributeKind, AttributeTarget, SpeakerRole
+
+HERE = Path(__file__).resolve().parent
+
+ORGANISATION_TYPES = [
+    "Large enterprise",
+    "Small or medium-sized enterprise",
+    "Research institute",
+    "Non-profit / grassroots",
+    "Individual",
+]
+PLATFORMS = ["Hugging Face Hub", "GitHub", "Discord", "Slack", "Mailing list"]
+
+CASE_ATTRIBUTES = [
+    ("Organisation type", AttributeKind.CHOICE, ORGANISATION_TYPES),
+    ("Region", AttributeKind.TEXT, []),
+    ("Base models", AttributeKind.TEXT, []),
+    ("Community platforms", AttributeKind.MULTI, PLATFORMS),
+    ("First release", AttributeKind.DATE, []),
+]
+PARTICIPANT_ATTRIBUTES = [
+    ("Role in the project", AttributeKind.TEXT, []),
+    ("Years involved", AttributeKind.NUMBER, []),
+]
+
+CASES = [
+    (
+        "Community multilingual model",
+        "A volunteer collective training a model for under-served languages.",
+        {
+            "Organisation type": "Non-profit / grassroots",
+            "Region": "Europe and West Africa",
+            "Base models": "own architecture",
+            "Community platforms": ["Hugging Face Hub", "GitHub", "Discord"],
+            "First release": "2023-04-18",
+        },
+    ),
+    (
+        "University lab model",
+        "An academic lab releasing base and chat models.",
+        {
+            "Organisation type": "Research institute",
+            "Region": "North America",
+            "Base models": "own architecture",
+            "Community platforms": ["Hugging Face Hub", "GitHub", "Slack"],
+            "First release": "2022-11-02",
+        },
+    ),
+    (
+        "Start-up instruction model",
+        "A small company fine-tuning open base models for European languages.",
+        {
+            "Organisation type": "Small or medium-sized enterprise",
+            "Region": "Central Europe",
+            "Base models": "Llama family",
+            "Community platforms": ["Hugging Face Hub", "Discord"],
+            "First release": "2024-02-20",
+        },
+    ),
+]
+
+# code, case, attributes, consent uses (None = no consent yet), transcript file, interview day
+PARTICIPANTS = [
+    (
+        "I1",
+        "Community multilingual model",
+        {"Role in the project": "data working group lead", "Years involved": 2},
+        {"record", "transcribe", "analyse", "quote", "recontact"},
+        ("I1-community-model.txt", "en", 30),
+    ),
+    (
+        "I2",
+        "University lab model",
+        {"Role in the project": "research engineer", "Years involved": 3},
+        {"record", "transcribe", "analyse", "quote", "attribute", "recontact", "archive"},
+        ("I2-lab-release.vtt", "en", 45),
+    ),
+    (
+        "I3",
+        "Community multilingual model",
+        {"Role in the project": "translator and reviewer", "Years involved": 1},
+        {"record", "transcribe", "analyse", "recontact"},
+        ("I3-wywiad.txt", "pl", 60),
+    ),
+    (
+        "I4",
+        "Start-up instruction model",
+        {"Role in the project": "co-founder", "Years involved": 2.5},
+        None,
+        None,
+    ),
+]
+
+
+def seed(*, study, admin, lead, interviewers=()) -> None:
+    """Idempotent: adds whatever of the demo data is missing."""
+    attributes = {a.name: a for a in study.attributes.all()}
+    for target, specs in (
+        (AttributeTarget.CASE, CASE_ATTRIBUTES),
+        (AttributeTarget.PARTICIPANT, PARTICIPANT_ATTRIBUTES),
+    ):
+        for name, kind, options in specs:
+            if name not in attributes:
+                attributes[name] = services.attribute_create(
+                    actor=lead, study=study, target=target, name=name, kind=kind, options=options
+                )
+
+    def by_id(values: dict) -> dict:
+        return {str(attributes[name].pk): value for name, value in values.items()}
+
+    cases = {case.name: case for case in study.cases.all()}
+    for name, description, values in CASES:
+        if name not in cases:
+            cases[name] = services.case_create(
+                actor=lead, study=study, name=name, description=description,
+                attributes=by_id(values),
+            )
+
+    today = timezone.localdate()
+    for index, (code, case_name, values, uses, interview) in enumerate(PARTICIPANTS):
+        participant = study.participants.filter(code=code).first()
+        if participant is None:
+            participant = services.participant_create(
+                actor=lead, study=study, code=code, case=cases[case_name],
+                attributes=by_id(values),
+                contact_email=f"{code.lower()}@participants.demo.test",
+            )
+        if uses is not None and not participant.consent_records.exists():
+            services.consent_record(
+                actor=admin,
+                participant=participant,
+                form_version="v2.1",
+                effective_on=today - timedelta(days=90 - index * 7),
+                allowed=uses,
+                retain_until=date(today.year + 5, 12, 31),
+            )
+        if interview is None or participant.transcripts.exists():
+            continue
+        filename, language, minutes = interview
+        data = (HERE / filename).read_bytes()
+        [candidate], _ = importing.examine([(filename, data)], participant)
+        roles = {
+            label: SpeakerRole.PARTICIPANT if label == code else SpeakerRole.INTERVIEWER
+            for label in candidate.parsed.speakers
+        }
+        transcript = services.transcript_import(
+            actor=lead,
+            study=study,
+            participant=participant,
+            parsed=candidate.parsed,
+            filename=filename,
+            original_sha256=candidate.sha256,
+            original_size=candidate.size,
+            speaker_roles=roles,
+            title=f"Interview with {code}",
+            interview_date=today - timedelta(days=80 - index * 7),
+            interviewers=list(interviewers),
+            mode="online",
+            duration_minutes=minutes,
+            language=language,
+        )
+        services.transcript_update(
+            actor=lead, transcript=transcript, version=transcript.version, status="ready"
+        )

@@ -1,0 +1,161 @@
+from django import forms
+from django.utils import timezone
+
+from transcripts.models import (
+    Attribute,
+    AttributeKind,
+    ConsentUse,
+    InterviewMode,
+    SpeakerRole,
+    TranscriptStatus,
+)
+from workbench.forms import VersionedForm
+
+
+def attribute_field(attribute: Attribute) -> forms.Field:
+    """A form field that fits the attribute's kind; the services validate the value again."""
+    common = {"label": attribute.name, "required": False}
+    kind = attribute.kind
+    if kind == AttributeKind.NUMBER:
+        return forms.DecimalField(**common)
+    if kind == AttributeKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    choices = [(option, option) for option in attribute.options]
+    if kind == AttributeKind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—")] + choices, **common)
+    if kind == AttributeKind.MULTI:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    return forms.CharField(max_length=1000, **common)
+
+
+class AttributeFormMixin:
+    """Adds one ``attr_<id>`` field per attribute; ``attribute_values()`` feeds the services."""
+
+    def add_attribute_fields(self, attributes, values=None):
+        self.attribute_list = list(attributes)
+        values = values or {}
+        for attribute in self.attribute_list:
+            name = f"attr_{attribute.pk}"
+            self.fields[name] = attribute_field(attribute)
+            if str(attribute.pk) in values:
+                self.initial.setdefault(name, values[str(attribute.pk)])
+
+    def attribute_values(self) -> dict:
+        return {
+            str(attribute.pk): self.cleaned_data.get(f"attr_{attribute.pk}")
+            for attribute in self.attribute_list
+        }
+
+    def attribute_fields(self):
+        return [self[f"attr_{attribute.pk}"] for attribute in self.attribute_list]
+
+
+class ParticipantForm(AttributeFormMixin, VersionedForm):
+    code = forms.CharField(max_length=30, help_text="Pseudonym code, e.g. I7. Never a real name.")
+    case = forms.ModelChoiceField(queryset=None, required=False, empty_label="— no case —")
+    contact_name = forms.CharField(max_length=200, required=False, label="Contact name")
+    contact_email = forms.EmailField(required=False, label="Contact e-mail")
+    contact_notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Contact notes"
+    )
+
+    def __init__(self, *args, study, attributes, values=None, with_contacts=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = study.cases.all()
+        if not with_contacts:
+            for name in ("contact_name", "contact_email", "contact_notes"):
+                del self.fields[name]
+        self.add_attribute_fields(attributes, values)
+
+    def contact(self) -> dict:
+        names = ("contact_name", "contact_email", "contact_notes")
+        return {name: self.cleaned_data[name] for name in names if name in self.fields}
+
+
+class ConsentForm(forms.Form):
+    form_version = forms.CharField(max_length=50, label="Consent form version")
+    effective_on = forms.DateField(
+        label="Date consented", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    allowed = forms.MultipleChoiceField(
+        label="Allows",
+        choices=ConsentUse.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    retain_until = forms.DateField(
+        label="Retain data until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("effective_on", timezone.localdate())
+
+
+class WithdrawalForm(forms.Form):
+    effective_on = forms.DateField(
+        label="Date withdrawn", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+    confirm = forms.BooleanField(
+        label="I understand that this locks every transcript of this participant at once."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("effective_on", timezone.localdate())
+
+
+class UploadForm(forms.Form):
+    participant = forms.ModelChoiceField(queryset=None, help_text="Whose interview this is.")
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = study.participants.all()
+
+
+class TranscriptMetaForm(VersionedForm):
+    title = forms.CharField(max_length=200)
+    participant = forms.ModelChoiceField(queryset=None)
+    interview_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    interviewers = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    mode = forms.ChoiceField(choices=[("", "—")] + InterviewMode.choices, required=False)
+    duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, required=False,
+                                          label="Duration (minutes)")
+    language = forms.CharField(max_length=35, required=False, help_text="e.g. en, pl, th, yo")
+
+    def __init__(self, *args, study, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = study.participants.all()
+        self.fields["interviewers"].queryset = members
+        self.fields["interviewers"].label_from_instance = (
+            lambda user: user.get_full_name() or user.get_username()
+        )
+
+
+class TranscriptEditForm(TranscriptMetaForm):
+    status = forms.ChoiceField(choices=TranscriptStatus.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The participant link is fixed once imported: consent and purge follow it.
+        del self.fields["participant"]
+
+
+def speaker_role_field(label: str, initial: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label or "(no speaker label)", choices=SpeakerRole.choices, initial=initial
+    )
+
+
+class PurgeForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    confirm = forms.BooleanField(label="Delete this transcript's text for good.")

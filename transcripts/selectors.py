@@ -1,0 +1,113 @@
+"""Reads for the transcripts pages; query counts do not grow with data."""
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from transcripts.models import (
+    Attribute,
+    ConsentKind,
+    ConsentRecord,
+    Participant,
+    Transcript,
+)
+from workbench.models import Study
+
+
+class ConsentState:
+    """How a participant's current consent stands, as one word for lists and filters."""
+
+    NONE = "none"  # nothing recorded yet
+    ACTIVE = "active"  # covers analysis
+    LIMITED = "limited"  # consent recorded, but not to analysis
+    EXPIRED = "expired"  # past its retention date
+    WITHDRAWN = "withdrawn"
+
+    LABELS = {
+        NONE: "No consent recorded",
+        ACTIVE: "Consent covers analysis",
+        LIMITED: "Consent excludes analysis",
+        EXPIRED: "Past retention date",
+        WITHDRAWN: "Withdrawn",
+    }
+    CHOICES = list(LABELS.items())
+
+
+def _latest_consent(outer: str = "pk"):
+    return ConsentRecord.objects.filter(participant=OuterRef(outer)).order_by(
+        "-effective_on", "-id"
+    )
+
+
+def with_consent(queryset, participant_path: str = "pk"):
+    """Annotate the current consent's kind, analysis permission and retention date."""
+    latest = _latest_consent(participant_path)
+    return queryset.annotate(
+        consent_kind=Subquery(latest.values("kind")[:1]),
+        consent_analyse=Subquery(latest.values("allow_analyse")[:1]),
+        consent_retain_until=Subquery(latest.values("retain_until")[:1]),
+    )
+
+
+def consent_state(kind, analyse, retain_until, today=None) -> str:
+    today = today or timezone.localdate()
+    if kind is None:
+        return ConsentState.NONE
+    if kind == ConsentKind.WITHDRAWAL:
+        return ConsentState.WITHDRAWN
+    if retain_until is not None and retain_until < today:
+        return ConsentState.EXPIRED
+    return ConsentState.ACTIVE if analyse else ConsentState.LIMITED
+
+
+def filter_consent_state(queryset, state: str, today=None):
+    """Filter a queryset annotated by ``with_consent`` to one ConsentState."""
+    today = today or timezone.localdate()
+    not_expired = Q(consent_retain_until__isnull=True) | Q(consent_retain_until__gte=today)
+    conditions = {
+        ConsentState.NONE: Q(consent_kind__isnull=True),
+        ConsentState.WITHDRAWN: Q(consent_kind=ConsentKind.WITHDRAWAL),
+        ConsentState.EXPIRED: Q(consent_kind=ConsentKind.CONSENT, consent_retain_until__lt=today),
+        ConsentState.ACTIVE: Q(consent_kind=ConsentKind.CONSENT, consent_analyse=True)
+        & not_expired,
+        ConsentState.LIMITED: Q(consent_kind=ConsentKind.CONSENT, consent_analyse=False)
+        & not_expired,
+    }
+    return queryset.filter(conditions[state]) if state in conditions else queryset
+
+
+def attributes_for(study: Study, target: str) -> list[Attribute]:
+    return list(study.attributes.filter(target=target))
+
+
+def participants(study: Study) -> QuerySet[Participant]:
+    """Participants with their case, current consent and transcript count."""
+    return with_consent(
+        study.participants.select_related("case").annotate(
+            transcript_count=Count("transcripts", distinct=True)
+        )
+    ).order_by("code", "id")
+
+
+def participant_detail(study: Study, pk: int) -> Participant | None:
+    return (
+        study.participants.select_related("case")
+        .prefetch_related(
+            Prefetch(
+                "consent_records",
+                queryset=ConsentRecord.objects.select_related("recorded_by").order_by(
+                    "-effective_on", "-id"
+                ),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def analysable_transcripts(study: Study) -> QuerySet[Transcript]:
+    """Transcripts whose participant's current consent covers analysis: every analysis,
+    list and export starts here, so a withdrawal removes a transcript from all of them."""
+    annotated = with_consent(study.transcripts.all(), "participant_id")
+    return filter_consent_state(annotated, ConsentState.ACTIVE)
+
+

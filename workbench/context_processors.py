@@ -1,0 +1,27 @@
+"""Which study section a page belongs to, for the study navigation."""
+
+# URL-name prefixes → nav section; the first match wins.
+SECTIONS = [
+    ("study_dashboard", "overview"),
+    ("study_edit", "overview"),
+    ("design", "design"),
+    ("dimension", "design"),
+    ("participant", "participants"),
+    ("consent", "participants"),
+    ("case", "cases"),
+    ("attribute", "cases"),
+    ("transcript", "transcripts"),
+    ("stewardship", "transcripts"),
+    ("pseudonym", "transcripts"),
+    ("member", "members"),
+    ("audit", "audit"),
+]
+
+
+def nav_section(request):
+    match = getattr(request, "resolver_match", None)
+    name = (match.url_name or "") if match else ""
+    for prefix, section in SECTIONS:
+        if name.startswith(prefix):
+            return {"nav_section": section}
+    return {"nav_section": ""}
