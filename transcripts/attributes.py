@@ -31,7 +31,9 @@ def clean_value(attribute: Attribute, raw):
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == AttributeKind.DATE:
         try:
-            return (raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())).isoformat()
+            return (
+                raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
+            ).isoformat()
         except ValueError:
             raise ValidationError(
                 f"{attribute.name}: “{raw}” is not a date (use YYYY-MM-DD)."

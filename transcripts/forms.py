@@ -121,23 +121,22 @@ class UploadForm(forms.Form):
 class TranscriptMetaForm(VersionedForm):
     title = forms.CharField(max_length=200)
     participant = forms.ModelChoiceField(queryset=None)
-    interview_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    interview_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     interviewers = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     mode = forms.ChoiceField(choices=[("", "—")] + InterviewMode.choices, required=False)
-    duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, required=False,
-                                          label="Duration (minutes)")
+    duration_minutes = forms.IntegerField(
+        min_value=1, max_value=24 * 60, required=False, label="Duration (minutes)"
+    )
     language = forms.CharField(max_length=35, required=False, help_text="e.g. en, pl, th, yo")
 
     def __init__(self, *args, study, members, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["participant"].queryset = study.participants.all()
         self.fields["interviewers"].queryset = members
-        self.fields["interviewers"].label_from_instance = (
-            lambda user: user.get_full_name() or user.get_username()
+        self.fields["interviewers"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
         )
 
 

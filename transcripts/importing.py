@@ -99,12 +99,12 @@ def examine(
             continue
         digest = sha256(data)
         if digest in seen:
-            rejected.append(Rejected(name, f"{name}: the same file as {seen[digest]} in this upload."))
+            rejected.append(
+                Rejected(name, f"{name}: the same file as {seen[digest]} in this upload.")
+            )
             continue
         if digest in known:
-            rejected.append(
-                Rejected(name, f"{name}: already imported for {participant.code}.")
-            )
+            rejected.append(Rejected(name, f"{name}: already imported for {participant.code}."))
             continue
         try:
             parsed = parse_transcript(

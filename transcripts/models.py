@@ -145,9 +145,7 @@ class ConsentRecord(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="consent_records"
     )
-    kind = models.CharField(
-        max_length=12, choices=ConsentKind.choices, default=ConsentKind.CONSENT
-    )
+    kind = models.CharField(max_length=12, choices=ConsentKind.choices, default=ConsentKind.CONSENT)
     form_version = models.CharField(max_length=50, blank=True)
     effective_on = models.DateField(help_text="Date consent was given (or withdrawn)")
     allow_record = models.BooleanField(default=False)
@@ -290,9 +288,7 @@ class SpeakerRole(models.TextChoices):
 class Utterance(models.Model):
     """One speaker turn: a span of the transcript's text."""
 
-    transcript = models.ForeignKey(
-        Transcript, on_delete=models.CASCADE, related_name="utterances"
-    )
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="utterances")
     index = models.PositiveIntegerField()
     speaker = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=SpeakerRole.choices)

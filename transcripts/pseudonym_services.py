@@ -121,9 +121,7 @@ def transcript_pseudonymise(
             code="locked",
         )
     rules = study_rules(transcript.study)
-    if rules_fingerprint is not None and rules_fingerprint != pseudonymise.rules_fingerprint(
-        rules
-    ):
+    if rules_fingerprint is not None and rules_fingerprint != pseudonymise.rules_fingerprint(rules):
         raise ValidationError(
             "The replacement list changed since the preview. Nothing was replaced; "
             "review the new preview and confirm again.",

@@ -320,16 +320,20 @@ def rules_fingerprint(rules: Iterable[RuleLike]) -> str:
 
 
 def in_context(text: str, r: Replacement, width: int = 60) -> tuple[str, str]:
-    """About ``width`` characters either side of a replacement, whitespace runs as one space.
+    """Up to ``width`` characters either side of a replacement, within its line.
 
-    A cut-off side is trimmed back to a space where one is near and marked with "…".
+    A side cut short of its line is trimmed back to a space where one is near and marked
+    with "…"; whitespace runs read as one space.
     """
-    before = text[max(0, r.start - width) : r.start]
-    after = text[r.end : r.end + width]
-    if r.start > width:
+    line_start = text.rfind("\n", 0, r.start) + 1
+    line_end = text.find("\n", r.end)
+    line_end = len(text) if line_end == -1 else line_end
+    before = text[max(line_start, r.start - width) : r.start]
+    after = text[r.end : min(line_end, r.end + width)]
+    if r.start - width > line_start:
         space = before.find(" ", 0, width // 3)
-        before = "…" + before[space + 1 :] if space >= 0 else "…" + before
-    if r.end + width < len(text):
+        before = "…" + before[space + 1 :]
+    if r.end + width < line_end:
         space = after.rfind(" ", len(after) - width // 3)
         after = (after[:space] if space >= 0 else after) + "…"
     return _WHITESPACE.sub(" ", before), _WHITESPACE.sub(" ", after)

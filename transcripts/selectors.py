@@ -109,5 +109,3 @@ def analysable_transcripts(study: Study) -> QuerySet[Transcript]:
     list and export starts here, so a withdrawal removes a transcript from all of them."""
     annotated = with_consent(study.transcripts.all(), "participant_id")
     return filter_consent_state(annotated, ConsentState.ACTIVE)
-
-

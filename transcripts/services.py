@@ -109,9 +109,7 @@ def attribute_update(*, actor, attribute: Attribute, version: int, name: str, op
     if removed:
         in_use = sorted(removed & _values_in_use(attribute))
         if in_use:
-            raise ValidationError(
-                {"options": f"Still used, so it cannot go: {', '.join(in_use)}."}
-            )
+            raise ValidationError({"options": f"Still used, so it cannot go: {', '.join(in_use)}."})
     attribute.name, attribute.options = name, options
     attribute.version += 1
     _save_unique(attribute, "name", f"{name} already exists.")
@@ -224,9 +222,7 @@ def case_update(*, actor, case: Case, version: int, name: str, description: str,
     }
     old, new = audit.changed(before, after)
     if new:
-        audit.record(
-            actor=actor, study=study, verb="case.update", obj=case, before=old, after=new
-        )
+        audit.record(actor=actor, study=study, verb="case.update", obj=case, before=old, after=new)
     return case
 
 
@@ -597,5 +593,3 @@ def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
         after={"reason": reason, "because": "withdrawal" if withdrawn else "retention"},
     )
     transcript.delete()
-
-

@@ -135,6 +135,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["workbench.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -124,7 +124,10 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
     for name, description, values in CASES:
         if name not in cases:
             cases[name] = services.case_create(
-                actor=lead, study=study, name=name, description=description,
+                actor=lead,
+                study=study,
+                name=name,
+                description=description,
                 attributes=by_id(values),
             )
 
@@ -133,7 +136,10 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
         participant = study.participants.filter(code=code).first()
         if participant is None:
             participant = services.participant_create(
-                actor=lead, study=study, code=code, case=cases[case_name],
+                actor=lead,
+                study=study,
+                code=code,
+                case=cases[case_name],
                 attributes=by_id(values),
                 contact_email=f"{code.lower()}@participants.demo.test",
             )

@@ -19,7 +19,7 @@ import json
 
 from . import plain, segments, subtitles, tabular, whisper
 from .base import ParsedTranscript, TranscriptFormatError, Turn, display_name, distinct_speakers
-from .normalise import check_size, reject_binary, read_text
+from .normalise import check_size, read_text, reject_binary
 from .tabular import speaker_names_from_parlamint_meta
 from .word import docx_text
 
@@ -73,7 +73,8 @@ def parse_transcript(
         return _timed(*subtitles.parse_srt(filename, text), "srt", speaker_names)
     document = _json_document(filename, extension, text)
     if document is not None:
-        return _timed(*whisper.parse_whisper_json(filename, document), "whisper-json", speaker_names)
+        found = whisper.parse_whisper_json(filename, document)
+        return _timed(*found, "whisper-json", speaker_names)
     if _is_table(extension, text):
         table_format = "csv" if extension == ".csv" else "tsv"
         return _timed(*tabular.parse_table(filename, text), table_format, speaker_names)

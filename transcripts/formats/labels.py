@@ -73,7 +73,7 @@ class Candidate:
     ms: int | None  # the time written with the label, if any
     strong: bool  # written with a timestamp or as an [id1] tag: prose does not look like that
     bold: bool = False  # Markdown "**Name:**"
-    needs_repeat: bool = False  # "Name 0:03" lines: believed only when the name recurs
+    needs_repeat: bool = False  # "Name 0:03" lines: never enough to make a file a conversation
 
 
 def clock_ms(clock: str) -> int | None:
@@ -135,7 +135,8 @@ def _colon_label(line: str, col: int, timed: bool) -> Candidate | None:
     label = match["label"].strip()
     if not _plausible(label):
         return None
-    ms = clock_ms(match["bracket"] or match["paren"]) if match["bracket"] or match["paren"] else None
+    written = match["bracket"] or match["paren"]
+    ms = clock_ms(written) if written else None
     speech, ms_after = _speech_start(line, after)
     return Candidate(
         label=label,
@@ -219,8 +220,9 @@ def accepted_labels(candidates: Iterable[Candidate], *, content_lines: int) -> s
     - Name-like labels (capitalised, or in a script without case) that occur at least twice.
     - Once those establish that the file is a conversation, a name-like label that occurs only
       once is a speaker too (Spacelog's "LCC: Lift-off").
-    - Without any of the above, a short exchange where at least two distinct name-like labels
-      start half of the non-blank lines ("Alice: hi" / "Bob: hello") is a conversation too.
+    - Without any of the above, a short exchange where at least two distinct name-like
+      "Name:" labels start half of the non-blank lines ("Alice: hi" / "Bob: hello") is a
+      conversation too.
     """
     usable = [
         c
@@ -230,9 +232,11 @@ def accepted_labels(candidates: Iterable[Candidate], *, content_lines: int) -> s
     counts = Counter(c.label for c in usable)
     established = {c.label for c in usable if c.strong or _is_role(c.label)}
     established |= {label for label, count in counts.items() if count >= 2}
-    once_only = {c.label for c in usable if not c.needs_repeat}
     if established:
-        return established | once_only
-    if len(once_only) >= 2 and 2 * len(usable) >= content_lines:
-        return once_only
+        return set(counts)
+    # "Name 0:03" lines do not count here: a schedule ("Lunch 12:00") looks just like them.
+    exchange = [c for c in usable if not c.needs_repeat]
+    labels = {c.label for c in exchange}
+    if len(labels) >= 2 and 2 * len(exchange) >= content_lines:
+        return labels
     return set()

@@ -27,9 +27,7 @@ def split_spoken_labels(segments: list[Segment]) -> None:
     """
     unlabelled = [segment for segment in segments if not segment.speaker]
     candidates = {id(s): match_label(s.speech, 0) for s in unlabelled}
-    accepted = accepted_labels(
-        [c for c in candidates.values() if c], content_lines=len(unlabelled)
-    )
+    accepted = accepted_labels([c for c in candidates.values() if c], content_lines=len(unlabelled))
     for segment in unlabelled:
         candidate = candidates[id(segment)]
         if candidate and candidate.label in accepted:

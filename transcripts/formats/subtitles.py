@@ -92,7 +92,8 @@ def parse_srt(filename: str, text: str) -> tuple[list[Segment], list[str]]:
             continue
         caption = _srt_caption(lines[timing], text_lines)
         if caption is None:
-            report.broken.append(f"{where}: its timing line “{lines[timing].strip()}” cannot be read")
+            timing_line = lines[timing].strip()
+            report.broken.append(f"{where}: its timing line “{timing_line}” cannot be read")
             last = []
             continue
         last = _cue_segments(caption, where, report)

@@ -1,5 +1,9 @@
 """Word .docx files: their paragraphs, in document order, as running text.
 
+python-docx opens and checks the package; the text is then read from the document XML by
+``_paragraph_text``, because ``Paragraph.text`` only sees plain runs and hyperlinks and would
+silently drop tracked insertions, content controls and smart tags: words the participant said.
+
 (Named ``word`` rather than ``docx`` so that ``import docx`` here plainly means python-docx.)
 """
 
@@ -7,8 +11,6 @@ import io
 import zipfile
 
 import docx
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 
 from .base import TranscriptFormatError, display_name
 from .normalise import normalise
@@ -17,6 +19,15 @@ from .normalise import normalise
 # unpack to more than this many times the upload limit.
 _MAX_UNPACK_RATIO = 10
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Not part of the reading text: deleted revisions, formatting, and drawings or text boxes
+# (whose text sits outside the flow, and which Word stores twice, as a choice and a fallback).
+_SKIPPED = {
+    f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}drawing", f"{_W}pict",
+    f"{_W}object", f"{_W}instrText", f"{_W}sectPr",
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent",
+}  # fmt: skip
+
 
 def docx_text(filename: str, data: bytes, *, max_bytes: int) -> str:
     """The document's paragraphs (table cells included) joined by LF, normalised."""
@@ -24,19 +35,19 @@ def docx_text(filename: str, data: bytes, *, max_bytes: int) -> str:
     archive = _open_zip(name, data)
     names = set(archive.namelist())
     if "word/document.xml" not in names:
-        raise TranscriptFormatError(f"{name} is {_what_zip_is(archive, names)}, not a Word document.")
+        raise TranscriptFormatError(f"{name} is {_what_zip_is(archive, names)}.")
     if sum(info.file_size for info in archive.infolist()) > _MAX_UNPACK_RATIO * max_bytes:
         raise TranscriptFormatError(f"{name} unpacks to far more data than a transcript holds.")
     try:
-        document = docx.Document(io.BytesIO(data))
-        paragraphs = list(_paragraphs(document))
+        body = docx.Document(io.BytesIO(data)).element.body
+        paragraphs = [_paragraph_text(p) for p in _paragraphs(body)]
     # python-docx reports broken packages with whatever lxml, zipfile or its own package
     # reader raised; for the researcher they all mean the same thing.
     except Exception as error:
         raise TranscriptFormatError(
             f"{name} is a damaged Word document and cannot be read ({type(error).__name__})."
         ) from None
-    return normalise("\n".join(paragraph.text for paragraph in paragraphs))
+    return normalise("\n".join(paragraphs))
 
 
 def _open_zip(name: str, data: bytes) -> zipfile.ZipFile:
@@ -51,37 +62,51 @@ def _open_zip(name: str, data: bytes) -> zipfile.ZipFile:
 
 def _what_zip_is(archive: zipfile.ZipFile, names: set[str]) -> str:
     """Name the ZIP-based formats people mix up with .docx, for a useful message."""
-    if {"project.qde", "Project.qde"} & names or any(n.endswith(".qde") for n in names):
-        return "a REFI-QDA project (.qdpx); import it as a project instead"
+    if any(n.lower().endswith(".qde") for n in names):
+        return "a REFI-QDA project (.qdpx), not a transcript; import it as a project instead"
     if "xl/workbook.xml" in names:
-        return "an Excel workbook"
+        return "an Excel workbook, not a Word document"
     if "ppt/presentation.xml" in names:
-        return "a PowerPoint presentation"
+        return "a PowerPoint presentation, not a Word document"
     if "mimetype" in names:
         try:
             mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-        except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+        except (zipfile.BadZipFile, OSError, RuntimeError):
             mimetype = ""
         if mimetype.startswith("application/vnd.oasis.opendocument"):
-            return "an OpenDocument file (.odt); save it as .docx"
-    return "a ZIP archive"
+            return "an OpenDocument file (.odt), not a Word document; save it as .docx"
+    return "a ZIP archive, not a Word document"
 
 
 def _paragraphs(container):
-    """Paragraphs in document order, descending into tables (and tables within cells)."""
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            yield block
-        elif isinstance(block, Table):
-            yield from _table_paragraphs(block)
+    """``w:p`` elements in reading order, through tables and block-level content controls.
+
+    Walking the XML rather than python-docx's ``row.cells`` also reads a merged cell once.
+    """
+    for child in container:
+        if child.tag == f"{_W}p":
+            yield child
+        elif child.tag not in _SKIPPED:  # w:tbl, w:tr, w:tc, w:sdt, w:sdtContent, w:customXml
+            yield from _paragraphs(child)
 
 
-def _table_paragraphs(table: Table):
-    seen = set()
-    for row in table.rows:
-        for cell in row.cells:
-            # A merged cell is returned once per grid column it spans; read it once.
-            if cell._tc in seen:
-                continue
-            seen.add(cell._tc)
-            yield from _paragraphs(cell)
+def _paragraph_text(element) -> str:
+    """Text of one paragraph, including tracked insertions, hyperlinks and content controls."""
+    parts: list[str] = []
+    for child in element:
+        tag = child.tag
+        if tag in _SKIPPED:
+            continue
+        if tag == f"{_W}t":
+            parts.append(child.text or "")
+        elif tag == f"{_W}tab":
+            parts.append("\t")
+        elif tag in (f"{_W}br", f"{_W}cr"):
+            # As python-docx: a line break is a new line; page and column breaks are not text.
+            if child.get(f"{_W}type", "textWrapping") == "textWrapping":
+                parts.append("\n")
+        elif tag == f"{_W}noBreakHyphen":
+            parts.append("-")
+        else:
+            parts.append(_paragraph_text(child))
+    return "".join(parts)

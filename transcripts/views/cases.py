@@ -52,7 +52,7 @@ class _ListField(forms.Field):
     widget = forms.CheckboxSelectMultiple
 
     def to_python(self, value):
-        return list(value or [])
+        return [item for item in value or [] if item != ""]
 
 
 def _attribute_field(attribute: Attribute) -> forms.Field:

@@ -111,10 +111,13 @@ def _detail_context(access, participant, **forms):
     attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
     case_attributes = selectors.attributes_for(study, AttributeTarget.CASE)
     records = list(participant.consent_records.all())
+    for record in records:
+        scope = record.scope()
+        record.allowed_labels = [label for use, label in ConsentUse.choices if scope[use]]
+        record.denied_labels = [label for use, label in ConsentUse.choices if not scope[use]]
     current = records[0] if records else None
-    transcripts = (
-        selectors.with_consent(participant.transcripts.all(), "participant_id")
-        .order_by("interview_date", "id")
+    transcripts = selectors.with_consent(participant.transcripts.all(), "participant_id").order_by(
+        "interview_date", "id"
     )
     return {
         "access": access,
@@ -131,7 +134,6 @@ def _detail_context(access, participant, **forms):
         else [],
         "records": records,
         "current": current,
-        "uses": [(use, label) for use, label in ConsentUse.choices],
         "transcripts": list(transcripts),
         "analysable": current is not None and current.allows("analyse"),
         "consent_form": forms.get("consent_form") or ConsentForm(),
@@ -203,9 +205,7 @@ def consent_record(request, study_slug, pk):
         )
         if record is not None:
             messages.success(request, f"Consent of {participant.code} recorded.")
-            return redirect(
-                reverse("participant_detail", args=[study_slug, pk]) + "#consent"
-            )
+            return redirect(reverse("participant_detail", args=[study_slug, pk]) + "#consent")
     context = _detail_context(access, participant, consent_form=form)
     return render(request, "transcripts/participant_detail.html", context)
 
@@ -231,9 +231,7 @@ def consent_withdraw(request, study_slug, pk):
                 f"Withdrawal of {participant.code} recorded. Their transcripts are locked; "
                 "purge them from Data stewardship.",
             )
-            return redirect(
-                reverse("participant_detail", args=[study_slug, pk]) + "#consent"
-            )
+            return redirect(reverse("participant_detail", args=[study_slug, pk]) + "#consent")
     context = _detail_context(access, participant, withdrawal_form=form)
     return render(request, "transcripts/participant_detail.html", context)
 

@@ -160,19 +160,21 @@ def _preview_page(request, access, transcript):
     text = transcript.text
     rules = pseudonym_services.study_rules(access.study)
     replacements = pseudonymise.find_replacements(text, rules)
-    turns = list(transcript.utterances.order_by("start").values_list("start", "speaker"))
-    turn_starts = [start for start, _ in turns]
+    turns = list(transcript.utterances.order_by("start").values_list("start", "end", "speaker"))
+    turn_starts = [start for start, _, _ in turns]
     items = []
     for number, r in enumerate(replacements, start=1):
         before, after = pseudonymise.in_context(text, r)
         turn = bisect_right(turn_starts, r.start) - 1
+        in_turn = turn >= 0 and r.start < turns[turn][1]
         items.append(
             {
                 "number": number,
                 "r": r,
                 "before": before,
                 "after": after,
-                "speaker": turns[turn][1] if turn >= 0 else "",
+                # Outside every turn is a speaker label or a heading.
+                "where": turns[turn][2] if in_turn else "outside the turns",
             }
         )
     per_rule = Counter(r.rule_id for r in replacements)

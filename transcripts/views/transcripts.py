@@ -48,7 +48,9 @@ def transcript_list(request, study_slug):
     transcripts = selectors.with_consent(
         study.transcripts.select_related("participant__case"), "participant_id"
     ).exclude(consent_kind=ConsentKind.WITHDRAWAL)
-    filters = {key: request.GET.get(key, "") for key in ("case", "participant", "consent", "status")}
+    filters = {
+        key: request.GET.get(key, "") for key in ("case", "participant", "consent", "status")
+    }
     if filters["case"].isdigit():
         transcripts = transcripts.filter(participant__case_id=int(filters["case"]))
     if filters["participant"].isdigit():
@@ -266,8 +268,12 @@ def transcript_import(request, study_slug):
     access = study_for(request, study_slug, need="import_transcripts")
     study = access.study
     form = UploadForm(_posted(request), request.FILES or None, study=study)
-    context = {"access": access, "study": study, "form": form,
-               "limit_mb": settings.TRANSCRIPT_MAX_BYTES // (1024 * 1024)}
+    context = {
+        "access": access,
+        "study": study,
+        "form": form,
+        "limit_mb": settings.TRANSCRIPT_MAX_BYTES // (1024 * 1024),
+    }
     if request.method == "POST" and form.is_valid():
         uploads = request.FILES.getlist("files")
         if not uploads:
@@ -332,9 +338,10 @@ def transcript_import_confirm(request, study_slug, token):
             continue
         form = _meta_form(study, members, index, data=request.POST)
         if not form.is_valid():
-            problems.append(f"{candidate.name}: " + "; ".join(
-                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
-            ))
+            problems.append(
+                f"{candidate.name}: "
+                + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+            )
             continue
         roles = {
             label: request.POST.get(f"f{index}-role-{position}", candidate.roles[label])
@@ -401,9 +408,7 @@ def stewardship(request, study_slug):
     withdrawn = list(
         selectors.filter_consent_state(annotated, selectors.ConsentState.WITHDRAWN, today)
     )
-    expired = list(
-        selectors.filter_consent_state(annotated, selectors.ConsentState.EXPIRED, today)
-    )
+    expired = list(selectors.filter_consent_state(annotated, selectors.ConsentState.EXPIRED, today))
     return render(
         request,
         "transcripts/stewardship.html",

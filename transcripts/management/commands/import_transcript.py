@@ -56,7 +56,9 @@ class Command(BaseCommand):
         for mapping in options["role"]:
             label, _, role = mapping.partition("=")
             if role not in SpeakerRole.values:
-                raise CommandError(f"--role {mapping!r}: the role must be one of {SpeakerRole.values}.")
+                raise CommandError(
+                    f"--role {mapping!r}: the role must be one of {SpeakerRole.values}."
+                )
             roles[label] = role
 
         files = []

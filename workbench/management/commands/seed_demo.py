@@ -158,6 +158,11 @@ class Command(BaseCommand):
                     actor=lead, study=study, name=name, description=description, values=values
                 )
 
+        # Participants, consent and three short interviews (the transcripts app's demo data).
+        from transcripts import demo
+
+        demo.seed(study=study, admin=admin, lead=lead, interviewers=[lead])
+
         self.stdout.write(
             self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")
         )

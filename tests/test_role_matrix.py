@@ -1,0 +1,157 @@
+"""The role matrix: every study URL of every app, every role, pages and htmx fragments alike.
+
+Who may use what is written out here by hand from the issues rather than derived from
+workbench/roles.py, so that a wrong permission mapping fails here. A new study URL fails
+``test_every_study_url_is_in_the_matrix`` until it is added.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import consented_participant, imported_transcript
+from transcripts import services as transcript_services
+from transcripts.models import AttributeKind, AttributeTarget
+
+MEMBERS = {"admin", "lead", "coder", "reviewer"}
+ADMIN_LEAD = {"admin", "lead"}
+STUDY_URLS = {
+    # workbench
+    "study_dashboard": ("get", MEMBERS),
+    "study_edit": ("get", {"admin"}),
+    "members": ("get", {"admin"}),
+    "member_add": ("post", {"admin"}),
+    "member_invite": ("post", {"admin"}),
+    "member_roles": ("get", {"admin"}),
+    "design": ("get", MEMBERS),
+    "design_item": ("get", MEMBERS),
+    "design_item_create": ("post", {"lead"}),
+    "dimension_value_create": ("post", {"lead"}),
+    "design_item_edit": ("get", {"lead"}),
+    "design_item_delete": ("post", {"lead"}),
+    "design_item_move": ("post", {"lead"}),
+    "audit_trail": ("get", ADMIN_LEAD),
+    "audit_csv": ("get", ADMIN_LEAD),
+    # participants and consent
+    "participant_list": ("get", MEMBERS),
+    "participant_create": ("post", ADMIN_LEAD),
+    "participant_detail": ("get", MEMBERS),
+    "participant_edit": ("get", ADMIN_LEAD),
+    "consent_record": ("post", {"admin"}),
+    "consent_withdraw": ("post", {"admin"}),
+    # transcripts
+    "transcript_list": ("get", MEMBERS),
+    "transcript_import": ("get", ADMIN_LEAD),
+    "transcript_import_confirm": ("post", ADMIN_LEAD),
+    "transcript_import_cancel": ("post", ADMIN_LEAD),
+    "transcript_detail": ("get", MEMBERS),
+    "transcript_edit": ("get", ADMIN_LEAD),
+    "transcript_purge": ("post", {"admin"}),
+    "stewardship": ("get", {"admin"}),
+}
+
+# Which object a URL's ``pk`` names.
+PK_OF = {
+    "design_item": "rq1",
+    "design_item_edit": "rq1",
+    "design_item_delete": "rq1",
+    "design_item_move": "rq1",
+    "participant_detail": "participant",
+    "participant_edit": "participant",
+    "consent_record": "participant",
+    "consent_withdraw": "participant",
+    "transcript_detail": "transcript",
+    "transcript_edit": "transcript",
+    "transcript_purge": "transcript",
+}
+
+
+def _study_urls():
+    found = {}
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                # Namespaced URLs (the Django admin) are not in the root reverse map.
+                for possibilities, *_ in get_resolver().reverse_dict.getlist(pattern.name):
+                    for _, params in possibilities:
+                        if "study_slug" in params:
+                            found[pattern.name] = params
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_study_url_is_in_the_matrix():
+    assert set(_study_urls()) == set(STUDY_URLS)
+
+
+@pytest.fixture
+def world(study, design, role_users, lead):
+    participant = consented_participant(study, "I1")
+    transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
+    case = transcript_services.case_create(actor=lead, study=study, name="Project A")
+    attribute = transcript_services.attribute_create(
+        actor=lead, study=study, target=AttributeTarget.CASE, name="Region",
+        kind=AttributeKind.TEXT,
+    )
+    return design | {
+        "participant": participant,
+        "transcript": transcript,
+        "case": case,
+        "attribute": attribute,
+        "users": role_users,
+    }
+
+
+def _kwargs(name, params, study, world):
+    kwargs = {"study_slug": study.slug}
+    for param in params:
+        if param == "kind":
+            kwargs["kind"] = "rq"
+        elif param == "pk":
+            kwargs["pk"] = world[PK_OF.get(name, name.split("_")[0])].pk
+        elif param == "parent_id":
+            kwargs["parent_id"] = world["dimension"].pk
+        elif param == "user_id":
+            kwargs["user_id"] = world["users"]["coder"].pk
+        elif param == "token":
+            kwargs["token"] = "0" * 32
+    return kwargs
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+@pytest.mark.parametrize("name", sorted(STUDY_URLS))
+def test_role_matrix(client, study, world, role_users, name, htmx):
+    method, allowed = STUDY_URLS[name]
+    url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
+    headers = {"HX-Request": "true"} if htmx else {}
+    for role, user in role_users.items():
+        client.force_login(user)
+        response = getattr(client, method)(url, headers=headers)
+        if role == "outsider":
+            assert response.status_code == 404, (role, url)
+        elif role in allowed:
+            assert response.status_code in {200, 204, 302}, (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+        client.logout()
+
+
+@pytest.mark.parametrize("name", sorted(STUDY_URLS))
+def test_anonymous_is_sent_to_login(client, study, world, name):
+    method, _ = STUDY_URLS[name]
+    url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(STUDY_URLS))
+def test_wrong_method_is_refused(client, study, world, role_users, name):
+    method, allowed = STUDY_URLS[name]
+    url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
+    client.force_login(role_users[sorted(allowed)[0]])
+    wrong = client.delete if method == "post" else client.put
+    assert wrong(url).status_code == 405
