@@ -371,6 +371,9 @@ class TestPreviewAndApply:
             assert f"<del>{original}</del>" in body
         assert "<ins><mark>[ORG-A]</mark></ins>" in body
         assert "we trained 🤗 models; <del>Dmitri</del>" in body
+        # Each snippet stays on its line; a speaker label is outside every turn.
+        assert "#2 · Interviewer ·" in body and "#3 · outside the turns ·" in body
+        assert "Pani <del>Łucjo</del><span" in body and "[P1]</mark></ins>. Thanks" in body
         # Counts per rule, the full name also in two speaker labels of the text.
         per_rule = {rule.find: n for rule, n in response.context["per_rule"]}
         assert per_rule == {

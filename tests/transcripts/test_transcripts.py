@@ -232,9 +232,10 @@ class TestReading:
         first = imported_transcript(study, participant, INTERVIEW)
         client.force_login(lead)
         client.get(url("transcript_list", study))
-        # session, user, study, permissions, transcripts (consent in subqueries, turn counts),
-        # cases and participants for the filters
-        with django_assert_num_queries(7):
+        # session, user, study, permissions, counts per status, count for the pager, one page
+        # of transcripts (consent and turn counts in subqueries), cases and participants for
+        # the filters
+        with django_assert_num_queries(9):
             client.get(url("transcript_list", study))
         # 1,000 transcripts, written in bulk (the import path is measured in bench/).
         others = [consented_participant(study, f"P{n}") for n in range(10)]
@@ -246,7 +247,7 @@ class TestReading:
             )
             for n in range(1000)
         )
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(9):
             page = client.get(url("transcript_list", study)).content.decode()
         assert "1001 transcripts" in page
 

@@ -73,7 +73,7 @@ class Candidate:
     ms: int | None  # the time written with the label, if any
     strong: bool  # written with a timestamp or as an [id1] tag: prose does not look like that
     bold: bool = False  # Markdown "**Name:**"
-    needs_repeat: bool = False  # "Name 0:03" lines: never enough to make a file a conversation
+    needs_repeat: bool = False  # "Name 0:03" lines: only a recurring name shows a conversation
 
 
 def clock_ms(clock: str) -> int | None:

@@ -14,7 +14,9 @@ from .labels import Candidate, accepted_labels, match_label, skip_space, timesta
 _METADATA = re.compile(r"_[A-Za-z][\w-]*\s*:")
 
 # ParlaMint's "ParlaMint-UA_2014-12-02-m0.u1<TAB>text": an identifier, one tab, the speech.
-_ID_TAB_LINE = re.compile(r"(?P<id>\S{1,200})\t(?P<speech>[^\t]*\S[^\t]*)")
+# The identifier starts with a letter (not a time such as "00:01:02") and does not end with a
+# colon ("Anna:<TAB>text" is a colon label followed by a tab).
+_ID_TAB_LINE = re.compile(r"(?P<id>[^\W\d_]\S{0,199}(?<!:))\t(?P<speech>[^\t]*\S[^\t]*)")
 
 
 @dataclass

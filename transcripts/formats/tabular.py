@@ -20,10 +20,13 @@ _END_COLUMNS = ("end", "end_ms", "end_time", "stop", "to", "out")
 _CLOCK_CELL = re.compile(CLOCK)
 
 
-def delimiter(filename: str, first_line: str) -> str:
-    if filename.lower().endswith(".csv"):
-        return ","
-    return "\t" if "\t" in first_line else ","
+def _reader(filename: str, text: str):
+    """CSV with its quoting rules; TSV without any, as Whisper writes it: a quote that starts
+    a speech ("Hello," she said) must not swallow the rows after it."""
+    first_line = text.split("\n", 1)[0]
+    if filename.lower().endswith(".csv") or "\t" not in first_line:
+        return csv.reader(io.StringIO(text))
+    return csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
 
 
 def is_parlamint_meta(header: list[str]) -> bool:
@@ -37,9 +40,11 @@ def has_text_column(header: list[str]) -> bool:
 def parse_table(filename: str, text: str) -> tuple[list[Segment], list[str]]:
     """One segment per row with text; rows with unreadable times are skipped with a warning."""
     name = display_name(filename)
-    separator = delimiter(filename, text.split("\n", 1)[0])
-    rows = csv.reader(io.StringIO(text), delimiter=separator)
-    header = [cell.strip() for cell in next(rows, [])]
+    try:
+        rows = list(_reader(filename, text))
+    except csv.Error as error:  # e.g. a cell over the csv module's size limit
+        raise TranscriptFormatError(f"{name} is not a readable table ({error}).") from None
+    header = [cell.strip() for cell in rows[0]] if rows else []
     if is_parlamint_meta(header):
         raise _parlamint_meta_error(name)
     header = [cell.lower() for cell in header]
@@ -59,7 +64,7 @@ def parse_table(filename: str, text: str) -> tuple[list[Segment], list[str]]:
         )
     segments: list[Segment] = []
     problems: list[str] = []
-    for line_number, row in enumerate(rows, start=2):
+    for line_number, row in enumerate(rows[1:], start=2):
         segment = _row_segment(row, columns)
         if isinstance(segment, str):
             problems.append(f"Skipped row {line_number}: {segment}.")
@@ -126,11 +131,14 @@ def _parlamint_meta_error(name: str) -> TranscriptFormatError:
 def speaker_names_from_parlamint_meta(data: bytes) -> dict[str, str]:
     """Utterance ID → speaker name, from a ParlaMint ``…-meta.tsv`` (its ID and Speaker_name
     columns), to pass as ``parse_transcript(…, speaker_names=…)``."""
-    text = read_text("the ParlaMint metadata file", data)
-    rows = csv.DictReader(io.StringIO(text), delimiter="\t")
-    if not is_parlamint_meta(rows.fieldnames or []):
+    text = read_text("ParlaMint metadata", data)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+    except csv.Error as error:
+        raise TranscriptFormatError(f"The ParlaMint metadata is not a readable table ({error}).")
+    if not rows or not is_parlamint_meta(list(rows[0])):
         raise TranscriptFormatError(
-            "The ParlaMint metadata file has no “ID” and “Speaker_name” columns."
+            "The ParlaMint metadata has no “ID” and “Speaker_name” columns."
         )
     return {
         row["ID"].strip(): row["Speaker_name"].strip()

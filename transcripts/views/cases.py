@@ -55,6 +55,26 @@ class _ListField(forms.Field):
         return [item for item in value or [] if item != ""]
 
 
+class _NumberField(forms.CharField):
+    """Passes numbers on to the attribute's validation, but not absurdly large ones.
+
+    ``clean_value`` turns "1e999999999" into a Python int of a billion digits (minutes of CPU,
+    gigabytes of memory) and "1e5000" into one json.dumps refuses (a 500); stop both here.
+    """
+
+    widget = forms.NumberInput(attrs={"step": "any"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            too_large = Decimal(value.replace(",", ".")).adjusted() > 15
+        except (InvalidOperation, ValueError):
+            too_large = False  # not a number at all: the attribute's validation says so
+        if too_large:
+            raise ValidationError(f"{self.label}: “{value}” is too large a number.")
+        return value
+
+
 def _attribute_field(attribute: Attribute) -> forms.Field:
     """A form field for one attribute, typed by its kind.
 
@@ -64,8 +84,7 @@ def _attribute_field(attribute: Attribute) -> forms.Field:
     label, kind = attribute.name, attribute.kind
     choices = [(option, option) for option in attribute.options or []]
     if kind == AttributeKind.NUMBER:
-        widget = forms.NumberInput(attrs={"step": "any"})
-        return forms.CharField(label=label, required=False, widget=widget)
+        return _NumberField(label=label, required=False)
     if kind == AttributeKind.DATE:
         widget = forms.DateInput(attrs={"type": "date"})
         return forms.CharField(label=label, required=False, widget=widget)

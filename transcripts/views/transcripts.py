@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -25,6 +26,7 @@ from transcripts.models import (
     SpeakerRole,
     Transcript,
     TranscriptStatus,
+    Utterance,
 )
 from workbench.access import study_for
 from workbench.views import _apply, _posted
@@ -59,27 +61,45 @@ def transcript_list(request, study_slug):
         transcripts = selectors.filter_consent_state(transcripts, filters["consent"])
     if filters["status"] in TranscriptStatus.values:
         transcripts = transcripts.filter(status=filters["status"])
-    transcripts = transcripts.annotate(turns=Count("utterances")).order_by(
-        "participant__code", "interview_date", "id"
+    by_status = dict(
+        transcripts.order_by().values_list("status").annotate(n=Count("id")).values_list(
+            "status", "n"
+        )
     )
-    rows = list(transcripts)
+    # A subquery, not a join: grouping by every column would drag each full text along.
+    turns = (
+        Utterance.objects.filter(transcript=OuterRef("pk"))
+        .order_by()
+        .values("transcript")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    transcripts = (
+        transcripts.defer("text")
+        .annotate(turns=Subquery(turns))
+        .order_by("participant__code", "interview_date", "id")
+    )
+    page = Paginator(transcripts, 100).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
     for transcript in rows:
         transcript.consent_state = selectors.consent_state(
             transcript.consent_kind, transcript.consent_analyse, transcript.consent_retain_until
         )
-    by_status = {status: 0 for status in TranscriptStatus.values}
-    for transcript in rows:
-        by_status[transcript.status] += 1
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "access": access,
         "study": study,
         "transcripts": rows,
+        "page": page,
+        "query": query.urlencode(),
+        "total": sum(by_status.values()),
         "filters": filters,
         "cases": list(study.cases.all()),
         "participants": list(study.participants.all()),
         "states": [s for s in selectors.ConsentState.CHOICES if s[0] != "withdrawn"],
         "statuses": TranscriptStatus.choices,
-        "counts": [(TranscriptStatus(s).label, n) for s, n in by_status.items()],
+        "counts": [(label, by_status.get(value, 0)) for value, label in TranscriptStatus.choices],
     }
     template = "transcripts/transcript_list.html"
     if request.htmx:
