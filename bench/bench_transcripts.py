@@ -101,8 +101,13 @@ def run():
         body = data + f"\n\nI1: run {n}\n".encode()
         [candidate], _ = importing.examine([("big.txt", body)], participants[0])
         return services.transcript_import(
-            actor=lead, study=study, participant=participants[0], parsed=candidate.parsed,
-            filename="big.txt", original_sha256=candidate.sha256, original_size=len(body),
+            actor=lead,
+            study=study,
+            participant=participants[0],
+            parsed=candidate.parsed,
+            filename="big.txt",
+            original_sha256=candidate.sha256,
+            original_size=len(body),
             speaker_roles=candidate.roles,
         )
 
@@ -111,8 +116,13 @@ def run():
     long_text = interview(30_000, 1000)
     [candidate], _ = importing.examine([("long.txt", long_text.encode())], participants[1])
     long = services.transcript_import(
-        actor=lead, study=study, participant=participants[1], parsed=candidate.parsed,
-        filename="long.txt", original_sha256=candidate.sha256, original_size=len(long_text),
+        actor=lead,
+        study=study,
+        participant=participants[1],
+        parsed=candidate.parsed,
+        filename="long.txt",
+        original_sha256=candidate.sha256,
+        original_size=len(long_text),
         speaker_roles=candidate.roles,
     )
     client = Client()
@@ -123,8 +133,13 @@ def run():
 
     Transcript.objects.bulk_create(
         Transcript(
-            study=study, participant=participants[n % 12], title=f"T{n}", text="x",
-            text_sha256="0" * 64, source_format="text", original_sha256=f"{n:064d}",
+            study=study,
+            participant=participants[n % 12],
+            title=f"T{n}",
+            text="x",
+            text_sha256="0" * 64,
+            source_format="text",
+            original_sha256=f"{n:064d}",
             imported_by=lead,
         )
         for n in range(1000 - Transcript.objects.count())

@@ -95,8 +95,9 @@ def consented_participant(study, code="I1", *, actor=None, uses=None, case=None,
     return participant
 
 
-def imported_transcript(study, participant, text: str, *, filename="interview.txt", actor=None,
-                        roles=None):
+def imported_transcript(
+    study, participant, text: str, *, filename="interview.txt", actor=None, roles=None
+):
     """Import ``text`` as a plain-text file through the real parser and service."""
     from transcripts import importing, services as transcript_services
 

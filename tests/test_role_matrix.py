@@ -10,7 +10,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
-from transcripts.models import AttributeKind, AttributeTarget
+from transcripts.models import AttributeKind, AttributeTarget, PseudonymRule
+from transcripts.pseudonym_services import pseudonym_rule_create
 
 MEMBERS = {"admin", "lead", "coder", "reviewer"}
 ADMIN_LEAD = {"admin", "lead"}
@@ -47,6 +48,12 @@ STUDY_URLS = {
     "transcript_edit": ("get", ADMIN_LEAD),
     "transcript_purge": ("post", {"admin"}),
     "stewardship": ("get", {"admin"}),
+    # pseudonymisation
+    "pseudonym_list": ("get", ADMIN_LEAD),
+    "pseudonym_create": ("post", ADMIN_LEAD),
+    "pseudonym_delete": ("post", ADMIN_LEAD),
+    "pseudonym_preview": ("get", ADMIN_LEAD),
+    "pseudonym_apply": ("post", ADMIN_LEAD),
 }
 
 # Which object a URL's ``pk`` names.
@@ -62,6 +69,16 @@ PK_OF = {
     "transcript_detail": "transcript",
     "transcript_edit": "transcript",
     "transcript_purge": "transcript",
+    "pseudonym_preview": "transcript",
+    "pseudonym_apply": "transcript",
+    # Deleting: each role gets an object of its own, or the first allowed role would leave
+    # the next one a 404.
+    "pseudonym_delete": lambda world: pseudonym_rule_create(
+        actor=world["users"]["admin"],
+        study=world["transcript"].study,
+        find=f"Name{PseudonymRule.objects.count()}",
+        replace_with="[X]",
+    ),
 }
 
 
@@ -93,7 +110,10 @@ def world(study, design, role_users, lead):
     transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
     case = transcript_services.case_create(actor=lead, study=study, name="Project A")
     attribute = transcript_services.attribute_create(
-        actor=lead, study=study, target=AttributeTarget.CASE, name="Region",
+        actor=lead,
+        study=study,
+        target=AttributeTarget.CASE,
+        name="Region",
         kind=AttributeKind.TEXT,
     )
     return design | {
@@ -111,7 +131,8 @@ def _kwargs(name, params, study, world):
         if param == "kind":
             kwargs["kind"] = "rq"
         elif param == "pk":
-            kwargs["pk"] = world[PK_OF.get(name, name.split("_")[0])].pk
+            source = PK_OF.get(name, name.split("_")[0])
+            kwargs["pk"] = (source(world) if callable(source) else world[source]).pk
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
         elif param == "user_id":
@@ -125,9 +146,9 @@ def _kwargs(name, params, study, world):
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
 def test_role_matrix(client, study, world, role_users, name, htmx):
     method, allowed = STUDY_URLS[name]
-    url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
     headers = {"HX-Request": "true"} if htmx else {}
     for role, user in role_users.items():
+        url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
         client.force_login(user)
         response = getattr(client, method)(url, headers=headers)
         if role == "outsider":

@@ -8,6 +8,7 @@ of the text before and after. The original text is not kept anywhere: that is th
 
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,7 +29,9 @@ def study_rules(study: Study) -> list[PseudonymRule]:
 def _rule_snapshot(rule: PseudonymRule) -> dict:
     return {
         "replace_with": rule.replace_with,
-        "sha256 of lower-cased name": pseudonymise.find_digest(rule.find),
+        "hmac of lower-cased name": pseudonymise.find_digest(
+            rule.find, settings.SECRET_KEY.encode()
+        ),
         "whole_word": rule.whole_word,
         "case_sensitive": rule.case_sensitive,
     }

@@ -30,6 +30,7 @@ How a rule matches:
 """
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from bisect import bisect_right
@@ -305,9 +306,12 @@ def counts_by_label(replacements: Iterable[Replacement]) -> dict[str, int]:
     return dict(sorted(Counter(r.replacement for r in replacements).items()))
 
 
-def find_digest(find: str) -> str:
-    """SHA-256 of a rule's lower-cased name: lets the audit trail tell rules apart unread."""
-    return hashlib.sha256(unicodedata.normalize("NFC", find).lower().encode("utf-8")).hexdigest()
+def find_digest(find: str, key: bytes) -> str:
+    """Keyed SHA-256 (HMAC) of a rule's lower-cased name: lets the audit trail tell rules apart
+    without holding the name. Keyed, so that a list of candidate names cannot be checked
+    against the trail by anyone who lacks the key."""
+    name = unicodedata.normalize("NFC", find).lower().encode("utf-8")
+    return hmac.new(key, name, hashlib.sha256).hexdigest()
 
 
 def rules_fingerprint(rules: Iterable[RuleLike]) -> str:

@@ -501,19 +501,25 @@ def transcript_import(
         )
         for index, turn in enumerate(parsed.turns)
     )
+    role_counts: dict[str, int] = {}
+    for label in parsed.speakers:
+        role = speaker_roles.get(label, SpeakerRole.OTHER)
+        role_counts[role] = role_counts.get(role, 0) + 1
+    # No file name, title or speaker labels here: they may hold real names, and the audit
+    # trail can never be purged. The file's hash identifies it well enough.
     audit.record(
         actor=actor,
         study=study,
         verb="transcript.import",
         obj=transcript,
+        object_repr=f"{participant.code}: transcript {transcript.pk}",
         after={
             "participant": participant.code,
-            "file": filename,
             "format": parsed.format,
             "sha256 of file": original_sha256,
             "characters": len(parsed.text),
             "turns": len(parsed.turns),
-            "speakers": {label: speaker_roles.get(label, "other") for label in parsed.speakers},
+            "speakers by role": role_counts,
         },
     )
     return transcript
@@ -581,11 +587,10 @@ def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
         study=transcript.study,
         verb="transcript.purge",
         obj=transcript,
-        object_repr=f"{transcript.participant.code}: {transcript.title}",
+        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
         before={
             "participant": transcript.participant.code,
-            "title": transcript.title,
-            "file": transcript.original_filename,
+            "sha256 of file": transcript.original_sha256,
             "sha256 of text": transcript.text_sha256,
             "characters": len(transcript.text),
             "turns": transcript.utterances.count(),

@@ -33,8 +33,11 @@ class TestConsentApi:
     def test_latest_record_is_current(self, study, admin_user):
         participant = consented_participant(study)
         services.consent_record(
-            actor=admin_user, participant=participant, form_version="v2",
-            effective_on=date(2026, 3, 1), allowed={"transcribe"},
+            actor=admin_user,
+            participant=participant,
+            form_version="v2",
+            effective_on=date(2026, 3, 1),
+            allowed={"transcribe"},
         )
         consent = services.current_consent(participant)
         assert consent.form_version == "v2" and not consent.allows("analyse")
@@ -50,8 +53,11 @@ class TestConsentApi:
         participant = consented_participant(study)
         with pytest.raises(IntegrityError), transaction.atomic():
             ConsentRecord.objects.create(
-                participant=participant, kind=ConsentKind.WITHDRAWAL, allow_analyse=True,
-                effective_on=date(2026, 2, 1), recorded_by=admin_user,
+                participant=participant,
+                kind=ConsentKind.WITHDRAWAL,
+                allow_analyse=True,
+                effective_on=date(2026, 2, 1),
+                recorded_by=admin_user,
             )
 
     def test_future_dates_and_reversed_retention_are_refused(self, study, admin_user):
@@ -59,13 +65,20 @@ class TestConsentApi:
         tomorrow = timezone.localdate() + timedelta(days=1)
         with pytest.raises(ValidationError):
             services.consent_record(
-                actor=admin_user, participant=participant, form_version="v2",
-                effective_on=tomorrow, allowed=set(),
+                actor=admin_user,
+                participant=participant,
+                form_version="v2",
+                effective_on=tomorrow,
+                allowed=set(),
             )
         with pytest.raises(ValidationError):
             services.consent_record(
-                actor=admin_user, participant=participant, form_version="v2",
-                effective_on=date(2026, 2, 1), allowed=set(), retain_until=date(2026, 1, 1),
+                actor=admin_user,
+                participant=participant,
+                form_version="v2",
+                effective_on=date(2026, 2, 1),
+                allowed=set(),
+                retain_until=date(2026, 1, 1),
             )
         assert participant.consent_records.count() == 1
 
@@ -125,7 +138,9 @@ class TestPurge:
         transcript = imported_transcript(study, participant, INTERVIEW)
         digest = transcript.text_sha256
         services.consent_withdraw(
-            actor=admin_user, participant=participant, effective_on=timezone.localdate(),
+            actor=admin_user,
+            participant=participant,
+            effective_on=timezone.localdate(),
             reason="withdrew",
         )
         client.force_login(admin_user)
@@ -159,14 +174,17 @@ class TestPurge:
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
         services.consent_record(
-            actor=admin_user, participant=participant, form_version="v1",
-            effective_on=date(2025, 1, 1), allowed=set(ConsentUse.values),
+            actor=admin_user,
+            participant=participant,
+            form_version="v1",
+            effective_on=date(2025, 1, 1),
+            allowed=set(ConsentUse.values),
             retain_until=date(2025, 12, 31),
         )
         # The newer-dated original record is still current; record an expired one as latest.
-        ConsentRecord.objects.filter(participant=participant, effective_on=date(2026, 1, 15)).update(
-            retain_until=date(2026, 1, 31)
-        )
+        ConsentRecord.objects.filter(
+            participant=participant, effective_on=date(2026, 1, 15)
+        ).update(retain_until=date(2026, 1, 31))
         client.force_login(admin_user)
         page = client.get(url("stewardship", study)).content.decode()
         assert "Past their retention date" in page and transcript.title in page
@@ -177,7 +195,9 @@ class TestPurge:
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
         services.consent_withdraw(
-            actor=admin_user, participant=participant, effective_on=timezone.localdate(),
+            actor=admin_user,
+            participant=participant,
+            effective_on=timezone.localdate(),
             reason="x",
         )
         client.force_login(lead)

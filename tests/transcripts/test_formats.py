@@ -184,6 +184,14 @@ def test_parlamint_metadata_table_is_refused_as_a_transcript():
     assert "not a transcript" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "data", [b"", b"ID\tSpeaker\nu1\tAna\n", b"\xff\xfe\x00"], ids=["empty", "columns", "bytes"]
+)
+def test_parlamint_metadata_helper_refuses_other_tables(data):
+    with pytest.raises(TranscriptFormatError, match="ParlaMint metadata"):
+        speaker_names_from_parlamint_meta(data)
+
+
 @needs_interop
 def test_qualcoder_bracketed_ids():
     path = TRANSCRIPTS / "qualcoder-example-transcript_en.txt"
@@ -392,6 +400,8 @@ def test_speaker_names_map_labels_as_written():
         "[laughs] That was funny.\n\n[laughs] Again.\n",
         "Ratio 3:1 in favour.\n10:30 we left.\n",
         "Dear Sir: thank you for the letter.\n\nIt arrived today.\n",
+        "Lunch 12:00\nDinner 18:00\n",
+        "Anna: a single labelled line is too little to tell a speaker from a heading.\n",
     ],
 )
 def test_ordinary_prose_with_colons_has_no_speakers(prose):
@@ -414,6 +424,12 @@ def test_a_note_inside_a_labelled_interview_continues_the_turn():
         ("R", "It went well.\nNote: the slides were late."),
         ("I", "Thanks."),
     ]
+
+
+def test_a_tab_after_the_colon():
+    parsed = parse("Ana:\tHello.\nBo:\tHi.\n")
+    assert parsed.format == "text"
+    assert spoken(parsed) == [("Ana", "Hello."), ("Bo", "Hi.")]
 
 
 def test_colons_inside_speech_are_not_labels():
@@ -649,13 +665,34 @@ def test_docx_paragraphs_with_labels_and_a_table_in_document_order():
     ]
 
 
+def test_docx_merged_table_cells_are_read_once():
+    document = docx.Document()
+    document.add_paragraph("I: First question?")
+    grid = document.add_table(rows=2, cols=2)
+    merged = grid.cell(0, 0).merge(grid.cell(0, 1))
+    merged.text = "R: A merged answer."
+    grid.cell(1, 0).text = "I: Left."
+    grid.cell(1, 1).text = "R: Right."
+    buffer = io.BytesIO()
+    document.save(buffer)
+
+    parsed = parse_transcript("merged.docx", buffer.getvalue())
+    assert parsed.text.count("A merged answer.") == 1
+    assert spoken(parsed) == [
+        ("I", "First question?"),
+        ("R", "A merged answer."),
+        ("I", "Left."),
+        ("R", "Right."),
+    ]
+
+
 def test_docx_keeps_tracked_insertions_and_content_controls_and_drops_deletions():
     document = docx.Document()
     paragraph = document.add_paragraph("Ana: We chose ")
     for fragment in (
         '<w:ins w:id="1" w:author="T"><w:r><w:t xml:space="preserve">open </w:t></w:r></w:ins>',
         '<w:del w:id="2" w:author="T"><w:r><w:delText>closed </w:delText></w:r></w:del>',
-        '<w:sdt><w:sdtContent><w:r><w:t>weights</w:t></w:r></w:sdtContent></w:sdt>',
+        "<w:sdt><w:sdtContent><w:r><w:t>weights</w:t></w:r></w:sdtContent></w:sdt>",
         "<w:r><w:br/><w:t>in 2023.</w:t></w:r>",
     ):
         paragraph._p.append(parse_xml(f"<w:root {nsdecls('w')}>{fragment}</w:root>")[0])
@@ -865,6 +902,13 @@ def test_tsv_rows_with_bad_times_are_skipped_and_a_table_without_text_is_refused
     assert parsed.warnings == ["Skipped row 3: its start time “x” cannot be read."]
     with pytest.raises(TranscriptFormatError, match="without a “text” column"):
         parse_transcript("w.tsv", b"start\tend\twords?\n0\t1\tx\n")
+
+
+def test_tsv_is_read_without_csv_quoting_and_oversized_cells_are_refused():
+    parsed = parse('start\tend\ttext\n0\t900\t"Hello," she said.\n900\t2000\tNext.\n', "w.tsv")
+    assert spoken(parsed) == [("", '"Hello," she said.'), ("", "Next.")]
+    with pytest.raises(TranscriptFormatError, match="“big.csv” is not a readable table"):
+        parse_transcript("big.csv", b'speaker,text\nAna,"' + b"x" * 200_000 + b'"\n')
 
 
 def test_id_tab_lines_one_turn_each():

@@ -16,20 +16,33 @@ def url(name, study, **kwargs):
 def attributes(study, lead):
     return {
         "role": services.attribute_create(
-            actor=lead, study=study, target=AttributeTarget.PARTICIPANT, name="Role",
+            actor=lead,
+            study=study,
+            target=AttributeTarget.PARTICIPANT,
+            name="Role",
             kind=AttributeKind.TEXT,
         ),
         "years": services.attribute_create(
-            actor=lead, study=study, target=AttributeTarget.PARTICIPANT, name="Years",
+            actor=lead,
+            study=study,
+            target=AttributeTarget.PARTICIPANT,
+            name="Years",
             kind=AttributeKind.NUMBER,
         ),
         "since": services.attribute_create(
-            actor=lead, study=study, target=AttributeTarget.PARTICIPANT, name="Joined",
+            actor=lead,
+            study=study,
+            target=AttributeTarget.PARTICIPANT,
+            name="Joined",
             kind=AttributeKind.DATE,
         ),
         "langs": services.attribute_create(
-            actor=lead, study=study, target=AttributeTarget.PARTICIPANT, name="Languages",
-            kind=AttributeKind.MULTI, options=["pl", "yo", "th"],
+            actor=lead,
+            study=study,
+            target=AttributeTarget.PARTICIPANT,
+            name="Languages",
+            kind=AttributeKind.MULTI,
+            options=["pl", "yo", "th"],
         ),
     }
 
@@ -83,11 +96,17 @@ class TestParticipants:
     def test_service_validates_types_too(self, study, lead, attributes):
         with pytest.raises(ValidationError) as info:
             services.participant_create(
-                actor=lead, study=study, code="I9",
-                attributes={str(attributes["years"].pk): "NaN", str(attributes["langs"].pk): ["xx"]},
+                actor=lead,
+                study=study,
+                code="I9",
+                attributes={
+                    str(attributes["years"].pk): "NaN",
+                    str(attributes["langs"].pk): ["xx"],
+                },
             )
         assert set(info.value.message_dict) == {
-            f"attr_{attributes['years'].pk}", f"attr_{attributes['langs'].pk}"
+            f"attr_{attributes['years'].pk}",
+            f"attr_{attributes['langs'].pk}",
         }
 
     def test_codes_are_unique_per_study_ignoring_case(self, study, lead):
@@ -146,8 +165,9 @@ class TestParticipants:
         client.force_login(lead)
         assert client.get(url("participant_detail", study, pk=foreign.pk)).status_code == 404
 
-    def test_list_query_count_does_not_grow(self, client, study, lead, attributes,
-                                           django_assert_num_queries):
+    def test_list_query_count_does_not_grow(
+        self, client, study, lead, attributes, django_assert_num_queries
+    ):
         client.force_login(lead)
         consented_participant(study, "I1")
         client.get(url("participant_list", study))

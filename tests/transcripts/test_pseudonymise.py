@@ -1,6 +1,7 @@
 """The pure pseudonymisation functions: matching in any script, rewriting, offset maps."""
 
 import hashlib
+import hmac
 
 import pytest
 
@@ -214,9 +215,11 @@ class TestHelpers:
         )
         assert counts_by_label(found) == {"[O]": 1, "[P2]": 2}
 
-    def test_find_digest_is_of_the_lower_cased_name(self):
-        expected = hashlib.sha256(b"anna nowak").hexdigest()
-        assert find_digest("Anna Nowak") == find_digest("ANNA NOWAK") == expected
+    def test_find_digest_is_a_keyed_hash_of_the_lower_cased_name(self):
+        expected = hmac.new(b"key", b"anna nowak", hashlib.sha256).hexdigest()
+        assert find_digest("Anna Nowak", b"key") == find_digest("ANNA NOWAK", b"key") == expected
+        # Without the key, hashing a guessed name does not reveal a match.
+        assert find_digest("Anna Nowak", b"key") != hashlib.sha256(b"anna nowak").hexdigest()
 
     def test_fingerprint_changes_with_the_list(self):
         a = [Rule("Anna", "[P2]", id=1)]

@@ -37,7 +37,9 @@ def upload(name, content: bytes | str):
 
 
 class TestImportInTheBrowser:
-    def test_preview_stores_nothing_and_confirm_imports(self, client, study, lead, settings, tmp_path):
+    def test_preview_stores_nothing_and_confirm_imports(
+        self, client, study, lead, settings, tmp_path
+    ):
         settings.IMPORT_STAGING_DIR = tmp_path
         participant = consented_participant(study, "I1")
         client.force_login(lead)
@@ -67,8 +69,10 @@ class TestImportInTheBrowser:
         assert list(transcript.interviewers.all()) == [lead]
         roles = list(transcript.utterances.values_list("speaker", "role"))
         assert roles == [
-            ("Interviewer", "interviewer"), ("I1", "participant"),
-            ("Interviewer", "interviewer"), ("I1", "participant"),
+            ("Interviewer", "interviewer"),
+            ("I1", "participant"),
+            ("Interviewer", "interviewer"),
+            ("I1", "participant"),
         ]
         assert not list(tmp_path.iterdir()), "staged files must be removed after import"
         assert AuditEvent.objects.get(verb="transcript.import").after["turns"] == 4
@@ -85,8 +89,9 @@ class TestImportInTheBrowser:
         body = response.content.decode()
         assert "<html" not in body and 'id="preview"' in body
 
-    def test_batch_imports_good_files_and_lists_bad_ones(self, client, study, lead, settings,
-                                                         tmp_path):
+    def test_batch_imports_good_files_and_lists_bad_ones(
+        self, client, study, lead, settings, tmp_path
+    ):
         settings.IMPORT_STAGING_DIR = tmp_path
         settings.TRANSCRIPT_MAX_BYTES = 2000
         participant = consented_participant(study, "I1")
@@ -107,7 +112,12 @@ class TestImportInTheBrowser:
         )
         rejected = {item.name: item.problem for item in response.context["rejected"]}
         assert set(rejected) == {
-            "empty.txt", "photo.txt", "fake.docx", "latin1.txt", "huge.txt", "broken.vtt",
+            "empty.txt",
+            "photo.txt",
+            "fake.docx",
+            "latin1.txt",
+            "huge.txt",
+            "broken.vtt",
             "again.txt",
         }
         for name, problem in rejected.items():
@@ -139,8 +149,9 @@ class TestImportInTheBrowser:
             imported_transcript(study, participant, INTERVIEW)
         assert not Transcript.objects.exists()
 
-    def test_someone_elses_preview_cannot_be_confirmed(self, client, study, lead, admin_user,
-                                                       settings, tmp_path):
+    def test_someone_elses_preview_cannot_be_confirmed(
+        self, client, study, lead, admin_user, settings, tmp_path
+    ):
         settings.IMPORT_STAGING_DIR = tmp_path
         participant = consented_participant(study, "I1")
         client.force_login(lead)
@@ -160,9 +171,7 @@ class TestMultilingual:
     def test_offsets_are_code_points_and_land_on_the_words(self, study, lead):
         participant = consented_participant(study, "I1")
         transcript = imported_transcript(study, participant, MULTILINGUAL)
-        said = [
-            transcript.text[u.start : u.end] for u in transcript.utterances.order_by("index")
-        ]
+        said = [transcript.text[u.start : u.end] for u in transcript.utterances.order_by("index")]
         assert said == [
             "สวัสดีครับ เล่าให้ฟังหน่อย",
             "Zaczęłam od tłumaczeń — źródła były słabe.",
@@ -187,7 +196,8 @@ class TestReading:
         transcript = imported_transcript(study, participant, INTERVIEW)
         client.force_login(coder)
         response = client.get(
-            url("transcript_detail", study, pk=transcript.pk), {"q": "THEN"},
+            url("transcript_detail", study, pk=transcript.pk),
+            {"q": "THEN"},
             headers={"HX-Request": "true"},
         )
         body = response.content.decode()
@@ -214,8 +224,9 @@ class TestReading:
         t2 = imported_transcript(study, two, INTERVIEW.replace("I1", "I2"))
         services.transcript_update(actor=lead, transcript=t2, version=1, title="Second")
         client.force_login(lead)
-        page = client.get(url("transcript_list", study), {"consent": "limited"},
-                          headers={"HX-Request": "true"}).content.decode()
+        page = client.get(
+            url("transcript_list", study), {"consent": "limited"}, headers={"HX-Request": "true"}
+        ).content.decode()
         assert "Second" in page and "1 transcript" in page
         page = client.get(url("transcript_list", study), {"participant": one.pk}).content.decode()
         assert "Second" not in page
@@ -224,8 +235,7 @@ class TestReading:
         participant = consented_participant(study, "I2", uses={"transcribe"})
         transcript = imported_transcript(study, participant, INTERVIEW)
         with pytest.raises(Exception, match="cannot be ready for coding"):
-            services.transcript_update(actor=lead, transcript=transcript, version=1,
-                                       status="ready")
+            services.transcript_update(actor=lead, transcript=transcript, version=1, status="ready")
 
     def test_list_query_count_is_constant(self, client, study, lead, django_assert_num_queries):
         participant = consented_participant(study, "I1")
@@ -241,8 +251,13 @@ class TestReading:
         others = [consented_participant(study, f"P{n}") for n in range(10)]
         Transcript.objects.bulk_create(
             Transcript(
-                study=study, participant=others[n % 10], title=f"T{n}", text=first.text,
-                text_sha256=first.text_sha256, source_format="text", original_sha256=f"{n:064d}",
+                study=study,
+                participant=others[n % 10],
+                title=f"T{n}",
+                text=first.text,
+                text_sha256=first.text_sha256,
+                source_format="text",
+                original_sha256=f"{n:064d}",
                 imported_by=lead,
             )
             for n in range(1000)
@@ -261,14 +276,26 @@ def test_import_command(study, lead, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit) as exit_info:
         call_command(
-            "import_transcript", "--study", study.slug, "--participant", "i1", "--as", "lena",
-            "--role", "Interviewer=interviewer", str(good), str(bad), stdout=out, stderr=err,
+            "import_transcript",
+            "--study",
+            study.slug,
+            "--participant",
+            "i1",
+            "--as",
+            "lena",
+            "--role",
+            "Interviewer=interviewer",
+            str(good),
+            str(bad),
+            stdout=out,
+            stderr=err,
         )
     assert exit_info.value.code == 1
     assert "✓ talk.txt" in out.getvalue() and "empty.txt" in err.getvalue()
     transcript = participant.transcripts.get()
     assert set(transcript.utterances.values_list("speaker", "role")) == {
-        ("Interviewer", "interviewer"), ("I1", "participant")
+        ("Interviewer", "interviewer"),
+        ("I1", "participant"),
     }
 
 
@@ -279,6 +306,30 @@ def test_import_command_refuses_non_importers(study, coder, tmp_path):
     path = Path(tmp_path / "talk.txt")
     path.write_text(INTERVIEW, encoding="utf-8")
     with pytest.raises(CommandError, match="may not import"):
-        call_command("import_transcript", "--study", study.slug, "--participant", "I1",
-                     "--as", "chen", str(path))
+        call_command(
+            "import_transcript",
+            "--study",
+            study.slug,
+            "--participant",
+            "I1",
+            "--as",
+            "chen",
+            str(path),
+        )
     assert not Utterance.objects.exists()
+
+
+def test_import_audit_holds_no_names_or_words(study, lead):
+    participant = consented_participant(study, "I1")
+    imported_transcript(
+        study,
+        participant,
+        "Jan Kowalski: Hello there.\n\nI1: Secret words.\n",
+        filename="jan-kowalski-interview.txt",
+    )
+    event = AuditEvent.objects.get(verb="transcript.import")
+    trail = f"{event.object_repr} {event.before} {event.after}"
+    for leak in ("Kowalski", "kowalski", "Secret words"):
+        assert leak not in trail
+    assert event.after["turns"] == 2
+    assert event.after["speakers by role"] == {"interviewer": 1, "participant": 1}

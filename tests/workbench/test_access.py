@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from workbench.access import study_for
 
+
 def test_outsider_cannot_tell_a_study_exists(client, study, outsider):
     client.force_login(outsider)
     real = client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug}))

@@ -5,9 +5,7 @@ be applied exactly once, before any parsing, and never again afterwards.
 """
 
 import codecs
-import io
 import unicodedata
-import zipfile
 
 from .base import TranscriptFormatError, display_name
 
@@ -16,22 +14,20 @@ MEGABYTE = 1024 * 1024
 # Magic numbers of files people upload by mistake (the recording, a PDF of the transcript, an
 # old Word file), so the message can say what the file is rather than "not UTF-8".
 _MAGIC = [
-    (b"%PDF", "a PDF document; export the transcript as .docx or plain text"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0", "an old-style Word (.doc) or Office file; save it as .docx"),
-    (b"{\\rtf", "a Rich Text (.rtf) file; save it as .docx or plain text"),
-    (b"ID3", "an MP3 recording; upload its transcript instead"),
-    (b"fLaC", "a FLAC recording; upload its transcript instead"),
-    (b"OggS", "an Ogg recording; upload its transcript instead"),
-    (b"RIFF", "a WAV, AVI or WebP media file"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"),
+    (b"%PDF", "a PDF document", "export the transcript as .docx or plain text"),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"\xff\xd8\xff", "a JPEG image", ""),
+    (b"GIF8", "a GIF image", ""),
+    (b"\xd0\xcf\x11\xe0", "an old-style Word (.doc) or Office file", "save it as .docx"),
+    (b"{\\rtf", "a Rich Text (.rtf) file", "save it as .docx or plain text"),
+    (b"ID3", "an MP3 recording", "upload its transcript instead"),
+    (b"fLaC", "a FLAC recording", "upload its transcript instead"),
+    (b"OggS", "an Ogg recording", "upload its transcript instead"),
+    (b"RIFF", "a WAV, AVI or WebP media file", ""),
+    (b"\x1f\x8b", "a gzip archive", ""),
+    (b"7z\xbc\xaf", "a 7-Zip archive", ""),
+    (b"Rar!", "a RAR archive", ""),
 ]
-
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def check_size(filename: str, data: bytes, max_bytes: int) -> None:
@@ -48,16 +44,13 @@ def _megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.1f}".removesuffix(".0")
 
 
-def is_zip(data: bytes) -> bool:
-    return data.startswith(_ZIP_MAGIC) or zipfile.is_zipfile(io.BytesIO(data))
-
-
 def reject_binary(filename: str, data: bytes) -> None:
     """Refuse files that are not text at all, naming what they look like when we can tell."""
     name = display_name(filename)
-    for magic, what in _MAGIC:
+    for magic, what, advice in _MAGIC:
         if data.startswith(magic):
-            raise TranscriptFormatError(f"{name} is {what}, not a transcript.")
+            advice = f"; {advice}" if advice else ""
+            raise TranscriptFormatError(f"{name} is {what}, not a transcript{advice}.")
     # MP4/MOV/M4A recordings: "ftyp" at offset 4.
     if data[4:8] == b"ftyp":
         raise TranscriptFormatError(

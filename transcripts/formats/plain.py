@@ -11,7 +11,8 @@ from .base import Turn
 from .labels import Candidate, accepted_labels, match_label, skip_space, timestamp_at
 
 # Spacelog's metadata lines ("_note: HF was not received"): never speech, never a speaker.
-_METADATA = re.compile(r"_[A-Za-z][\w-]*\s*:")
+# Lower case and a space after the colon, so Markdown italics ("_Note:_ …") stay text.
+_METADATA = re.compile(r"_[a-z][a-z_-]*:(?=\s|$)")
 
 # ParlaMint's "ParlaMint-UA_2014-12-02-m0.u1<TAB>text": an identifier, one tab, the speech.
 # The identifier starts with a letter (not a time such as "00:01:02") and does not end with a

@@ -26,10 +26,9 @@ def split_spoken_labels(segments: list[Segment]) -> None:
     running text decides whether "Name:" is a label, so "Note: …" in a subtitle stays text.
     """
     unlabelled = [segment for segment in segments if not segment.speaker]
-    candidates = {id(s): match_label(s.speech, 0) for s in unlabelled}
-    accepted = accepted_labels([c for c in candidates.values() if c], content_lines=len(unlabelled))
-    for segment in unlabelled:
-        candidate = candidates[id(segment)]
+    candidates = [match_label(segment.speech, 0) for segment in unlabelled]
+    accepted = accepted_labels([c for c in candidates if c], content_lines=len(unlabelled))
+    for segment, candidate in zip(unlabelled, candidates, strict=True):
         if candidate and candidate.label in accepted:
             segment.speaker = candidate.label
             segment.speech = segment.speech[candidate.speech :]

@@ -135,7 +135,9 @@ def speaker_names_from_parlamint_meta(data: bytes) -> dict[str, str]:
     try:
         rows = list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
     except csv.Error as error:
-        raise TranscriptFormatError(f"The ParlaMint metadata is not a readable table ({error}).")
+        raise TranscriptFormatError(
+            f"The ParlaMint metadata is not a readable table ({error})."
+        ) from None
     if not rows or not is_parlamint_meta(list(rows[0])):
         raise TranscriptFormatError(
             "The ParlaMint metadata has no “ID” and “Speaker_name” columns."

@@ -62,9 +62,10 @@ def transcript_list(request, study_slug):
     if filters["status"] in TranscriptStatus.values:
         transcripts = transcripts.filter(status=filters["status"])
     by_status = dict(
-        transcripts.order_by().values_list("status").annotate(n=Count("id")).values_list(
-            "status", "n"
-        )
+        transcripts.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     # A subquery, not a join: grouping by every column would drag each full text along.
     turns = (
