@@ -29,10 +29,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-WORDS = (
+PHRASE = (
     "we trained the model together and the community reviewed every dataset before it went "
     "into the mix because licences matter and so do the people who wrote the text"
-).split()
+)
+WORDS = PHRASE.split()
 
 
 def interview(words: int, turns: int) -> str:

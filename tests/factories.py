@@ -99,7 +99,8 @@ def imported_transcript(
     study, participant, text: str, *, filename="interview.txt", actor=None, roles=None
 ):
     """Import ``text`` as a plain-text file through the real parser and service."""
-    from transcripts import importing, services as transcript_services
+    from transcripts import importing
+    from transcripts import services as transcript_services
 
     actor = actor or study.created_by
     data = text.encode("utf-8")

@@ -24,7 +24,6 @@ from transcripts.models import (
     AttributeTarget,
     ConsentKind,
     SpeakerRole,
-    Transcript,
     TranscriptStatus,
     Utterance,
 )
