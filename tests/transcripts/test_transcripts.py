@@ -333,3 +333,52 @@ def test_import_audit_holds_no_names_or_words(study, lead):
         assert leak not in trail
     assert event.after["turns"] == 2
     assert event.after["speakers by role"] == {"interviewer": 1, "participant": 1}
+
+
+INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop"
+INTEROP_FILES = sorted(
+    [*INTEROP.glob("transcripts/*"), *INTEROP.glob("subtitles/*/*")] if INTEROP.exists() else []
+)
+
+
+@pytest.mark.skipif(not INTEROP.exists(), reason="../shared/interop is not beside the project")
+@pytest.mark.parametrize("path", INTEROP_FILES, ids=lambda p: p.name)
+def test_every_interop_file_imports_end_to_end(client, study, lead, settings, tmp_path, path):
+    """Upload, preview, confirm: as a researcher would, through the browser views."""
+    settings.IMPORT_STAGING_DIR = tmp_path
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    files = [upload(path.name, path.read_bytes())]
+    if path.name.endswith("_uk.txt"):
+        files.append(
+            upload(
+                "parlamint-meta.tsv",
+                (path.parent / path.name.replace("_uk.txt", "-meta_uk.tsv")).read_bytes(),
+            )
+        )
+    if path.name.endswith("-meta_uk.tsv"):
+        # A speaker table alone is refused with a clear message, and nothing is stored.
+        response = client.post(
+            url("transcript_import", study), {"participant": participant.pk, "files": files}
+        )
+        [rejected] = response.context["rejected"]
+        assert "metadata" in rejected.problem
+        return
+    response = client.post(
+        url("transcript_import", study), {"participant": participant.pk, "files": files}
+    )
+    assert response.context["rejected"] == [], response.context["rejected"]
+    client.post(
+        url("transcript_import_confirm", study, token=response.context["token"]),
+        {"f0-title": path.name, "f0-participant": participant.pk},
+    )
+    transcript = Transcript.objects.get()
+    utterances = list(transcript.utterances.order_by("index"))
+    assert utterances, "no turns"
+    for utterance in utterances:
+        said = transcript.text[utterance.start : utterance.end]
+        assert said and said == said.strip()
+    if "parlamint" in path.name:
+        assert "Борисович Гройсман, Володимир" in {u.speaker for u in utterances}
+    page = client.get(url("transcript_detail", study, pk=transcript.pk))
+    assert page.status_code == 200
