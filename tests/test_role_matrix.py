@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
-from transcripts.models import AttributeKind, AttributeTarget, PseudonymRule
+from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
 from transcripts.pseudonym_services import pseudonym_rule_create
 
 MEMBERS = {"admin", "lead", "coder", "reviewer"}
@@ -48,6 +48,19 @@ STUDY_URLS = {
     "transcript_edit": ("get", ADMIN_LEAD),
     "transcript_purge": ("post", {"admin"}),
     "stewardship": ("get", {"admin"}),
+    # cases and attributes
+    "case_table": ("get", MEMBERS),
+    "case_table_csv": ("get", MEMBERS),
+    "case_table_xlsx": ("get", MEMBERS),
+    "case_row": ("get", MEMBERS),
+    "case_create": ("post", ADMIN_LEAD),
+    "case_edit": ("get", ADMIN_LEAD),
+    "case_delete": ("post", ADMIN_LEAD),
+    "attribute_list": ("get", ADMIN_LEAD),
+    "attribute_create": ("post", ADMIN_LEAD),
+    "attribute_row": ("get", ADMIN_LEAD),
+    "attribute_edit": ("get", ADMIN_LEAD),
+    "attribute_delete": ("post", ADMIN_LEAD),
     # pseudonymisation
     "pseudonym_list": ("get", ADMIN_LEAD),
     "pseudonym_create": ("post", ADMIN_LEAD),
@@ -73,6 +86,18 @@ PK_OF = {
     "pseudonym_apply": "transcript",
     # Deleting: each role gets an object of its own, or the first allowed role would leave
     # the next one a 404.
+    "case_delete": lambda world: transcript_services.case_create(
+        actor=world["users"]["admin"],
+        study=world["case"].study,
+        name=f"Doomed {Case.objects.count()}",
+    ),
+    "attribute_delete": lambda world: transcript_services.attribute_create(
+        actor=world["users"]["admin"],
+        study=world["case"].study,
+        target="case",
+        name=f"Doomed {Attribute.objects.count()}",
+        kind="text",
+    ),
     "pseudonym_delete": lambda world: pseudonym_rule_create(
         actor=world["users"]["admin"],
         study=world["transcript"].study,

@@ -28,6 +28,12 @@ def clean_value(attribute: Attribute, raw):
             raise ValidationError(f"{attribute.name}: “{raw}” is not a number.") from None
         if not number.is_finite():
             raise ValidationError(f"{attribute.name}: “{raw}” is not a number.")
+        # "1e999999999" would become an integer of a billion digits, and "1e5000" a value
+        # JSON cannot hold: refuse absurd magnitudes before converting.
+        if number and number.adjusted() > 15:
+            raise ValidationError(f"{attribute.name}: “{raw}” is too large a number.")
+        if number and number.adjusted() < -15:
+            raise ValidationError(f"{attribute.name}: “{raw}” is too small a number.")
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == AttributeKind.DATE:
         try:

@@ -4,6 +4,7 @@ from django.utils import timezone
 from transcripts.models import (
     Attribute,
     AttributeKind,
+    AttributeTarget,
     ConsentUse,
     InterviewMode,
     SpeakerRole,
@@ -12,44 +13,115 @@ from transcripts.models import (
 from workbench.forms import VersionedForm
 
 
+class _ListField(forms.Field):
+    """The ticked boxes, as posted."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value):
+        return [item for item in value or [] if item != ""]
+
+
 def attribute_field(attribute: Attribute) -> forms.Field:
-    """A form field that fits the attribute's kind; the services validate the value again."""
-    common = {"label": attribute.name, "required": False}
-    kind = attribute.kind
+    """A form field for one attribute, typed by its kind in the browser.
+
+    The field passes on what is posted; ``transcripts.attributes.clean_value`` (run by the
+    services) is the one judge of a value, so the pages and every other caller get the same
+    messages.
+    """
+    label, kind = attribute.name, attribute.kind
+    choices = [(option, option) for option in attribute.options or []]
     if kind == AttributeKind.NUMBER:
-        return forms.DecimalField(**common)
+        widget = forms.NumberInput(attrs={"step": "any"})
+        return forms.CharField(label=label, required=False, widget=widget)
     if kind == AttributeKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    choices = [(option, option) for option in attribute.options]
+        widget = forms.DateInput(attrs={"type": "date"})
+        return forms.CharField(label=label, required=False, widget=widget)
     if kind == AttributeKind.CHOICE:
-        return forms.ChoiceField(choices=[("", "—")] + choices, **common)
+        widget = forms.Select(choices=[("", "—")] + choices)
+        return forms.CharField(label=label, required=False, widget=widget)
     if kind == AttributeKind.MULTI:
-        return forms.MultipleChoiceField(
-            choices=choices, widget=forms.CheckboxSelectMultiple, **common
-        )
-    return forms.CharField(max_length=1000, **common)
+        widget = forms.CheckboxSelectMultiple(choices=choices)
+        return _ListField(label=label, required=False, widget=widget)
+    return forms.CharField(label=label, required=False, max_length=1000)
 
 
 class AttributeFormMixin:
     """Adds one ``attr_<id>`` field per attribute; ``attribute_values()`` feeds the services."""
 
     def add_attribute_fields(self, attributes, values=None):
-        self.attribute_list = list(attributes)
+        self.attributes = list(attributes)
         values = values or {}
-        for attribute in self.attribute_list:
+        for attribute in self.attributes:
             name = f"attr_{attribute.pk}"
             self.fields[name] = attribute_field(attribute)
             if str(attribute.pk) in values:
                 self.initial.setdefault(name, values[str(attribute.pk)])
 
     def attribute_values(self) -> dict:
-        return {
-            str(attribute.pk): self.cleaned_data.get(f"attr_{attribute.pk}")
-            for attribute in self.attribute_list
-        }
+        return {str(a.pk): self.cleaned_data.get(f"attr_{a.pk}") for a in self.attributes}
 
-    def attribute_fields(self):
-        return [self[f"attr_{attribute.pk}"] for attribute in self.attribute_list]
+
+class CaseForm(AttributeFormMixin, VersionedForm):
+    name = forms.CharField(
+        label="Case", max_length=200, help_text="The project or organisation, e.g. BigScience."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, attributes, values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_attribute_fields(attributes, values)
+
+
+class OptionsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean(self, value):
+        text = super().clean(value)
+        options, seen = [], set()
+        for line in text.splitlines():
+            option = line.strip()
+            if not option:
+                continue
+            if len(option) > 200:
+                raise forms.ValidationError(f"“{option[:30]}…” is longer than 200 characters.")
+            if option.casefold() in seen:
+                raise forms.ValidationError(f"{option} is listed twice.")
+            seen.add(option.casefold())
+            options.append(option)
+        return options
+
+
+class AttributeForm(forms.Form):
+    target = forms.ChoiceField(choices=AttributeTarget.choices, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=AttributeKind.choices)
+    options = OptionsField(
+        required=False, help_text="For single and multiple choice: one option per line."
+    )
+
+
+class AttributeEditForm(VersionedForm):
+    name = forms.CharField(max_length=100)
+    options = OptionsField(
+        required=False, help_text="One option per line. An option still in use cannot be removed."
+    )
+
+    def __init__(self, *args, attribute: Attribute, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": attribute.name,
+                "options": "\n".join(attribute.options or []),
+                "version": attribute.version,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if attribute.is_choice:
+            rows = min(max(len(attribute.options or []) + 1, 3), 12)
+            self.fields["options"].widget.attrs["rows"] = rows
+        else:
+            del self.fields["options"]
 
 
 class ParticipantForm(AttributeFormMixin, VersionedForm):

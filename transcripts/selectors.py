@@ -79,6 +79,12 @@ def attributes_for(study: Study, target: str) -> list[Attribute]:
     return list(study.attributes.filter(target=target))
 
 
+def case_table_cases(study: Study) -> QuerySet:
+    """Cases with their participants' codes; only the code is read, never contact details."""
+    codes = Participant.objects.only("id", "code", "case_id").order_by()
+    return study.cases.prefetch_related(Prefetch("participants", queryset=codes))
+
+
 def participants(study: Study) -> QuerySet[Participant]:
     """Participants with their case, current consent and transcript count."""
     return with_consent(

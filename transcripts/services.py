@@ -66,7 +66,7 @@ def attribute_create(
         raise ValidationError({"target": "Attributes describe cases or participants."})
     if kind not in AttributeKind.values:
         raise ValidationError({"kind": "Unknown kind of attribute."})
-    name = name.strip()
+    name = _required_text(name, "name", "attribute a name", 100)
     message = f"{name} already exists for {AttributeTarget(target).label.lower()}s."
     if study.attributes.filter(target=target, name__iexact=name).exists():
         raise ValidationError({"name": message})
@@ -95,7 +95,7 @@ def attribute_update(*, actor, attribute: Attribute, version: int, name: str, op
     """Rename an attribute or change its options; a removed option must not be in use."""
     attribute = _lock(Attribute, attribute.pk, version=version)
     before = audit.snapshot(attribute)
-    name = name.strip()
+    name = _required_text(name, "name", "attribute a name", 100)
     if (
         Attribute.objects.filter(
             study_id=attribute.study_id, target=attribute.target, name__iexact=name
@@ -163,7 +163,21 @@ def attribute_delete(*, actor, attribute: Attribute, version: int) -> None:
 
 
 def _attributes_of(study: Study, target: str) -> list[Attribute]:
-    return list(study.attributes.filter(target=target))
+    """The target's attributes, locked: an option removed meanwhile cannot slip in.
+
+    Writers lock attributes before cases or participants, as attribute_delete does, so the
+    two never wait on each other in opposite orders.
+    """
+    return list(study.attributes.filter(target=target).select_for_update())
+
+
+def _required_text(value: str, field: str, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: f"Give the {label}."})
+    if len(value) > max_length:
+        raise ValidationError({field: f"Keep the {label} under {max_length} characters."})
+    return value
 
 
 def _attributes_snapshot(study: Study, target: str, values: dict) -> dict:
@@ -177,7 +191,7 @@ def _attributes_snapshot(study: Study, target: str, values: dict) -> dict:
 
 @transaction.atomic
 def case_create(*, actor, study: Study, name: str, description: str = "", attributes=None):
-    name = name.strip()
+    name = _required_text(name, "name", "case a name", 200)
     message = f"This study already has a case named {name}."
     if study.cases.filter(name__iexact=name).exists():
         raise ValidationError({"name": message})
@@ -200,13 +214,14 @@ def case_create(*, actor, study: Study, name: str, description: str = "", attrib
 
 @transaction.atomic
 def case_update(*, actor, case: Case, version: int, name: str, description: str, attributes):
+    case_attributes = _attributes_of(case.study, AttributeTarget.CASE)
     case = _lock(Case, case.pk, version=version)
     study = case.study
-    name = name.strip()
+    name = _required_text(name, "name", "case a name", 200)
     message = f"This study already has a case named {name}."
     if study.cases.filter(name__iexact=name).exclude(pk=case.pk).exists():
         raise ValidationError({"name": message})
-    values = clean_values(_attributes_of(study, AttributeTarget.CASE), attributes or {})
+    values = clean_values(case_attributes, attributes or {})
     before = {
         "name": case.name,
         "description": case.description,
@@ -262,7 +277,7 @@ def _participant_snapshot(participant: Participant) -> dict:
 def participant_create(
     *, actor, study: Study, code: str, case: Case | None = None, attributes=None, **contact
 ) -> Participant:
-    code = code.strip()
+    code = _required_text(code, "code", "participant a pseudonym code", 30)
     message = f"{code} is already a participant of this study."
     if study.participants.filter(code__iexact=code).exists():
         raise ValidationError({"code": message})
@@ -294,13 +309,14 @@ def participant_update(
     attributes,
     **contact,
 ) -> Participant:
+    participant_attributes = _attributes_of(participant.study, AttributeTarget.PARTICIPANT)
     participant = _lock(Participant, participant.pk, version=version)
     study = participant.study
-    code = code.strip()
+    code = _required_text(code, "code", "participant a pseudonym code", 30)
     message = f"{code} is already a participant of this study."
     if study.participants.filter(code__iexact=code).exclude(pk=participant.pk).exists():
         raise ValidationError({"code": message})
-    values = clean_values(_attributes_of(study, AttributeTarget.PARTICIPANT), attributes or {})
+    values = clean_values(participant_attributes, attributes or {})
     before = _participant_snapshot(participant)
     contact_before = tuple(getattr(participant, field) for field in CONTACT_FIELDS)
     participant.code, participant.case = code, _own_case(study, case)

@@ -124,3 +124,26 @@ class AuditFilterForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end date is before the start date.")
         return data
+
+
+def posted(request):
+    """POST data for a bound form, even when empty (every box unticked is still a submit)."""
+    return request.POST if request.method == "POST" else None
+
+
+def apply_service(form, operation, /, **kwargs):
+    """Run a service; its ValidationError becomes form errors. Returns the result or None.
+
+    Errors keyed by a field the form lacks (say, an attribute added meanwhile) go to the top.
+    """
+    from django.core.exceptions import ValidationError
+
+    try:
+        return operation(**kwargs)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+        return None

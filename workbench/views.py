@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from workbench import selectors, services
 from workbench.access import study_for
+from workbench.exports import csv_safe
 from workbench.forms import (
     AuditFilterForm,
     DimensionEditForm,
@@ -32,25 +33,13 @@ from workbench.forms import (
     MemberRolesForm,
     ResearchQuestionForm,
     StudyForm,
+    apply_service,
+    posted,
 )
 from workbench.models import Dimension, GuideQuestion, ResearchQuestion
 from workbench.roles import permissions_for
 
 User = get_user_model()
-
-
-def _posted(request):
-    """POST data for a bound form, even when empty (every role unchecked is still a submit)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _apply(form, operation, /, **kwargs):
-    """Run a service; its ValidationError becomes form errors. Returns the result or None."""
-    try:
-        return operation(**kwargs)
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return None
 
 
 # --- studies -------------------------------------------------------------------------------
@@ -66,9 +55,9 @@ def study_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def study_create(request):
-    form = StudyForm(_posted(request))
+    form = StudyForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        study = _apply(
+        study = apply_service(
             form,
             services.study_create,
             actor=request.user,
@@ -103,9 +92,9 @@ def study_edit(request, study_slug):
     access = study_for(request, study_slug, need="edit_study")
     study = access.study
     initial = {"name": study.name, "description": study.description, "version": study.version}
-    form = StudyForm(_posted(request), initial=initial)
+    form = StudyForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        updated = _apply(
+        updated = apply_service(
             form,
             services.study_update,
             actor=request.user,
@@ -153,7 +142,7 @@ def member_add(request, study_slug):
     access = study_for(request, study_slug, need="manage_members")
     form = MemberAddForm(request.POST)
     if form.is_valid():
-        user = _apply(
+        user = apply_service(
             form,
             services.member_add,
             actor=request.user,
@@ -175,7 +164,7 @@ def member_invite(request, study_slug):
     access = study_for(request, study_slug, need="manage_members")
     form = MemberInviteForm(request.POST)
     if form.is_valid():
-        user = _apply(
+        user = apply_service(
             form,
             services.member_invite,
             actor=request.user,
@@ -202,9 +191,9 @@ def member_roles(request, study_slug, user_id):
     member = selectors.member_of(access.study, user_id)
     if member is None:
         raise Http404
-    form = MemberRolesForm(_posted(request), initial={"roles": member.roles})
+    form = MemberRolesForm(posted(request), initial={"roles": member.roles})
     if request.method == "POST" and form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             services.member_set_roles,
             actor=request.user,
@@ -401,7 +390,7 @@ def design_item_create(request, study_slug, kind, parent_id=None):
         prefix = f"new-value-{parent.pk}"
     form = _form_for(kind, access.study, request.POST, prefix=prefix)
     if form.is_valid():
-        obj = _apply(
+        obj = apply_service(
             form, _create, kind=kind, request=request, study=access.study, form=form, parent=parent
         )
         if obj is not None:
@@ -443,7 +432,7 @@ def design_item_edit(request, study_slug, kind, pk):
     if request.method == "POST":
         form = _form_for(kind, access.study, request.POST, obj=obj, prefix=f"{kind}-{pk}")
         if form.is_valid():
-            saved = _apply(form, _update, kind=kind, request=request, obj=obj, form=form)
+            saved = apply_service(form, _update, kind=kind, request=request, obj=obj, form=form)
             if saved is not None:
                 return _after_design_write(request, access, focus=f"{kind}-{pk}")
     else:
@@ -553,9 +542,9 @@ def audit_csv(request, study_slug):
                     event.verb,
                     event.object_type,
                     event.object_id,
-                    _csv_safe(event.object_repr),
-                    _csv_safe(_json(event.before)),
-                    _csv_safe(_json(event.after)),
+                    csv_safe(event.object_repr),
+                    csv_safe(_json(event.before)),
+                    csv_safe(_json(event.after)),
                 ]
             )
 
@@ -566,13 +555,6 @@ def audit_csv(request, study_slug):
 
 def _json(value) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 # --- invitations ---------------------------------------------------------------------------

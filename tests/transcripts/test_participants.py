@@ -77,9 +77,10 @@ class TestParticipants:
     @pytest.mark.parametrize(
         ("key", "value", "message"),
         [
-            ("years", "many", "Enter a number"),
-            ("since", "2024-13-01", "Enter a valid date"),
-            ("langs", ["xx"], "Select a valid choice"),
+            ("years", "many", "Years: “many” is not a number."),
+            ("years", "1e999999999", "Years: “1e999999999” is too large a number."),
+            ("since", "2024-13-01", "Joined: “2024-13-01” is not a date"),
+            ("langs", ["xx"], "Languages: “xx” is not one of its options."),
         ],
     )
     def test_bad_attribute_values_are_refused_next_to_the_field(
@@ -90,7 +91,10 @@ class TestParticipants:
             url("participant_create", study),
             {"code": "I8", f"attr_{attributes[key].pk}": value},
         )
-        assert message in response.content.decode()
+        page = response.content.decode()
+        assert message in page
+        # ...next to its field, not at the top of the form.
+        assert message in " ".join(response.context["form"].errors[f"attr_{attributes[key].pk}"])
         assert not Participant.objects.filter(code="I8").exists()
 
     def test_service_validates_types_too(self, study, lead, attributes):
@@ -180,3 +184,25 @@ class TestParticipants:
         with django_assert_num_queries(9):
             page = client.get(url("participant_list", study)).content.decode()
         assert "39 participants" in page
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s, u: services.case_create(actor=u, study=s, name="  "), "name"),
+        (lambda s, u: services.case_create(actor=u, study=s, name="x" * 201), "name"),
+        (lambda s, u: services.participant_create(actor=u, study=s, code=""), "code"),
+        (lambda s, u: services.participant_create(actor=u, study=s, code="I" * 31), "code"),
+        (
+            lambda s, u: services.attribute_create(
+                actor=u, study=s, target="case", name="", kind="text"
+            ),
+            "name",
+        ),
+    ],
+)
+def test_services_refuse_empty_and_overlong_names(study, lead, call, field):
+    """Any caller, not just the forms, gets a message rather than a database error."""
+    with pytest.raises(ValidationError) as info:
+        call(study, lead)
+    assert field in info.value.message_dict

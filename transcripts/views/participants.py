@@ -12,7 +12,7 @@ from transcripts.attributes import display
 from transcripts.forms import ConsentForm, ParticipantForm, WithdrawalForm
 from transcripts.models import AttributeTarget, ConsentUse
 from workbench.access import study_for
-from workbench.views import _apply, _posted
+from workbench.forms import apply_service, posted
 
 
 def _participant_form(access, data=None, participant=None):
@@ -80,7 +80,7 @@ def participant_create(request, study_slug):
     access = study_for(request, study_slug, need="manage_participants")
     form = _participant_form(access, request.POST)
     if form.is_valid():
-        participant = _apply(
+        participant = apply_service(
             form,
             services.participant_create,
             actor=request.user,
@@ -163,9 +163,9 @@ def participant_detail(request, study_slug, pk):
 def participant_edit(request, study_slug, pk):
     access = study_for(request, study_slug, need="manage_participants")
     participant = _participant_or_404(access, pk)
-    form = _participant_form(access, _posted(request), participant)
+    form = _participant_form(access, posted(request), participant)
     if request.method == "POST" and form.is_valid():
-        saved = _apply(
+        saved = apply_service(
             form,
             services.participant_update,
             actor=request.user,
@@ -193,7 +193,7 @@ def consent_record(request, study_slug, pk):
     participant = _participant_or_404(access, pk)
     form = ConsentForm(request.POST)
     if form.is_valid():
-        record = _apply(
+        record = apply_service(
             form,
             services.consent_record,
             actor=request.user,
@@ -217,7 +217,7 @@ def consent_withdraw(request, study_slug, pk):
     participant = _participant_or_404(access, pk)
     form = WithdrawalForm(request.POST)
     if form.is_valid():
-        record = _apply(
+        record = apply_service(
             form,
             services.consent_withdraw,
             actor=request.user,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from transcripts import pseudonym_services, pseudonymise, selectors, services
 from transcripts.models import Transcript
 from workbench.access import study_for
-from workbench.views import _apply
+from workbench.forms import apply_service
 
 NEED = "import_transcripts"
 
@@ -95,7 +95,7 @@ def pseudonym_create(request, study_slug):
     access = study_for(request, study_slug, need=NEED)
     form = PseudonymRuleForm(request.POST)
     if form.is_valid():
-        rule = _apply(
+        rule = apply_service(
             form,
             pseudonym_services.pseudonym_rule_create,
             actor=request.user,

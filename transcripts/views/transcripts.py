@@ -28,7 +28,7 @@ from transcripts.models import (
     Utterance,
 )
 from workbench.access import study_for
-from workbench.views import _apply, _posted
+from workbench.forms import apply_service, posted
 
 User = get_user_model()
 
@@ -213,11 +213,11 @@ def transcript_edit(request, study_slug, pk):
         "version": transcript.version,
     }
     form = TranscriptEditForm(
-        _posted(request), initial=initial, study=study, members=_members(study)
+        posted(request), initial=initial, study=study, members=_members(study)
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        saved = _apply(
+        saved = apply_service(
             form,
             services.transcript_update,
             actor=request.user,
@@ -287,7 +287,7 @@ def _preview_items(study, candidates, participant, data=None):
 def transcript_import(request, study_slug):
     access = study_for(request, study_slug, need="import_transcripts")
     study = access.study
-    form = UploadForm(_posted(request), request.FILES or None, study=study)
+    form = UploadForm(posted(request), request.FILES or None, study=study)
     context = {
         "access": access,
         "study": study,
