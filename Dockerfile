@@ -29,6 +29,10 @@ RUN pip install . \
 RUN DEBUG=0 SECRET_KEY=collectstatic-build-only-throwaway-key-not-used-at-runtime \
     python manage.py collectstatic --noinput
 
+# Uploads waiting for their import preview to be confirmed live here (a volume in compose).
+RUN mkdir -p /var/lib/workbench/media && chown -R app:app /var/lib/workbench
+ENV MEDIA_ROOT=/var/lib/workbench/media
+
 USER app
 
 EXPOSE 8000

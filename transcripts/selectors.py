@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from transcripts.models import (
     Attribute,
+    TranscriptStatus,
     ConsentKind,
     ConsentRecord,
     Participant,
@@ -115,3 +116,30 @@ def analysable_transcripts(study: Study) -> QuerySet[Transcript]:
     list and export starts here, so a withdrawal removes a transcript from all of them."""
     annotated = with_consent(study.transcripts.all(), "participant_id")
     return filter_consent_state(annotated, ConsentState.ACTIVE)
+
+
+def study_overview(study: Study) -> dict:
+    """Counts for the study dashboard: participants by consent state, transcripts by status."""
+    states = {state: 0 for state, _ in ConsentState.CHOICES}
+    rows = with_consent(study.participants.all()).values_list(
+        "consent_kind", "consent_analyse", "consent_retain_until"
+    )
+    for kind, analyse, retain_until in rows:
+        states[consent_state(kind, analyse, retain_until)] += 1
+    by_status = dict(
+        with_consent(study.transcripts.all(), "participant_id")
+        .exclude(consent_kind=ConsentKind.WITHDRAWAL)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {
+        "participants": sum(states.values()),
+        "consent": [(ConsentState.LABELS[state], n) for state, n in states.items() if n],
+        "transcripts": sum(by_status.values()),
+        "by_status": [
+            (label, by_status.get(value, 0)) for value, label in TranscriptStatus.choices
+        ],
+        "due_for_purge": states[ConsentState.WITHDRAWN] + states[ConsentState.EXPIRED],
+    }

@@ -19,6 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
 
+from transcripts import selectors as transcript_selectors
 from workbench import selectors, services
 from workbench.access import study_for
 from workbench.exports import csv_safe
@@ -79,6 +80,7 @@ def study_dashboard(request, study_slug):
         "study": access.study,
         "design": selectors.study_design(access.study),
         "members": selectors.study_members(access.study),
+        "overview": transcript_selectors.study_overview(access.study),
         "recent_events": (
             selectors.audit_events(access.study, {})[:8] if access.can("view_audit") else []
         ),
@@ -119,6 +121,7 @@ def _members_page(request, access, *, add_form=None, invite_form=None, editing=N
         "access": access,
         "study": access.study,
         "members": selectors.study_members(access.study),
+        "overview": transcript_selectors.study_overview(access.study),
         "add_form": add_form or MemberAddForm(),
         "invite_form": invite_form or MemberInviteForm(),
         "editing": editing,

@@ -382,3 +382,22 @@ def test_every_interop_file_imports_end_to_end(client, study, lead, settings, tm
         assert "Борисович Гройсман, Володимир" in {u.speaker for u in utterances}
     page = client.get(url("transcript_detail", study, pk=transcript.pk))
     assert page.status_code == 200
+
+
+def test_a_60_mb_file_is_refused_by_the_default_limit_without_being_read(
+    client, study, lead, settings, tmp_path
+):
+    settings.IMPORT_STAGING_DIR = tmp_path
+    assert settings.TRANSCRIPT_MAX_BYTES == 20 * 1024 * 1024
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    big = upload("recording-notes.txt", b"I1: " + b"word " * (12 * 1024 * 1024))
+    response = client.post(
+        url("transcript_import", study),
+        {"participant": participant.pk, "files": [big, upload("ok.txt", INTERVIEW)]},
+    )
+    [rejected] = response.context["rejected"]
+    assert rejected.name == "recording-notes.txt"
+    assert "20 MB" in rejected.problem
+    assert [item["candidate"].name for item in response.context["items"]] == ["ok.txt"]
+    assert not Transcript.objects.exists()

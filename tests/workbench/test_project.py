@@ -117,11 +117,33 @@ class TestDashboard:
         )
         url = reverse("study_dashboard", kwargs={"study_slug": study.slug})
         # session, user, study, permissions, rqs, guide questions, their rqs, dimensions,
-        # values, members, recent events
-        with django_assert_num_queries(11):
+        # values, members, participants by consent, transcripts by status, recent events
+        with django_assert_num_queries(13):
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
             services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["a", "b"])
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(13):
             client.get(url)
+
+
+def test_dashboard_counts_interviews_and_consent(client, study, lead, admin_user):
+    from django.utils import timezone
+
+    from tests.factories import consented_participant, imported_transcript
+    from transcripts import services
+
+    one = consented_participant(study, "I1")
+    two = consented_participant(study, "I2")
+    imported_transcript(study, one, "Interviewer: Hi?\n\nI1: Hello.\n")
+    imported_transcript(study, two, "Interviewer: Hi?\n\nI2: Hello.\n")
+    services.consent_withdraw(
+        actor=admin_user, participant=two, effective_on=timezone.localdate(), reason="x"
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("study_dashboard", kwargs={"study_slug": study.slug}))
+    body = page.content.decode()
+    # The withdrawn participant's transcript is no longer counted.
+    assert "<strong>1</strong> transcript " in body and "1 draft" in body
+    assert "1 consent covers analysis; 1 withdrawn" in body
+    assert "data stewardship" in body

@@ -104,8 +104,15 @@ PARTICIPANTS = [
 ]
 
 
+# A name left in a demo transcript, with its replacement listed but not yet applied, so that
+# the pseudonymisation preview has something to show.
+PSEUDONYMS = [("Hannah Okafor", "[P-LEAD]"), ("Okafor", "[P-LEAD]")]
+
+
 def seed(*, study, admin, lead, interviewers=()) -> None:
     """Idempotent: adds whatever of the demo data is missing."""
+    from transcripts.pseudonym_services import pseudonym_rule_create
+
     attributes = {a.name: a for a in study.attributes.all()}
     for target, specs in (
         (AttributeTarget.CASE, CASE_ATTRIBUTES),
@@ -180,3 +187,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
         services.transcript_update(
             actor=lead, transcript=transcript, version=transcript.version, status="ready"
         )
+
+    if not study.pseudonym_rules.exists():
+        for find, replacement in PSEUDONYMS:
+            pseudonym_rule_create(actor=lead, study=study, find=find, replace_with=replacement)
