@@ -5,11 +5,11 @@ from django.utils import timezone
 
 from transcripts.models import (
     Attribute,
-    TranscriptStatus,
     ConsentKind,
     ConsentRecord,
     Participant,
     Transcript,
+    TranscriptStatus,
 )
 from workbench.models import Study
 
