@@ -49,6 +49,15 @@ def with_consent(queryset, participant_path: str = "pk"):
     )
 
 
+def not_withdrawn(queryset):
+    """Leave out withdrawn participants (or their transcripts) from a ``with_consent`` queryset.
+
+    Spelled out because SQL's NOT on a NULL subquery (no consent recorded yet) is NULL, which
+    a plain ``exclude(consent_kind=...)`` would silently drop as well.
+    """
+    return queryset.filter(Q(consent_kind__isnull=True) | ~Q(consent_kind=ConsentKind.WITHDRAWAL))
+
+
 def consent_state(kind, analyse, retain_until, today=None) -> str:
     today = today or timezone.localdate()
     if kind is None:
@@ -81,8 +90,13 @@ def attributes_for(study: Study, target: str) -> list[Attribute]:
 
 
 def case_table_cases(study: Study) -> QuerySet:
-    """Cases with their participants' codes; only the code is read, never contact details."""
-    codes = Participant.objects.only("id", "code", "case_id").order_by()
+    """Cases with their participants' codes; only the code is read, never contact details.
+
+    A participant who withdrew leaves the table (and so its downloads) like every other output.
+    """
+    codes = not_withdrawn(
+        with_consent(Participant.objects.only("id", "code", "case_id"))
+    ).order_by()
     return study.cases.prefetch_related(Prefetch("participants", queryset=codes))
 
 
@@ -127,8 +141,7 @@ def study_overview(study: Study) -> dict:
     for kind, analyse, retain_until in rows:
         states[consent_state(kind, analyse, retain_until)] += 1
     by_status = dict(
-        with_consent(study.transcripts.all(), "participant_id")
-        .exclude(consent_kind=ConsentKind.WITHDRAWAL)
+        not_withdrawn(with_consent(study.transcripts.all(), "participant_id"))
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))

@@ -205,3 +205,19 @@ class TestPurge:
             url("transcript_purge", study, pk=transcript.pk), {"reason": "x", "confirm": "on"}
         )
         assert response.status_code == 403
+
+
+def test_withdrawn_participant_leaves_the_case_table_and_its_downloads(
+    client, study, lead, admin_user
+):
+    case = services.case_create(actor=lead, study=study, name="Project A")
+    consented_participant(study, "I1", case=case)
+    gone = consented_participant(study, "I2", case=case)
+    services.consent_withdraw(
+        actor=admin_user, participant=gone, effective_on=timezone.localdate(), reason="x"
+    )
+    client.force_login(lead)
+    page = client.get(url("case_table", study)).content.decode()
+    csv_text = client.get(url("case_table_csv", study)).content.decode()
+    assert ">I1<" in page and ">I2<" not in page
+    assert "I1" in csv_text and "I2" not in csv_text

@@ -22,7 +22,6 @@ from transcripts.attributes import display
 from transcripts.forms import PurgeForm, TranscriptEditForm, TranscriptMetaForm, UploadForm
 from transcripts.models import (
     AttributeTarget,
-    ConsentKind,
     SpeakerRole,
     TranscriptStatus,
     Utterance,
@@ -46,9 +45,11 @@ def transcript_list(request, study_slug):
     access = study_for(request, study_slug)
     study = access.study
     # Withdrawn participants' transcripts leave every list (they are on the stewardship page).
-    transcripts = selectors.with_consent(
-        study.transcripts.select_related("participant__case"), "participant_id"
-    ).exclude(consent_kind=ConsentKind.WITHDRAWAL)
+    transcripts = selectors.not_withdrawn(
+        selectors.with_consent(
+            study.transcripts.select_related("participant__case"), "participant_id"
+        )
+    )
     filters = {
         key: request.GET.get(key, "") for key in ("case", "participant", "consent", "status")
     }
