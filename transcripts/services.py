@@ -113,16 +113,7 @@ def attribute_update(*, actor, attribute: Attribute, version: int, name: str, op
     attribute.name, attribute.options = name, options
     attribute.version += 1
     _save_unique(attribute, "name", f"{name} already exists.")
-    old, new = audit.changed(before, audit.snapshot(attribute))
-    if new:
-        audit.record(
-            actor=actor,
-            study=attribute.study,
-            verb="attribute.update",
-            obj=attribute,
-            before=old,
-            after=new,
-        )
+    audit.record_changes(actor=actor, study=attribute.study, obj=attribute, before=before)
     return attribute
 
 
@@ -235,9 +226,7 @@ def case_update(*, actor, case: Case, version: int, name: str, description: str,
         "description": case.description,
         "attributes": _attributes_snapshot(study, AttributeTarget.CASE, values),
     }
-    old, new = audit.changed(before, after)
-    if new:
-        audit.record(actor=actor, study=study, verb="case.update", obj=case, before=old, after=new)
+    audit.record_changes(actor=actor, study=study, obj=case, before=before, after=after)
     return case
 
 
@@ -566,16 +555,7 @@ def transcript_update(*, actor, transcript: Transcript, version: int, **fields) 
         if any(user.pk not in member_ids for user in interviewers):
             raise ValidationError({"interviewers": "Interviewers must be members of the study."})
         transcript.interviewers.set(interviewers)
-    old, new = audit.changed(before, audit.snapshot(transcript))
-    if new:
-        audit.record(
-            actor=actor,
-            study=transcript.study,
-            verb="transcript.update",
-            obj=transcript,
-            before=old,
-            after=new,
-        )
+    audit.record_changes(actor=actor, study=transcript.study, obj=transcript, before=before)
     return transcript
 
 

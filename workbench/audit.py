@@ -66,3 +66,18 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys whose value differs, so an event shows what actually changed."""
     keys = [key for key in after if before.get(key) != after.get(key)]
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def record_changes(*, actor, study, obj, before: dict, after: dict | None = None, verb=""):
+    """Record an update with only the fields that changed; nothing when nothing did."""
+    old, new = changed(before, snapshot(obj) if after is None else after)
+    if not new:
+        return None
+    return record(
+        actor=actor,
+        study=study,
+        verb=verb or f"{obj.audit_type}.update",
+        obj=obj,
+        before=old,
+        after=new,
+    )

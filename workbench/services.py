@@ -103,11 +103,10 @@ def study_update(*, actor, study: Study, version: int, name: str, description: s
     study.name, study.description = name, description.strip()
     study.version += 1
     study.save(update_fields=["name", "description", "version"])
-    old, new = audit.changed(before, {"name": study.name, "description": study.description})
-    if new:
-        audit.record(
-            actor=actor, study=study, verb="study.update", obj=study, before=old, after=new
-        )
+    after = {"name": study.name, "description": study.description}
+    audit.record_changes(
+        actor=actor, study=study, obj=study, before=before, after=after, verb="study.update"
+    )
     return study
 
 
@@ -397,7 +396,7 @@ def research_question_update(
     rq.label, rq.text = label, text
     rq.version += 1
     _save_or_explain(rq, "label", f"{label} is already used by another research question.")
-    _record_update(actor, rq.study, rq, before)
+    audit.record_changes(actor=actor, study=rq.study, obj=rq, before=before)
     return rq
 
 
@@ -434,7 +433,7 @@ def guide_question_update(
     gq.version += 1
     gq.save()
     gq.research_questions.set(rqs)
-    _record_update(actor, gq.study, gq, before)
+    audit.record_changes(actor=actor, study=gq.study, obj=gq, before=before)
     return gq
 
 
@@ -481,7 +480,7 @@ def dimension_update(*, actor, dimension: Dimension, version: int, name: str, de
     dimension.name, dimension.description = name, description.strip()
     dimension.version += 1
     _save_or_explain(dimension, "name", f"This study already has a dimension named {name}.")
-    _record_update(actor, dimension.study, dimension, before)
+    audit.record_changes(actor=actor, study=dimension.study, obj=dimension, before=before)
     return dimension
 
 
@@ -514,21 +513,8 @@ def dimension_value_update(*, actor, value: DimensionValue, version: int, label:
     value.label = label
     value.version += 1
     _save_or_explain(value, "label", f"{value.dimension.name} already has the value {label}.")
-    _record_update(actor, value.dimension.study, value, before)
+    audit.record_changes(actor=actor, study=value.dimension.study, obj=value, before=before)
     return value
-
-
-def _record_update(actor, study, obj, before: dict) -> None:
-    old, new = audit.changed(before, audit.snapshot(obj))
-    if new:
-        audit.record(
-            actor=actor,
-            study=study,
-            verb=f"{obj.audit_type}.update",
-            obj=obj,
-            before=old,
-            after=new,
-        )
 
 
 def _siblings(obj):
