@@ -91,6 +91,12 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def staging_in_tmp(settings, tmp_path_factory):
+    # Uploads waiting for confirmation never land in the working tree during tests.
+    settings.IMPORT_STAGING_DIR = tmp_path_factory.mktemp("staging")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is the production hasher (tested in test_settings); tests need speed, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
