@@ -8,6 +8,7 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from coding.services import code_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
@@ -61,6 +62,21 @@ STUDY_URLS = {
     "attribute_row": ("get", ADMIN_LEAD),
     "attribute_edit": ("get", ADMIN_LEAD),
     "attribute_delete": ("post", ADMIN_LEAD),
+    # codebook
+    "codebook": ("get", MEMBERS),
+    "code_row": ("get", MEMBERS),
+    "code_history": ("get", MEMBERS),
+    "codebook_csv": ("get", MEMBERS),
+    "codebook_qdc": ("get", MEMBERS),
+    "code_create": ("post", {"admin"}),
+    "code_edit": ("get", {"admin"}),
+    "code_retire": ("post", {"admin"}),
+    "code_reactivate": ("post", {"admin"}),
+    "code_approve": ("post", {"admin"}),
+    "codebook_settings": ("post", {"admin"}),
+    "codebook_seed_guide": ("get", {"admin"}),
+    "codebook_seed_dimensions": ("get", {"admin"}),
+    "codebook_import": ("get", {"admin"}),
     # pseudonymisation
     "pseudonym_list": ("get", ADMIN_LEAD),
     "pseudonym_create": ("post", ADMIN_LEAD),
@@ -141,7 +157,9 @@ def world(study, design, role_users, lead):
         name="Region",
         kind=AttributeKind.TEXT,
     )
+    code = code_create(actor=study.created_by, study=study, name="Compute as an on-ramp")
     return design | {
+        "code": code,
         "participant": participant,
         "transcript": transcript,
         "case": case,

@@ -8,6 +8,7 @@ SECTIONS = [
     ("dimension", "design"),
     ("participant", "participants"),
     ("consent", "participants"),
+    ("code", "codebook"),
     ("case", "cases"),
     ("attribute", "cases"),
     ("transcript", "transcripts"),

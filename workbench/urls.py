@@ -26,6 +26,7 @@ study_urls = [
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit.csv", views.audit_csv, name="audit_csv"),
     path("", include("transcripts.urls")),
+    path("", include("coding.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,151 @@
+from django import forms
+
+from coding.models import Code, CodeKind, CodeOrigin, CodeStatus, InductivePolicy
+from coding.selectors import parent_choices
+from workbench.forms import VersionedForm
+from workbench.models import Dimension, DimensionValue, GuideQuestion
+
+
+class ValueChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.dimension.name}: {obj.label}"
+
+
+class GuideChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class CodeForm(VersionedForm):
+    name = forms.CharField(max_length=200)
+    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    when_to_use = forms.CharField(
+        label="When to use", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    when_not_to_use = forms.CharField(
+        label="When not to use", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    example = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    colour = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        error_messages={"invalid": "Give a colour as #rrggbb."},
+    )
+    kind = forms.ChoiceField(
+        choices=CodeKind.choices,
+        initial=CodeKind.CODE,
+        help_text="Codes are applied to text; themes group codes; categories group themes.",
+    )
+    origin = forms.ChoiceField(choices=CodeOrigin.choices, initial=CodeOrigin.DEDUCTIVE)
+    parent = forms.ModelChoiceField(
+        queryset=None, required=False, label="Grouped under", empty_label="(top level)"
+    )
+    guide_questions = GuideChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Guide questions"
+    )
+    dimension_values = ValueChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Dimension values"
+    )
+    flag_codings = forms.BooleanField(
+        required=False,
+        label="Flag this code's existing codings to re-check",
+        help_text="Offered because a changed definition may no longer fit what was coded.",
+    )
+
+    def __init__(self, *args, study, code=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guide_questions"].queryset = GuideQuestion.objects.filter(study=study)
+        self.fields["dimension_values"].queryset = (
+            DimensionValue.objects.filter(dimension__study=study)
+            .select_related("dimension")
+            .order_by("dimension__position", "position", "id")
+        )
+        if code is None:
+            del self.fields["flag_codings"]
+            # Any theme or category may be chosen; the service checks the pairing with the kind.
+            self.fields["parent"].queryset = Code.objects.filter(
+                study=study, kind__in=[CodeKind.THEME, CodeKind.CATEGORY]
+            )
+        else:
+            del self.fields["kind"], self.fields["origin"]
+            self.fields["parent"].queryset = parent_choices(study, code.kind, exclude_pk=code.pk)
+            if code.kind == CodeKind.CATEGORY:
+                del self.fields["parent"]
+
+
+class CodebookFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or definition"}),
+    )
+    origin = forms.ChoiceField(required=False, choices=[("", "Any origin"), *CodeOrigin.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CodeStatus.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *CodeKind.choices])
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dimension_value"] = forms.ModelChoiceField(
+            queryset=DimensionValue.objects.filter(dimension__study=study)
+            .select_related("dimension")
+            .order_by("dimension__position", "position", "id"),
+            required=False,
+            empty_label="Any dimension value",
+            label="Dimension value",
+        )
+        self.fields["dimension_value"].label_from_instance = lambda obj: (
+            f"{obj.dimension.name}: {obj.label}"
+        )
+
+
+class CodebookSettingsForm(VersionedForm):
+    inductive_codes = forms.ChoiceField(
+        choices=InductivePolicy.choices,
+        widget=forms.RadioSelect,
+        label="Inductive codes created while coding",
+    )
+
+
+class CodebookImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV (columns: name, definition, when_to_use, when_not_to_use, example, colour,"
+        " origin, parent; optional kind, status, guid) or REFI-QDA .qdc / .qdpx."
+    )
+
+
+class DimensionPickForm(forms.Form):
+    dimensions = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose one or more dimensions."},
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dimensions"].queryset = Dimension.objects.filter(study=study)
+
+
+class SuggestionForm(forms.Form):
+    include = forms.BooleanField(required=False)
+    name = forms.CharField(max_length=200, required=False)
+    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    when_to_use = forms.CharField(
+        label="When to use", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    guide_questions = forms.CharField(widget=forms.HiddenInput, required=False)
+    dimension_values = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("include") and not (data.get("name") or "").strip():
+            self.add_error("name", "Give the code a name, or untick it.")
+        for key in ("guide_questions", "dimension_values"):
+            try:
+                data[key] = [int(pk) for pk in (data.get(key) or "").split(",") if pk]
+            except ValueError:
+                self.add_error(None, "The form was altered; reload the page.")
+        return data
+
+
+SuggestionFormSet = forms.formset_factory(SuggestionForm, extra=0, max_num=500, absolute_max=500)

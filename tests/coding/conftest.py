@@ -1,0 +1,15 @@
+import pytest
+
+from coding import services
+
+
+@pytest.fixture
+def code(study, admin_user, design):
+    return services.code_create(
+        actor=admin_user,
+        study=study,
+        name="Onboarding",
+        definition="How newcomers join the project.",
+        guide_questions=[design["gq"]],
+        dimension_values=[design["value"]],
+    )
