@@ -55,6 +55,10 @@ class TestDemo:
             ("coder2", Role.CODER),
             ("reviewer", Role.REVIEWER),
         }
+        codes = set(study.codes.values_list("origin", "status"))
+        assert codes == {("deductive", "active"), ("inductive", "active")}
+        assert study.codes.filter(origin="deductive", guide_questions__isnull=False).exists()
+        assert study.transcripts.count() == 3 and study.participants.count() == 4
         printed = out.getvalue()
         for username in ("admin", "lead", "coder1", "coder2", "reviewer", "outsider"):
             assert username in printed

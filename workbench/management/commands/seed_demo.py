@@ -162,6 +162,10 @@ class Command(BaseCommand):
         from transcripts import demo
 
         demo.seed(study=study, admin=admin, lead=lead, interviewers=[lead])
+        # A codebook: deductive codes from the guide and dimensions, a few inductive ones.
+        from coding import demo as coding_demo
+
+        coding_demo.seed(study=study, admin=admin, coder=users["coder1"])
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")

@@ -1,0 +1,116 @@
+"""A demo codebook for the demo study: deductive codes from its guide and dimensions, and a few
+inductive ones that coders "found" in the demo interviews."""
+
+from coding.models import Code, CodeKind, CodeOrigin
+from coding.services import code_create
+
+# name, definition, when to use, guide question number (1-based) or None, dimension values
+DEDUCTIVE = [
+    (
+        "Entry path",
+        "How the participant first came to contribute to the project.",
+        "The first contact, the first contribution, who invited them.",
+        1,
+        [],
+    ),
+    (
+        "Data contribution and review",
+        "Contributing, checking and documenting training data.",
+        "Proposals of datasets, data cards, licence checks, reviews of samples.",
+        3,
+        ["pre-training", "data"],
+    ),
+    (
+        "Reuse after release",
+        "What others build on a released model: fine-tunes, evaluations, tools.",
+        "Activity by people outside the releasing team after the weights are public.",
+        4,
+        ["post-release", "model"],
+    ),
+    (
+        "Newcomer on-ramp",
+        "Something that makes it easier for a newcomer to start contributing.",
+        "Concrete practices or resources that lowered a barrier.",
+        5,
+        ["on-ramp"],
+    ),
+    (
+        "Barrier to contribution",
+        "Something that keeps people from contributing or makes them leave.",
+        "Technical, social or material obstacles named by the participant.",
+        6,
+        ["challenge"],
+    ),
+    (
+        "Personal motivation",
+        "Why the participant personally keeps contributing.",
+        "Reasons in the first person: learning, recognition, belonging, mission.",
+        7,
+        [],
+    ),
+    (
+        "Decision making",
+        "How decisions are taken in the project and who has a say.",
+        "Roles, committees, votes, maintainers' authority.",
+        9,
+        ["non-technical"],
+    ),
+]
+
+INDUCTIVE = [
+    (
+        "Compute as a gate",
+        "Access to training compute decides who can show that a contribution helps.",
+        "Only when compute access (not skills or time) is what blocks or delays someone.",
+        ["challenge", "compute"],
+    ),
+    (
+        "Seeing one's language in the model",
+        "Contributors are rewarded by the model working in their own language.",
+        "Pride or motivation tied to a language or community being served.",
+        ["on-ramp"],
+    ),
+    (
+        "Support expectations after release",
+        "Users expect the releasing team to support what they built on the model.",
+        "Requests for help with third-party fine-tunes or deployments.",
+        ["post-release", "challenge"],
+    ),
+]
+
+
+def seed(*, study, admin, coder) -> None:
+    """Idempotent: adds the demo codes that are missing."""
+    existing = {
+        name.lower() for name in Code.objects.filter(study=study).values_list("name", flat=True)
+    }
+    guide = list(study.guide_questions.all())
+    values = {v.label: v for d in study.dimensions.all() for v in d.values.all()}
+    for name, definition, when, question, labels in DEDUCTIVE:
+        if name.lower() in existing:
+            continue
+        code_create(
+            actor=admin,
+            study=study,
+            name=name,
+            definition=definition,
+            when_to_use=when,
+            origin=CodeOrigin.DEDUCTIVE,
+            kind=CodeKind.CODE,
+            guide_questions=[guide[question - 1]] if question and len(guide) >= question else [],
+            dimension_values=[values[label] for label in labels if label in values],
+        )
+    first = study.transcripts.order_by("id").first()
+    for name, definition, when, labels in INDUCTIVE:
+        if name.lower() in existing:
+            continue
+        code_create(
+            actor=coder,
+            study=study,
+            name=name,
+            definition=definition,
+            when_to_use=when,
+            origin=CodeOrigin.INDUCTIVE,
+            first_seen_transcript=first,
+            dimension_values=[values[label] for label in labels if label in values],
+        )
