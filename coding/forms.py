@@ -1,6 +1,6 @@
 from django import forms
 
-from coding.models import Code, CodeKind, CodeOrigin, CodeStatus, InductivePolicy
+from coding.models import Code, CodeKind, CodeOrigin, CodeStatus, CodingMode, InductivePolicy
 from coding.selectors import parent_choices
 from workbench.forms import VersionedForm
 from workbench.models import Dimension, DimensionValue, GuideQuestion
@@ -149,3 +149,28 @@ class SuggestionForm(forms.Form):
 
 
 SuggestionFormSet = forms.formset_factory(SuggestionForm, extra=0, max_num=500, absolute_max=500)
+
+
+class AssignmentForm(forms.Form):
+    primary_coder = forms.TypedChoiceField(coerce=int, label="Primary coder")
+    second_coder = forms.TypedChoiceField(coerce=int, label="Second coder")
+    mode = forms.ChoiceField(choices=CodingMode.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, coders, **kwargs):
+        """``coders``: a list of users, read once for every form on the page."""
+        super().__init__(*args, **kwargs)
+        self.coders = {user.pk: user for user in coders}
+        choices = [("", "—")] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in coders
+        ]
+        for name in ("primary_coder", "second_coder"):
+            self.fields[name].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        for name in ("primary_coder", "second_coder"):
+            if name in data:
+                data[name] = self.coders[data[name]]
+        if data.get("primary_coder") and data.get("primary_coder") == data.get("second_coder"):
+            self.add_error("second_coder", "The second coder must be someone else.")
+        return data

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coding import views
+from coding import assignment_views, views
 
 urlpatterns = [
     path("codebook/", views.codebook, name="codebook"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("codebook/<int:pk>/reactivate/", views.code_reactivate, name="code_reactivate"),
     path("codebook/<int:pk>/approve/", views.code_approve, name="code_approve"),
     path("codebook/<int:pk>/history/", views.code_history, name="code_history"),
+    *assignment_views.urlpatterns,
 ]

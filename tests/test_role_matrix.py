@@ -8,6 +8,7 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from coding.coding_services import assignment_set
 from coding.services import code_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
@@ -77,6 +78,10 @@ STUDY_URLS = {
     "codebook_seed_guide": ("get", {"admin"}),
     "codebook_seed_dimensions": ("get", {"admin"}),
     "codebook_import": ("get", {"admin"}),
+    # assignments
+    "assignments": ("get", {"lead"}),
+    "assignment_set": ("post", {"lead"}),
+    "layer_reopen": ("post", {"lead"}),
     # pseudonymisation
     "pseudonym_list": ("get", ADMIN_LEAD),
     "pseudonym_create": ("post", ADMIN_LEAD),
@@ -99,6 +104,7 @@ PK_OF = {
     "transcript_edit": "transcript",
     "transcript_purge": "transcript",
     "pseudonym_preview": "transcript",
+    "assignment_set": "transcript",
     "pseudonym_apply": "transcript",
     # Deleting: each role gets an object of its own, or the first allowed role would leave
     # the next one a 404.
@@ -158,8 +164,20 @@ def world(study, design, role_users, lead):
         kind=AttributeKind.TEXT,
     )
     code = code_create(actor=study.created_by, study=study, name="Compute as an on-ramp")
+    transcript = transcript_services.transcript_update(
+        actor=lead, transcript=transcript, version=transcript.version, status="ready"
+    )
+    assignment_set(
+        actor=lead,
+        transcript=transcript,
+        primary=role_users["coder"],
+        second=role_users["reviewer"],
+        mode="independent",
+    )
+    layer = transcript.layers.get(role="primary")
     return design | {
         "code": code,
+        "layer": layer,
         "participant": participant,
         "transcript": transcript,
         "case": case,

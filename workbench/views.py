@@ -19,6 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
 
+from coding.progress import study_percent, transcript_progress
 from transcripts import selectors as transcript_selectors
 from workbench import selectors, services
 from workbench.access import study_for
@@ -75,12 +76,15 @@ def study_create(request):
 @login_required
 def study_dashboard(request, study_slug):
     access = study_for(request, study_slug)
+    progress_rows = transcript_progress(access.study)
     context = {
         "access": access,
         "study": access.study,
         "design": selectors.study_design(access.study),
         "members": selectors.study_members(access.study),
         "overview": transcript_selectors.study_overview(access.study),
+        "progress": progress_rows,
+        "study_percent": study_percent(progress_rows),
         "recent_events": (
             selectors.audit_events(access.study, {})[:8] if access.can("view_audit") else []
         ),
@@ -121,7 +125,6 @@ def _members_page(request, access, *, add_form=None, invite_form=None, editing=N
         "access": access,
         "study": access.study,
         "members": selectors.study_members(access.study),
-        "overview": transcript_selectors.study_overview(access.study),
         "add_form": add_form or MemberAddForm(),
         "invite_form": invite_form or MemberInviteForm(),
         "editing": editing,

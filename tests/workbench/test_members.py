@@ -249,3 +249,17 @@ def test_admin_who_gives_up_admin_but_stays_lead_lands_on_the_dashboard(
     assert response["HX-Redirect"] == url("study_dashboard", study)
     assert roles_of(study, admin_user) == {"lead"}
     assert client.get(url("members", study)).status_code == 403
+
+
+def test_members_page_query_count_does_not_grow(
+    client, study, admin_user, django_assert_num_queries
+):
+    client.force_login(admin_user)
+    # session, user, study, permissions, memberships with their users
+    with django_assert_num_queries(5):
+        client.get(url("members", study))
+    for n in range(20):
+        give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
+    with django_assert_num_queries(5):
+        page = client.get(url("members", study)).content.decode()
+    assert "m19" in page

@@ -121,13 +121,14 @@ class TestDashboard:
         )
         url = reverse("study_dashboard", kwargs={"study_slug": study.slug})
         # session, user, study, permissions, rqs, guide questions, their rqs, dimensions,
-        # values, members, participants by consent, transcripts by status, recent events
-        with django_assert_num_queries(13):
+        # values, members, participants by consent, transcripts by status, coding progress
+        # (transcripts with assignments, their layers), recent events
+        with django_assert_num_queries(14):
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
             services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["a", "b"])
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):
             client.get(url)
 
 

@@ -1,0 +1,66 @@
+"""Coding progress per transcript: who codes it and how far each layer has got.
+
+Only layer statuses are shown here, never codings or their counts, so the page and the study
+dashboard reveal nothing that blind coding must hide.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from coding.models import Assignment, Layer, LayerRole, LayerStatus
+from transcripts.selectors import analysable_transcripts
+
+STEP = {LayerStatus.NOT_STARTED: 0, LayerStatus.IN_PROGRESS: 1, LayerStatus.SUBMITTED: 2}
+
+
+@dataclass
+class Progress:
+    transcript: object
+    assignment: Assignment | None
+    layers: dict[str, Layer] = field(default_factory=dict)
+
+    @property
+    def percent(self) -> int:
+        """Two layers, each worth half once submitted and a quarter while in progress."""
+        steps = sum(STEP[layer.status] for layer in self.layers.values())
+        return round(100 * steps / 4)
+
+    @property
+    def primary(self) -> Layer | None:
+        return self.layers.get(LayerRole.PRIMARY)
+
+    @property
+    def second(self) -> Layer | None:
+        return self.layers.get(LayerRole.SECOND)
+
+
+def transcript_progress(study) -> list[Progress]:
+    """Every analysable, ready transcript with its assignment and layers, in four queries."""
+    transcripts = (
+        analysable_transcripts(study)
+        .filter(status="ready")
+        .defer("text")
+        .select_related(
+            "participant",
+            "assignment__primary_coder",
+            "assignment__second_coder",
+        )
+        .prefetch_related(
+            Prefetch("layers", queryset=Layer.objects.select_related("coder").order_by("role"))
+        )
+        .order_by("participant__code", "interview_date", "id")
+    )
+    rows = []
+    for transcript in transcripts:
+        try:
+            assignment = transcript.assignment
+        except Assignment.DoesNotExist:
+            assignment = None
+        layers = {layer.role: layer for layer in transcript.layers.all()}
+        rows.append(Progress(transcript=transcript, assignment=assignment, layers=layers))
+    return rows
+
+
+def study_percent(rows: list[Progress]) -> int:
+    return round(sum(row.percent for row in rows) / len(rows)) if rows else 0
