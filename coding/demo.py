@@ -114,3 +114,103 @@ def seed(*, study, admin, coder) -> None:
             first_seen_transcript=first,
             dimension_values=[values[label] for label in labels if label in values],
         )
+
+
+# Demo codings by phrase: (transcript title, code name, phrase, by primary?, by second?)
+CODINGS = [
+    (
+        "Interview with I1",
+        "Entry path",
+        "I filed an issue about a broken deduplication script",
+        1,
+        1,
+    ),
+    (
+        "Interview with I1",
+        "Data contribution and review",
+        "Two reviewers from the group check the licence and a random sample",
+        1,
+        1,
+    ),
+    (
+        "Interview with I1",
+        "Compute as a gate",
+        "nobody outside the sponsored cluster can run a training ablation",
+        1,
+        0,
+    ),
+    ("Interview with I1", "Barrier to contribution", "Compute, first.", 0, 1),
+    (
+        "Interview with I1",
+        "Seeing one's language in the model",
+        "the model could finally answer simple questions in Yoruba",
+        1,
+        1,
+    ),
+    (
+        "Interview with I1",
+        "Decision making",
+        "The working group proposes, the steering committee signs off.",
+        1,
+        1,
+    ),
+    (
+        "Interview with I2",
+        "Reuse after release",
+        "there were forty fine-tuned variants on the hub",
+        1,
+        1,
+    ),
+    (
+        "Interview with I2",
+        "Support expectations after release",
+        "We had not planned for people asking us to support their fine-tunes.",
+        1,
+        0,
+    ),
+    (
+        "Interview with I2",
+        "Newcomer on-ramp",
+        "we started inviting the most active fine-tuners to a monthly call",
+        1,
+        1,
+    ),
+    (
+        "Interview with I2",
+        "Personal motivation",
+        "the community finds failure modes faster than our own red team",
+        0,
+        1,
+    ),
+]
+
+
+def seed_coding(*, study, lead, primary, second) -> None:
+    """Assign two demo transcripts to the two demo coders (independent mode) and code parts
+    of them, with some disagreement, so that agreement has something to measure."""
+    from coding.coding_services import assignment_set, coding_create
+    from coding.models import Assignment
+
+    codes = {code.name: code for code in Code.objects.filter(study=study)}
+    for title in ("Interview with I1", "Interview with I2"):
+        transcript = study.transcripts.filter(title=title).first()
+        if transcript is None or Assignment.objects.filter(transcript=transcript).exists():
+            continue
+        assignment_set(
+            actor=lead, transcript=transcript, primary=primary, second=second, mode="independent"
+        )
+        layers = {layer.role: layer for layer in transcript.layers.all()}
+        for t_title, code_name, phrase, by_primary, by_second in CODINGS:
+            start = transcript.text.find(phrase) if t_title == title else -1
+            if start < 0 or code_name not in codes:
+                continue
+            for role, user, wanted in (
+                ("primary", primary, by_primary),
+                ("second", second, by_second),
+            ):
+                if wanted:
+                    # The second coder draws slightly different boundaries now and then.
+                    end = start + len(phrase) - (3 if role == "second" and len(phrase) > 40 else 0)
+                    coding_create(
+                        actor=user, layer=layers[role], code=codes[code_name], start=start, end=end
+                    )

@@ -64,3 +64,13 @@ def transcript_progress(study) -> list[Progress]:
 
 def study_percent(rows: list[Progress]) -> int:
     return round(sum(row.percent for row in rows) / len(rows)) if rows else 0
+
+
+def my_layers(study, user) -> list[Layer]:
+    """The layers a person is coding in this study, for their own to-do list."""
+    return list(
+        Layer.objects.filter(transcript__study=study, coder=user)
+        .select_related("transcript__participant")
+        .defer("transcript__text")
+        .order_by("status", "transcript__participant__code")
+    )

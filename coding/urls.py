@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coding import assignment_views, views
+from coding import assignment_views, coding_views, views
 
 urlpatterns = [
     path("codebook/", views.codebook, name="codebook"),
@@ -24,4 +24,5 @@ urlpatterns = [
     path("codebook/<int:pk>/approve/", views.code_approve, name="code_approve"),
     path("codebook/<int:pk>/history/", views.code_history, name="code_history"),
     *assignment_views.urlpatterns,
+    *coding_views.urlpatterns,
 ]

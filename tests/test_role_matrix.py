@@ -8,7 +8,7 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from coding.coding_services import assignment_set
+from coding.coding_services import assignment_set, coding_create
 from coding.services import code_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
@@ -82,6 +82,14 @@ STUDY_URLS = {
     "assignments": ("get", {"lead"}),
     "assignment_set": ("post", {"lead"}),
     "layer_reopen": ("post", {"lead"}),
+    # coding view (the world assigns the coder as primary, the reviewer as second coder);
+    # a third entry lists roles for whom the object is invisible (404, blind coding)
+    "coding_view": ("get", {"coder", "reviewer", "lead"}),
+    "coding_apply": ("post", {"coder", "reviewer"}),
+    "coding_undo": ("post", {"coder", "reviewer"}),
+    "coding_submit": ("post", {"coder", "reviewer"}),
+    "coding_delete": ("post", {"coder"}, {"reviewer"}),
+    "coding_memo": ("post", {"coder"}, {"reviewer"}),
     # pseudonymisation
     "pseudonym_list": ("get", ADMIN_LEAD),
     "pseudonym_create": ("post", ADMIN_LEAD),
@@ -105,6 +113,14 @@ PK_OF = {
     "transcript_purge": "transcript",
     "pseudonym_preview": "transcript",
     "assignment_set": "transcript",
+    "coding_view": "transcript",
+    "coding_apply": "transcript",
+    "coding_undo": "transcript",
+    "coding_submit": "transcript",
+    "coding_memo": "coding",
+    "coding_delete": lambda world: coding_create(
+        actor=world["users"]["coder"], layer=world["layer"], code=world["code"], start=0, end=5
+    ),
     "pseudonym_apply": "transcript",
     # Deleting: each role gets an object of its own, or the first allowed role would leave
     # the next one a 404.
@@ -175,9 +191,11 @@ def world(study, design, role_users, lead):
         mode="independent",
     )
     layer = transcript.layers.get(role="primary")
+    coding = coding_create(actor=role_users["coder"], layer=layer, code=code, start=0, end=5)
     return design | {
         "code": code,
         "layer": layer,
+        "coding": coding,
         "participant": participant,
         "transcript": transcript,
         "case": case,
@@ -206,13 +224,14 @@ def _kwargs(name, params, study, world):
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
 def test_role_matrix(client, study, world, role_users, name, htmx):
-    method, allowed = STUDY_URLS[name]
+    method, allowed, *hidden = STUDY_URLS[name]
+    hidden = hidden[0] if hidden else set()
     headers = {"HX-Request": "true"} if htmx else {}
     for role, user in role_users.items():
         url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
         client.force_login(user)
         response = getattr(client, method)(url, headers=headers)
-        if role == "outsider":
+        if role == "outsider" or role in hidden:
             assert response.status_code == 404, (role, url)
         elif role in allowed:
             assert response.status_code in {200, 204, 302}, (role, url, response.status_code)
@@ -223,7 +242,7 @@ def test_role_matrix(client, study, world, role_users, name, htmx):
 
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
 def test_anonymous_is_sent_to_login(client, study, world, name):
-    method, _ = STUDY_URLS[name]
+    method = STUDY_URLS[name][0]
     url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
     response = getattr(client, method)(url)
     assert response.status_code == 302
@@ -232,7 +251,7 @@ def test_anonymous_is_sent_to_login(client, study, world, name):
 
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
 def test_wrong_method_is_refused(client, study, world, role_users, name):
-    method, allowed = STUDY_URLS[name]
+    method, allowed = STUDY_URLS[name][:2]
     url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
     client.force_login(role_users[sorted(allowed)[0]])
     wrong = client.delete if method == "post" else client.put

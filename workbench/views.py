@@ -19,7 +19,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
 
-from coding.progress import study_percent, transcript_progress
+from coding.progress import my_layers, study_percent, transcript_progress
 from transcripts import selectors as transcript_selectors
 from workbench import selectors, services
 from workbench.access import study_for
@@ -85,6 +85,7 @@ def study_dashboard(request, study_slug):
         "overview": transcript_selectors.study_overview(access.study),
         "progress": progress_rows,
         "study_percent": study_percent(progress_rows),
+        "my_layers": my_layers(access.study, request.user),
         "recent_events": (
             selectors.audit_events(access.study, {})[:8] if access.can("view_audit") else []
         ),

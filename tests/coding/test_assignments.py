@@ -127,3 +127,19 @@ def test_assignments_page_query_count_is_constant(
     with django_assert_num_queries(7):
         page = client.get(url("assignments", study)).content.decode()
     assert page.count('class="card assignment"') == 8
+
+
+def test_coders_find_their_work_on_the_dashboard_and_transcript_page(
+    client, study, lead, coder, coder2, ready, admin_user
+):
+    cs.assignment_set(
+        actor=lead, transcript=ready, primary=coder, second=coder2, mode="independent"
+    )
+    coding_url = reverse("coding_view", kwargs={"study_slug": study.slug, "pk": ready.pk})
+    client.force_login(coder)
+    assert coding_url in client.get(url("study_dashboard", study)).content.decode()
+    assert coding_url in client.get(url("transcript_detail", study, pk=ready.pk)).content.decode()
+    client.force_login(admin_user)
+    assert (
+        coding_url not in client.get(url("transcript_detail", study, pk=ready.pk)).content.decode()
+    )

@@ -55,6 +55,14 @@ class TestDemo:
             ("coder2", Role.CODER),
             ("reviewer", Role.REVIEWER),
         }
+        from coding.models import Coding
+
+        # Two transcripts partly coded by both demo coders, with some disagreement.
+        by_coder = {
+            name: Coding.objects.filter(layer__coder__username=name).count()
+            for name in ("coder1", "coder2")
+        }
+        assert by_coder["coder1"] >= 5 and by_coder["coder2"] >= 5
         codes = set(study.codes.values_list("origin", "status"))
         assert codes == {("deductive", "active"), ("inductive", "active")}
         assert study.codes.filter(origin="deductive", guide_questions__isnull=False).exists()
@@ -122,13 +130,13 @@ class TestDashboard:
         url = reverse("study_dashboard", kwargs={"study_slug": study.slug})
         # session, user, study, permissions, rqs, guide questions, their rqs, dimensions,
         # values, members, participants by consent, transcripts by status, coding progress
-        # (transcripts with assignments, their layers), recent events
-        with django_assert_num_queries(14):
+        # (transcripts with assignments, their layers), my layers, recent events
+        with django_assert_num_queries(15):
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
             services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["a", "b"])
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(15):
             client.get(url)
 
 

@@ -168,6 +168,10 @@ def transcript_detail(request, study_slug, pk):
             }
         )
     participant = transcript.participant
+    layers = list(transcript.layers.all())
+    can_code = any(layer.coder_id == request.user.pk for layer in layers) or (
+        layers and (access.can("manage_assignments") or access.can("review_codings"))
+    )
     case_attributes = selectors.attributes_for(study, AttributeTarget.CASE)
     participant_attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
     context = {
@@ -180,6 +184,7 @@ def transcript_detail(request, study_slug, pk):
         "query": query,
         "matches": matches,
         "interviewers": list(transcript.interviewers.all()),
+        "can_code": can_code,
         "participant_rows": [
             (a.name, display(a, participant.attributes.get(str(a.pk))))
             for a in participant_attributes

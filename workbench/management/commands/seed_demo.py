@@ -166,6 +166,9 @@ class Command(BaseCommand):
         from coding import demo as coding_demo
 
         coding_demo.seed(study=study, admin=admin, coder=users["coder1"])
+        coding_demo.seed_coding(
+            study=study, lead=lead, primary=users["coder1"], second=users["coder2"]
+        )
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")

@@ -1,0 +1,255 @@
+"""Coding in a real browser: select text, pick a code by keyboard, land on exactly those characters.
+
+The DOM counts UTF-16 units, the server code points: a selection over Thai or an emoji must be
+stored as exactly the selected characters (static/js/coding.js). The other coder, coding the
+same transcript blind, sees none of it.
+"""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from coding import coding_services as cs
+from coding.models import Coding, CodingMode
+from coding.services import code_create
+from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
+from tests.conftest import PASSWORD
+from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from transcripts import services as transcript_services
+from workbench.roles import Role
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM_MISSING, reason=CHROMIUM_MISSING_REASON),
+]
+
+TEXT = (
+    "Interviewer: What got in the way when you started?\n\n"
+    "I1: Honestly the compute budget was the hardest part. We had no GPUs at all.\n\n"
+    "Interviewer: And the team?\n\n"
+    "I1: ทีมของเราเล็กมาก แต่ทุกคนช่วยกัน. Then Hugging Face 🤗 gave us credits, 真的很感谢.\n"
+)
+
+# Select ``phrase`` inside the turn text with the DOM Range API (UTF-16 offsets into the text
+# nodes, as a mouse drag would produce) and return the selected string.
+SELECT_JS = """
+(phrase) => {
+  for (const said of document.querySelectorAll('.said')) {
+    const walker = document.createTreeWalker(said, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    let all = '';
+    while (walker.nextNode()) {
+      nodes.push([walker.currentNode, all.length]);
+      all += walker.currentNode.data;
+    }
+    const at = all.indexOf(phrase);
+    if (at < 0) continue;
+    const locate = (i) => {
+      for (let k = nodes.length - 1; k >= 0; k--) {
+        if (nodes[k][1] <= i) return [nodes[k][0], i - nodes[k][1]];
+      }
+    };
+    const range = document.createRange();
+    range.setStart(...locate(at));
+    range.setEnd(...locate(at + phrase.length));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return selection.toString();
+  }
+  throw new Error('phrase not found: ' + phrase);
+}
+"""
+
+
+# Select from the start of one phrase to the end of another, possibly in another turn.
+CROSS_JS = """
+([first, last]) => {
+  const find = (phrase, atEnd) => {
+    for (const said of document.querySelectorAll('.said')) {
+      const walker = document.createTreeWalker(said, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const at = walker.currentNode.data.indexOf(phrase);
+        if (at >= 0) return [walker.currentNode, atEnd ? at + phrase.length : at];
+      }
+    }
+    throw new Error('phrase not found: ' + phrase);
+  };
+  const range = document.createRange();
+  range.setStart(...find(first, false));
+  range.setEnd(...find(last, true));
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+"""
+
+
+@pytest.fixture
+def coder2(study):
+    user = UserFactory(username="kofi")
+    give_roles(study, user, Role.CODER)
+    return user
+
+
+@pytest.fixture
+def coding_setup(study, admin_user, lead, coder, coder2):
+    participant = consented_participant(study, "I1")
+    transcript = imported_transcript(study, participant, TEXT)
+    transcript = transcript_services.transcript_update(
+        actor=lead, transcript=transcript, version=1, status="ready"
+    )
+    codes = [
+        code_create(
+            actor=admin_user,
+            study=study,
+            name="Compute as a gate",
+            definition="Lack of compute slows or stops the work.",
+            colour="#aa3377",
+        ),
+        code_create(
+            actor=admin_user,
+            study=study,
+            name="Small team",
+            definition="Few people carry the project.",
+            colour="#228833",
+        ),
+        code_create(
+            actor=admin_user,
+            study=study,
+            name="Platform support",
+            definition="Help from a hub or platform: credits, hosting.",
+            colour="#4477aa",
+        ),
+    ]
+    cs.assignment_set(
+        actor=lead, transcript=transcript, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
+    )
+    path = reverse("coding_view", kwargs={"study_slug": study.slug, "pk": transcript.pk})
+    return {"transcript": transcript, "codes": codes, "path": path}
+
+
+def highlighted_text(page, coding_pk) -> str:
+    """The text of every highlight piece that carries this coding, joined in document order."""
+    return page.evaluate(
+        """(pk) => Array.from(document.querySelectorAll('.hl'))
+            .filter((el) => el.dataset.codings.split(' ').includes(String(pk)))
+            .map((el) => el.textContent).join('')""",
+        coding_pk,
+    )
+
+
+def test_coder_codes_english_thai_and_emoji_exactly(
+    page, login, live_server, coding_setup, artifacts_dir
+):
+    path = coding_setup["path"]
+    login("chen", PASSWORD)
+    page.goto(path)
+    expect(page.get_by_role("heading", name="Transcript", level=2)).to_be_visible()
+    picker = page.locator("#code-picker")
+    search = page.get_by_role("combobox", name="Search codes")
+
+    cases = [
+        # (phrase, how the picker is opened, how the code is chosen, code name)
+        ("the compute budget was the hardest part", "mouseup", "type", "Compute as a gate"),
+        ("ทีมของเราเล็กมาก", "keyboard", "digit", "Small team"),
+        ("Hugging Face 🤗 gave us credits, 真的", "keyboard", "arrows", "Platform support"),
+    ]
+    selected = {}
+    for phrase, opener, chooser, code_name in cases:
+        text = page.evaluate(SELECT_JS, phrase)
+        assert text == phrase
+        if opener == "mouseup":
+            # A mouse release over the text, as at the end of a drag.
+            box = page.locator(".said", has_text=phrase).bounding_box()
+            page.mouse.move(box["x"] + box["width"] - 4, box["y"] + 4)
+            page.evaluate(
+                "document.querySelector('.coding-turns')"
+                ".dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))"
+            )
+        else:
+            page.keyboard.press("Shift")
+        expect(picker).to_be_visible()
+        expect(search).to_be_focused()
+        expect(picker.locator(".picker-quote")).to_have_text(f"“{phrase}”")
+        if opener == "mouseup":
+            page.screenshot(path=artifacts_dir / "coding-picker.png", full_page=True)
+        if chooser == "type":
+            search.press_sequentially("gate")
+            expect(picker.locator("[role=option]:not([hidden])")).to_have_count(1)
+            search.press("Enter")
+        elif chooser == "digit":
+            search.press("2")  # the second listed code
+        else:
+            search.press("ArrowDown")
+            search.press("ArrowDown")
+            search.press("Enter")
+        expect(picker).to_be_hidden()
+        coding = Coding.objects.filter(code__name=code_name)
+        expect(page.locator(".hl", has_text=phrase[:6]).first).to_be_visible()
+        assert coding.count() == 1, code_name
+        selected[coding.get().pk] = phrase
+
+    page.reload()
+    for pk, phrase in selected.items():
+        stored = Coding.objects.get(pk=pk)
+        assert stored.snippet == phrase
+        assert highlighted_text(page, pk) == phrase
+    counts = page.locator(".code-counts")
+    expect(counts.locator("li", has_text="Small team").locator(".count")).to_have_text("1")
+    page.screenshot(path=artifacts_dir / "coding-view.png", full_page=True)
+
+    # Clicking a highlight lists its coding in the margin; delete, then undo.
+    page.locator(".hl", has_text="ทีมของเราเล็กมาก").click()
+    card = page.locator(".coding-card[open]")
+    expect(card).to_have_count(1)
+    expect(card.locator("summary")).to_be_focused()
+    card.get_by_role("button", name="Delete coding Small team").click()
+    undo = page.get_by_role("button", name="Undo")
+    expect(undo).to_be_focused()
+    assert not Coding.objects.filter(code__name="Small team").exists()
+    undo.press("Enter")
+    expect(page.locator(".hl", has_text="ทีมของเราเล็กมาก")).to_have_count(1)
+    assert Coding.objects.get(code__name="Small team").snippet == "ทีมของเราเล็กมาก"
+
+    # Keyboard: focus a highlight, Enter lists its codings.
+    page.keyboard.press("Escape")
+    page.locator(".hl", has_text="Hugging Face").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".coding-card[open] summary")).to_have_text("Platform support")
+
+    # Across turns: from "no GPUs" in one answer to "ทีมของเรา" in the next.
+    page.evaluate(CROSS_JS, ["no GPUs", "ทีมของเรา"])
+    page.keyboard.press("Shift")
+    expect(picker).to_be_visible()
+    search.press_sequentially("budget")  # the definition of "Compute as a gate" does not say it
+    expect(picker.locator("[role=option]:not([hidden])")).to_have_count(0)
+    search.fill("slows")  # ...but "slows" is in its definition
+    search.press("Enter")
+    expect(picker).to_be_hidden()
+    across = Coding.objects.filter(code__name="Compute as a gate").order_by("start").last()
+    transcript = coding_setup["transcript"]
+    assert across.snippet.startswith("no GPUs at all.")
+    assert across.snippet.endswith("ทีมของเรา")
+    assert across.snippet == transcript.text[across.start : across.end]
+
+    # The other coder, coding blind in independent mode, sees none of it.
+    page.get_by_role("button", name="Sign out").click()
+    login("kofi", PASSWORD)
+    page.goto(path)
+    expect(page.get_by_role("heading", name="Transcript", level=2)).to_be_visible()
+    expect(page.locator(".hl")).to_have_count(0)
+    expect(page.locator(".coding-card")).to_have_count(0)
+    for count in page.locator(".code-counts .count").all_text_contents():
+        assert count == "0"
+    expect(page.locator("body")).not_to_contain_text("chen")
+
+    # A lead reads every layer, without a picker or a submit button.
+    page.get_by_role("button", name="Sign out").click()
+    login("lena", PASSWORD)
+    page.goto(path)
+    expect(page.locator(".coding-card")).not_to_have_count(0)
+    expect(page.locator("#code-picker")).to_have_count(0)
+    expect(page.get_by_role("button", name="Submit my layer")).to_have_count(0)
+    page.screenshot(path=artifacts_dir / "coding-view-lead.png", full_page=True)
+    page.locator(".cturn").last.screenshot(path=artifacts_dir / "coding-overlap.png")
