@@ -123,6 +123,13 @@ def transcript_pseudonymise(
             "This transcript is locked: its participant's consent does not cover analysis.",
             code="locked",
         )
+    if transcript.layers.filter(codings__isnull=False).exists():
+        # Rewriting the text would move every coded span; pseudonymise before coding begins.
+        raise ValidationError(
+            "Coding of this transcript has begun, so its text can no longer be rewritten here. "
+            "Pseudonymise transcripts before they are coded.",
+            code="coded",
+        )
     rules = study_rules(transcript.study)
     if rules_fingerprint is not None and rules_fingerprint != pseudonymise.rules_fingerprint(rules):
         raise ValidationError(

@@ -303,3 +303,27 @@ def test_purging_a_transcript_deletes_its_codings_for_good(
     assert code.codings.count() == 0
     trail = " ".join(f"{e.before} {e.after}" for e in AuditEvent.objects.all())
     assert "我们没有GPU" not in trail and "no hardware" not in trail
+
+
+def test_pseudonymising_a_coded_transcript_is_refused(assigned, coder, code, transcript, lead):
+    """Rewriting text would shift every coded span: refused once coding began, nothing changed."""
+    from transcripts import pseudonym_services
+
+    start, end = span_of(transcript.text, "Compute, first.")
+    cs.coding_create(
+        actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
+    )
+    pseudonym_services.pseudonym_rule_create(
+        actor=lead, study=transcript.study, find="Compute", replace_with="[X]"
+    )
+    transcript.refresh_from_db()
+    with pytest.raises(ValidationError, match="Coding of this transcript has begun"):
+        pseudonym_services.transcript_pseudonymise(
+            actor=lead,
+            transcript=transcript,
+            version=transcript.version,
+            expected_sha256=transcript.text_sha256,
+        )
+    transcript.refresh_from_db()
+    assert "Compute, first." in transcript.text
+    assert Coding.objects.get().snippet == "Compute, first."
