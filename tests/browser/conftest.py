@@ -42,8 +42,7 @@ def chromium():
     tests/workbench/test_settings.py). For the same reason the scope is the package, not the
     session: the loop stops before the rest of the suite runs.
     """
-    if CHROMIUM_MISSING:
-        pytest.skip(CHROMIUM_MISSING_REASON)
+    # Test modules carry ``skipif(CHROMIUM_MISSING)``, so this only runs with Chromium present.
     from playwright.sync_api import sync_playwright
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
