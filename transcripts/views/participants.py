@@ -47,10 +47,8 @@ def _rows(participants, attributes):
     return participants
 
 
-@require_GET
-@login_required
-def participant_list(request, study_slug):
-    access = study_for(request, study_slug)
+def _list_page(request, access, form=None):
+    """The participant list, filtered as the query string asks, with the add form if allowed."""
     study = access.study
     attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
     participants = selectors.participants(study)
@@ -60,6 +58,8 @@ def participant_list(request, study_slug):
         participants = participants.filter(case_id=int(case_filter))
     if state_filter:
         participants = selectors.filter_consent_state(participants, state_filter)
+    if form is None and access.can("manage_participants"):
+        form = _participant_form(access)
     context = {
         "access": access,
         "study": study,
@@ -69,9 +69,15 @@ def participant_list(request, study_slug):
         "states": selectors.ConsentState.CHOICES,
         "case_filter": case_filter,
         "state_filter": state_filter,
-        "form": _participant_form(access) if access.can("manage_participants") else None,
+        "form": form,
     }
     return render(request, "transcripts/participants.html", context)
+
+
+@require_GET
+@login_required
+def participant_list(request, study_slug):
+    return _list_page(request, study_for(request, study_slug))
 
 
 @require_POST
@@ -93,17 +99,7 @@ def participant_create(request, study_slug):
         if participant is not None:
             messages.success(request, f"Participant {participant.code} added.")
             return redirect("participant_detail", study_slug=study_slug, pk=participant.pk)
-    attributes = selectors.attributes_for(access.study, AttributeTarget.PARTICIPANT)
-    context = {
-        "access": access,
-        "study": access.study,
-        "attributes": attributes,
-        "participants": _rows(list(selectors.participants(access.study)), attributes),
-        "cases": list(access.study.cases.all()),
-        "states": selectors.ConsentState.CHOICES,
-        "form": form,
-    }
-    return render(request, "transcripts/participants.html", context)
+    return _list_page(request, access, form)
 
 
 def _detail_context(access, participant, **forms):
