@@ -17,6 +17,7 @@ class GuideChoiceField(forms.ModelMultipleChoiceField):
 
 
 class CodeForm(VersionedForm):
+    wide_fields = ("guide_questions", "dimension_values", "flag_codings")
     name = forms.CharField(max_length=200)
     definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     when_to_use = forms.CharField(

@@ -7,7 +7,6 @@ from transcripts.models import (
     AttributeTarget,
     ConsentUse,
     InterviewMode,
-    SpeakerRole,
     TranscriptStatus,
 )
 from workbench.forms import VersionedForm
@@ -63,6 +62,7 @@ class AttributeFormMixin:
 
 
 class CaseForm(AttributeFormMixin, VersionedForm):
+    wide_fields = ("description",)
     name = forms.CharField(
         label="Case", max_length=200, help_text="The project or organisation, e.g. BigScience."
     )
@@ -219,12 +219,6 @@ class TranscriptEditForm(TranscriptMetaForm):
         super().__init__(*args, **kwargs)
         # The participant link is fixed once imported: consent and purge follow it.
         del self.fields["participant"]
-
-
-def speaker_role_field(label: str, initial: str) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label or "(no speaker label)", choices=SpeakerRole.choices, initial=initial
-    )
 
 
 class PurgeForm(forms.Form):
