@@ -4,6 +4,7 @@ Atomic and audited like every service. Audit events never hold transcript text (
 never be purged, transcripts can): a coding is recorded by its code, span and layer.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,12 +13,14 @@ from guardian.shortcuts import get_user_perms
 from coding.models import (
     Assignment,
     Code,
+    CodeOrigin,
     CodeStatus,
     Coding,
     CodingMode,
     Layer,
     LayerRole,
     LayerStatus,
+    PinnedCode,
 )
 from transcripts.models import Transcript, TranscriptStatus
 from transcripts.services import allows
@@ -258,7 +261,9 @@ def coding_update(
     end: int | None = None,
     memo: str | None = None,
     exemplar: bool | None = None,
+    needs_recheck: bool | None = None,
 ) -> Coding:
+    """Change a coding's code, span, memo, exemplar mark or re-check flag (stale edits refused)."""
     coding = _lock(Coding, coding.pk, version=version)
     layer = Layer.objects.select_related("transcript").get(pk=coding.layer_id)
     _check_can_write(actor, layer)
@@ -268,6 +273,7 @@ def coding_update(
         "end": coding.end,
         "memo": coding.memo != "",
         "exemplar": coding.exemplar,
+        "needs_recheck": coding.needs_recheck,
     }
     if code is not None:
         coding.code = _check_code(actor, layer, code)
@@ -280,6 +286,8 @@ def coding_update(
         coding.memo = memo.strip()
     if exemplar is not None:
         coding.exemplar = bool(exemplar)
+    if needs_recheck is not None:
+        coding.needs_recheck = bool(needs_recheck)
     coding.version += 1
     coding.save()
     after = {
@@ -288,6 +296,7 @@ def coding_update(
         "end": coding.end,
         "memo": coding.memo != "",
         "exemplar": coding.exemplar,
+        "needs_recheck": coding.needs_recheck,
     }
     audit.record_changes(
         actor=actor, study=layer.transcript.study, obj=coding, before=before, after=after
@@ -320,3 +329,100 @@ def coding_delete(*, actor, coding: Coding) -> dict:
     )
     coding.delete()
     return undo
+
+
+# --- while coding: new inductive codes, pins, span nudges ------------------------------------
+
+
+@transaction.atomic
+def coding_create_with_new_code(
+    *, actor, layer: Layer, name: str, definition: str, start: int, end: int, also=()
+) -> list[Coding]:
+    """Create an inductive code while coding and apply it (and any ``also`` codes) to a span.
+
+    The code records who created it and in which transcript it first appeared; under a
+    "pending approval" policy it is pending, usable by its creator until an admin decides.
+    All or nothing: a refused coding leaves no orphan code behind.
+    """
+    from coding.services import code_create
+
+    locked = Layer.objects.select_for_update().select_related("transcript").get(pk=layer.pk)
+    _check_can_write(actor, locked)
+    _check_span(locked.transcript.text, start, end)
+    if not name.strip():
+        raise ValidationError({"name": "Give the new code a name."})
+    if not definition.strip():
+        raise ValidationError({"definition": "Say in a sentence what the new code means."})
+    code = code_create(
+        actor=actor,
+        study=locked.transcript.study,
+        name=name,
+        definition=definition,
+        origin=CodeOrigin.INDUCTIVE,
+        first_seen_transcript=locked.transcript,
+        note="created while coding",
+    )
+    return [
+        coding_create(actor=actor, layer=locked, code=c, start=start, end=end)
+        for c in dict.fromkeys([code, *also])
+    ]
+
+
+MAX_PINS = 9  # number keys 1–9
+
+
+@transaction.atomic
+def code_pin_toggle(*, actor, code: Code) -> bool:
+    """Pin or unpin a code for ``actor``; returns whether it is pinned now.
+
+    Pins are a personal working preference, not part of the study's record: no audit event.
+    """
+    # One toggle at a time per person, so the limit below holds under double clicks.
+    get_user_model().objects.select_for_update().get(pk=actor.pk)
+    existing = PinnedCode.objects.filter(user=actor, code=code)
+    if existing.exists():
+        existing.delete()
+        return False
+    if code.status == CodeStatus.RETIRED:
+        raise ValidationError(f"“{code.name}” is retired and cannot be pinned.")
+    pinned = PinnedCode.objects.filter(user=actor, code__study_id=code.study_id).count()
+    if pinned >= MAX_PINS:
+        raise ValidationError(
+            f"You have pinned {MAX_PINS} codes already (keys 1–9): unpin one first."
+        )
+    PinnedCode.objects.create(user=actor, code=code)
+    return True
+
+
+def nudged(text: str, start: int, end: int, edge: str, forward: bool) -> tuple[int, int]:
+    """Move one edge of the span ``[start, end)`` to the next or previous word boundary.
+
+    Words are runs of non-space characters, so a nudge never leaves an edge in the middle of
+    a word; the span never becomes empty or leaves the text.
+    """
+    n = len(text)
+    if edge == "start":
+        i = start
+        if forward:
+            while i < n and not text[i].isspace():
+                i += 1
+            while i < n and text[i].isspace():
+                i += 1
+            return (start, end) if i >= end else (i, end)
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        while i > 0 and not text[i - 1].isspace():
+            i -= 1
+        return i, end
+    i = end
+    if forward:
+        while i < n and text[i].isspace():
+            i += 1
+        while i < n and not text[i].isspace():
+            i += 1
+        return start, i
+    while i > 0 and not text[i - 1].isspace():
+        i -= 1
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    return (start, end) if i <= start else (start, i)

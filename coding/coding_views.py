@@ -7,29 +7,30 @@ count is built from ``visible_layers`` only, and a coding outside them answers 4
 if it did not exist.
 
 Writes go through ``coding.coding_services``; htmx requests get the ``workspace`` fragment of
-the page template, plain POSTs redirect back to the page (POST/redirect/GET).
+the page template, plain POSTs redirect back to the page (POST/redirect/GET). Every write
+answers with an undo token for its inverse, so the last action can always be taken back.
 """
 
 import bisect
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
-from django.http import Http404
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding import coding_services
-from coding.models import Code, CodeStatus, Coding, LayerStatus
+from coding.models import Code, CodeStatus, Coding, LayerStatus, PinnedCode
 from coding.visibility import OVERSEERS, visible_layers
 from transcripts import services as transcript_services
 from workbench.access import study_for
@@ -37,6 +38,7 @@ from workbench.access import study_for
 TEMPLATE = "coding/coding.html"
 UNDO_SALT = "coding.undo"
 UNDO_MAX_AGE = 60 * 60  # an hour: undo is for the last action, not for archaeology
+RECENT = 5  # recently used codes listed first in the picker
 
 
 # --- who is looking --------------------------------------------------------------------------
@@ -96,8 +98,11 @@ def _writer_seat(request, study_slug, pk):
     return seat
 
 
-def _visible_coding(request, study_slug, pk):
-    """A coding the user can see, and their seat at its transcript; 404 if hidden from them."""
+def _visible_coding(request, study_slug, pk, *, write=True):
+    """A coding the user can see, and their seat at its transcript; 404 if hidden from them.
+
+    With ``write`` the coding must also be in the user's own layer (403 otherwise).
+    """
     access = study_for(request, study_slug)
     coding = (
         Coding.objects.select_related("layer", "code")
@@ -111,12 +116,54 @@ def _visible_coding(request, study_slug, pk):
         return coding, seat
     if coding.layer_id not in {layer.pk for layer in seat.layers}:
         raise Http404  # blindness: another coder's coding does not exist for you
-    if seat.own is None or coding.layer_id != seat.own.pk:
+    if write and (seat.own is None or coding.layer_id != seat.own.pk):
         raise PermissionDenied
     return coding, seat
 
 
-# --- rendering -------------------------------------------------------------------------------
+# --- what the page shows ---------------------------------------------------------------------
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """The reader's filters: one code, only their own layer, only codings to re-check.
+
+    They live in the page's query string; an htmx write re-renders with the filters of the
+    page it came from (``HX-Current-URL``), so coding under a filter keeps the filter.
+    """
+
+    code: int | None = None
+    mine: bool = False
+    recheck: bool = False
+
+    @classmethod
+    def of(cls, request) -> "ViewState":
+        params = request.GET
+        if request.method != "GET" and request.htmx and request.htmx.current_url:
+            params = QueryDict(urlsplit(request.htmx.current_url).query)
+        return cls(
+            code=_int(params.get("code")),
+            mine=params.get("mine") == "1",
+            recheck=params.get("recheck") == "1",
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return self.code is not None or self.mine or self.recheck
+
+    def keeps(self, coding, own) -> bool:
+        return (
+            (self.code is None or coding.code_id == self.code)
+            and (not self.mine or (own is not None and coding.layer_id == own.pk))
+            and (not self.recheck or coding.needs_recheck)
+        )
 
 
 @dataclass
@@ -134,14 +181,18 @@ def _ms(value):
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _piece(text: str, start: int, end: int, covering: list) -> str:
+def _piece(text: str, start: int, covering: list) -> str:
+    """One stretch of a turn with the same codings over it, escaped.
+
+    Built with plain string joins rather than ``format_html``: a large transcript has
+    thousands of pieces and this is the hot loop of the page.
+    """
     if not covering:
         return escape(text)
     ids = " ".join(str(c.pk) for c in covering)
-    names = ", ".join(dict.fromkeys(c.code.name for c in covering))
-    # Hover shows code, coder and memo of each coding on the piece.
+    # Hover or focus shows code, coder and memo of each coding on the piece (coding.js).
     tip = "\n".join(
-        f"{c.code.name} — {c.coder.get_username()}" + (f": {c.memo[:80]}" if c.memo else "")
+        f"{c.code.name} — {c.coder_name}" + (f": {c.memo[:120]}" if c.memo else "")
         for c in covering
     )
     # Stacked underlines, one per coding (box-shadows stack, the first on top), and a light
@@ -149,17 +200,13 @@ def _piece(text: str, start: int, end: int, covering: list) -> str:
     shadows = ", ".join(
         f"inset 0 -{3 * (n + 1)}px 0 {c.code.colour}" for n, c in enumerate(covering[:4])
     )
-    style = f"background-color: {covering[0].code.colour}22; box-shadow: {shadows}"
-    return format_html(
-        '<span class="hl" tabindex="0" role="button" data-codings="{}" data-start="{}" '
-        'data-end="{}" style="{}" title="{}" aria-label="Coded: {}">{}</span>',
-        ids,
-        start,
-        end,
-        style,
-        tip,
-        names,
-        text,
+    # Where codings begin: the stops of "next / previous coding".
+    starts = " ".join(str(c.pk) for c in covering if c.start == start)
+    first = f' first" data-starts="{starts}' if starts else ""
+    return (
+        f'<span class="hl{first}" tabindex="-1" data-codings="{ids}" '
+        f'style="background-color: {covering[0].code.colour}22; box-shadow: {shadows}" '
+        f'data-tip="{escape(tip)}">{escape(text)}</span>'
     )
 
 
@@ -186,13 +233,57 @@ def _turns(transcript, utterances, codings) -> list[Turn]:
         pieces = []
         for a, b in zip(bounds, bounds[1:], strict=False):
             covering = [c for c in turn.codings if c.start <= a and c.end >= b]
-            pieces.append(_piece(text[a:b], a, b, covering))
+            pieces.append(_piece(text[a:b], a, covering))
         turn.html = mark_safe("".join(pieces))  # every piece escaped in _piece
     return turns
 
 
-def _workspace_context(request, seat: Seat, *, error="", undo_token="") -> dict:
+def _codes(seat: Seat, layer_ids) -> list[Code]:
+    """Codes for the side panel and picker, in one query: active ones (and any with visible
+    codings), their counts in the visible layers of this transcript, whether the reader pinned
+    them and when the reader last used them anywhere in the study."""
+    user = seat.own.coder_id if seat.own else None  # pins and recent use are a coder's
+    return list(
+        Code.objects.filter(study=seat.access.study)
+        .filter(
+            Q(status=CodeStatus.ACTIVE)
+            | Q(status=CodeStatus.PENDING, created_by_id=user)
+            | Q(codings__layer_id__in=layer_ids)
+        )
+        .annotate(
+            count=Count("codings", filter=Q(codings__layer_id__in=layer_ids), distinct=True),
+            last_used=Max("codings__created_at", filter=Q(codings__layer__coder_id=user)),
+            pin=Subquery(
+                PinnedCode.objects.filter(user_id=user, code=OuterRef("pk")).values("pk")[:1]
+            ),
+        )
+        .order_by("position", "id")
+    )
+
+
+def _picker_codes(codes: list[Code]) -> list[Code]:
+    """Pinned codes first (keys 1–9), then the few most recently used, then the codebook."""
+    usable = [c for c in codes if c.status != CodeStatus.RETIRED]
+    pinned = sorted((c for c in usable if c.pin), key=lambda c: c.pin)  # in the order pinned
+    recent = sorted(
+        (c for c in usable if c.last_used and not c.pin), key=lambda c: c.last_used, reverse=True
+    )[:RECENT]
+    taken = {c.pk for c in pinned} | {c.pk for c in recent}
+    ordered = pinned + recent + [c for c in usable if c.pk not in taken]
+    keyed = pinned if pinned else ordered  # without pins, keys go to the first nine listed
+    for c in ordered:
+        c.key = ""
+        c.recent = c in recent
+    for n, c in enumerate(keyed[:9], start=1):
+        c.key = str(n)
+    return ordered
+
+
+def _workspace_context(
+    request, seat: Seat, *, error="", undo=None, selected=None, picker=None
+) -> dict:
     access, transcript = seat.access, seat.transcript
+    view = ViewState.of(request)
     layer_ids = [layer.pk for layer in seat.layers]
     codings = list(
         Coding.objects.filter(layer_id__in=layer_ids)
@@ -201,54 +292,158 @@ def _workspace_context(request, seat: Seat, *, error="", undo_token="") -> dict:
     )
     coders = {layer.pk: layer.coder for layer in seat.layers}
     for coding in codings:
-        coding.coder = coders[coding.layer_id]
+        coder = coders[coding.layer_id]
+        coding.coder = coder
+        coding.coder_name = coder.get_full_name() or coder.get_username()
         coding.mine = seat.own is not None and coding.layer_id == seat.own.pk
+    shown = [c for c in codings if view.keeps(c, seat.own)] if view.filtered else codings
     utterances = list(transcript.utterances.all())
-    # Active codes, with their counts in the visible layers of this transcript only.
-    codes = list(
-        Code.objects.filter(study=access.study)
-        .filter(Q(status=CodeStatus.ACTIVE) | Q(codings__layer_id__in=layer_ids))
-        .annotate(count=Count("codings", filter=Q(codings__layer_id__in=layer_ids)))
-        .order_by("position", "id")
-    )
+    turns = _turns(transcript, utterances, shown)
+    hidden_turns = 0
+    if view.code is not None or view.recheck:
+        # A filter on codes shows the turns holding such codings, not pages of uncoded text.
+        kept = [turn for turn in turns if turn.codings]
+        hidden_turns, turns = len(turns) - len(kept), kept
+    codes = _codes(seat, layer_ids)
+    by_pk = {code.pk: code for code in codes}
     return {
         "access": access,
         "study": access.study,
         "transcript": transcript,
+        "text_version": transcript.text_sha256[:16],
         "nav_section": "transcripts",
         "layers": seat.layers,
         "own": seat.own,
         "writable": seat.writable,
-        "turns": _turns(transcript, utterances, codings),
+        "turns": turns,
+        "hidden_turns": hidden_turns,
         "total": len(codings),
+        "shown": len(shown),
+        "recheck": sum(1 for c in codings if c.needs_recheck),
+        "view": view,
+        "view_code": by_pk.get(view.code),
         "codes": codes,
-        "active_codes": [c for c in codes if c.status == CodeStatus.ACTIVE],
+        "picker_codes": _picker_codes(codes) if seat.writable else [],
+        "editor_base": reverse("coding_editor", args=[access.study.slug, 0])[:-2],
         "error": error,
-        "undo_token": undo_token,
+        "undo": undo,
+        "selected": _editor_context(seat, selected, codes) if selected else None,
+        "picker": picker,
     }
 
 
-def _respond(request, seat, *, error="", undo_token="", status=200):
+def _editor_context(seat: Seat, coding, codes) -> dict:
+    coder = next(layer.coder for layer in seat.layers if layer.pk == coding.layer_id)
+    mine = seat.own is not None and coding.layer_id == seat.own.pk
+    return {
+        "coding": coding,
+        "coder_name": coder.get_full_name() or coder.get_username(),
+        "editable": mine and seat.writable,
+        "choices": [c for c in codes if c.status != CodeStatus.RETIRED or c.pk == coding.code_id],
+    }
+
+
+def _respond(request, seat, *, error="", undo=None, selected=None, picker=None, status=200):
     """The workspace fragment for htmx; otherwise a message and a redirect back to the page."""
     if request.htmx:
-        context = _workspace_context(request, seat, error=error, undo_token=undo_token)
+        context = _workspace_context(
+            request, seat, error=error, undo=undo, selected=selected, picker=picker
+        )
         return render(request, f"{TEMPLATE}#workspace", context, status=status)
     if error:
         messages.error(request, error)
     url = reverse(
         "coding_view", kwargs={"study_slug": seat.access.study.slug, "pk": seat.transcript.pk}
     )
-    if undo_token:
-        url += "?" + _query(undo=undo_token)
-    return redirect(url)
-
-
-def _query(**params) -> str:
-    return urlencode(params)
+    params = {}
+    if undo:
+        params["undo"] = undo["token"]
+    if selected:
+        params["coding"] = selected.pk
+    return redirect(url + ("?" + urlencode(params) if params else ""))
 
 
 def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
+
+
+# --- undo: every write returns a signed description of its inverse ----------------------------
+
+
+def _undo(seat: Seat, label: str, **inverse) -> dict:
+    token = signing.dumps(
+        {"t": seat.transcript.pk, "layer": seat.own.pk, "label": label, **inverse},
+        salt=UNDO_SALT,
+        compress=True,
+    )
+    return {"token": token, "label": label}
+
+
+def _undo_data(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=UNDO_SALT, max_age=UNDO_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
+def _undo_of_created(seat, created: list[Coding]) -> dict:
+    names = ", ".join(f"“{c.code.name}”" for c in created)
+    return _undo(seat, f"Applied {names}.", op="delete", ids=[[c.pk, c.version] for c in created])
+
+
+def _fields(coding: Coding) -> dict:
+    return {
+        "code": coding.code_id,
+        "start": coding.start,
+        "end": coding.end,
+        "memo": coding.memo,
+        "exemplar": coding.exemplar,
+        "needs_recheck": coding.needs_recheck,
+    }
+
+
+def _own_coding(seat, pk):
+    return Coding.objects.filter(pk=pk, layer=seat.own).select_related("code").first()
+
+
+@transaction.atomic
+def _run_undo(actor, seat: Seat, data: dict) -> Coding | None:
+    """Carry out an undo; returns the coding to show in the editor, if one remains."""
+    op = data.get("op", "create")
+    if op == "delete":
+        for pk, version in data["ids"]:
+            coding = _own_coding(seat, pk)
+            if coding is None:
+                continue  # already gone: nothing to take back
+            if coding.version != version:
+                raise ValidationError("That coding was changed since; undo would lose the change.")
+            coding_services.coding_delete(actor=actor, coding=coding)
+        return None
+    before = data["before"]
+    code = Code.objects.filter(study=seat.access.study, pk=before["code"]).first()
+    if code is None:
+        raise ValidationError("That code no longer exists.")
+    if op == "restore":
+        coding = _own_coding(seat, data["id"])
+        if coding is None:
+            raise ValidationError("That coding no longer exists.")
+        return coding_services.coding_update(
+            actor=actor, coding=coding, version=data["version"], **(before | {"code": code})
+        )
+    coding = coding_services.coding_create(
+        actor=actor,
+        layer=seat.own,
+        code=code,
+        start=before["start"],
+        end=before["end"],
+        memo=before["memo"],
+        exemplar=before["exemplar"],
+    )
+    if before.get("needs_recheck"):
+        coding = coding_services.coding_update(
+            actor=actor, coding=coding, version=coding.version, needs_recheck=True
+        )
+    return coding
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -261,21 +456,56 @@ def coding_view(request, study_slug, pk):
     seat = _seat(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    undo = request.GET.get("undo", "")
-    if undo and _undo_data(undo) is None:
-        undo = ""
-    context = _workspace_context(request, seat, undo_token=undo)
+    undo = None
+    data = _undo_data(request.GET.get("undo", ""))
+    if data and data.get("t") == seat.transcript.pk:
+        undo = {"token": request.GET["undo"], "label": data.get("label", "")}
+    selected = None
+    coding_pk = _int(request.GET.get("coding"))
+    if coding_pk is not None:
+        visible = [layer.pk for layer in seat.layers]
+        selected = Coding.objects.filter(pk=coding_pk, layer_id__in=visible).first()
+    context = _workspace_context(request, seat, undo=undo, selected=selected)
     template = TEMPLATE
     if request.htmx and not request.htmx.history_restore_request:
         template += "#workspace"
     return render(request, template, context)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _span(request, seat) -> tuple[int | None, int | None, str]:
+    """The posted span, trimmed of white space at its ends, and an error if it is unusable.
+
+    A span is only meaningful against the text it was selected in: a text correction made
+    since the page was opened would make the offsets point elsewhere.
+    """
+    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+    if start is None or end is None:
+        return None, None, "Select some text first: the span is missing."
+    posted = request.POST.get("text_version")
+    if posted and posted != seat.transcript.text_sha256[:16]:
+        return None, None, (
+            "The transcript's text was corrected since you opened this page, so your "
+            "selection may point at other words. The page now shows the current text: "
+            "select again."
+        )
+    # Trim white space at the ends, as the browser does, so a sloppy drag still lands on words.
+    text = seat.transcript.text
+    if 0 <= start < end <= len(text):
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return start, end, ""
+
+
+def _posted_codes(request, seat) -> tuple[list[Code], str]:
+    code_ids = [_int(v) for v in request.POST.getlist("code") if v.strip()]
+    if None in code_ids:
+        return [], "That code does not exist in this study."
+    codes = {c.pk: c for c in Code.objects.filter(study=seat.access.study, pk__in=code_ids)}
+    if len(codes) != len(set(code_ids)):
+        return [], "That code does not exist in this study."
+    return [codes[pk] for pk in dict.fromkeys(code_ids)], ""
 
 
 @require_POST
@@ -284,55 +514,154 @@ def coding_apply(request, study_slug, pk):
     seat = _writer_seat(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
-    code_ids = [_int(v) for v in request.POST.getlist("code")]
-    if start is None or end is None:
-        return _respond(request, seat, error="Select some text first: the span is missing.")
-    if not code_ids or None in code_ids:
-        return _respond(request, seat, error="Choose a code to apply.")
-    codes = {c.pk: c for c in Code.objects.filter(study=seat.access.study, pk__in=code_ids)}
-    if len(codes) != len(set(code_ids)):
-        return _respond(request, seat, error="That code does not exist in this study.")
-    # Trim white space at the ends, as the browser does, so a sloppy drag still lands on words.
-    text = seat.transcript.text
-    if 0 <= start < end <= len(text):
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
+    start, end, error = _span(request, seat)
+    codes, code_error = _posted_codes(request, seat)
+    error = error or code_error or ("" if codes else "Choose a code to apply.")
+    if error:
+        return _respond(request, seat, error=error)
     try:
         with transaction.atomic():  # several codes at once: all or nothing
-            for code_id in dict.fromkeys(code_ids):
+            created = [
                 coding_services.coding_create(
-                    actor=request.user, layer=seat.own, code=codes[code_id], start=start, end=end
+                    actor=request.user, layer=seat.own, code=code, start=start, end=end
                 )
+                for code in codes
+            ]
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
     seat.own.refresh_from_db()
+    return _respond(request, seat, undo=_undo_of_created(seat, created))
+
+
+@require_POST
+@login_required
+def coding_new_code(request, study_slug, pk):
+    """Create an inductive code from the picker and apply it to the selection at once."""
+    seat = _writer_seat(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    name = request.POST.get("name", "").strip()
+    definition = request.POST.get("definition", "").strip()
+    start, end, error = _span(request, seat)
+    also, code_error = _posted_codes(request, seat)
+    picker = {"start": start, "end": end, "name": name, "definition": definition}
+    if error or code_error:
+        return _respond(request, seat, error=error or code_error)
+    try:
+        created = coding_services.coding_create_with_new_code(
+            actor=request.user,
+            layer=seat.own,
+            name=name,
+            definition=definition,
+            start=start,
+            end=end,
+            also=also,
+        )
+    except ValidationError as exc:
+        # Keep what was typed: the picker opens again with the message beside the fields.
+        return _respond(request, seat, picker=picker | {"error": _message(exc)})
+    seat.own.refresh_from_db()
+    code = created[0].code
+    undo = _undo_of_created(seat, created)
+    if code.status == CodeStatus.PENDING:
+        undo["label"] += f" “{code.name}” waits for an admin's approval."
+    return _respond(request, seat, undo=undo)
+
+
+@require_POST
+@login_required
+def coding_pin(request, study_slug, pk):
+    seat = _writer_seat(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    code = Code.objects.filter(study=seat.access.study, pk=_int(request.POST.get("code"))).first()
+    if code is None:
+        return _respond(request, seat, error="That code does not exist in this study.")
+    try:
+        coding_services.code_pin_toggle(actor=request.user, code=code)
+    except ValidationError as exc:
+        return _respond(request, seat, error=_message(exc))
     return _respond(request, seat)
 
 
-def _undo_token(undo: dict, transcript_pk: int) -> str:
-    return signing.dumps(
-        {
-            "t": transcript_pk,
-            "layer": undo["layer"].pk,
-            "code": undo["code"].pk,
-            "start": undo["start"],
-            "end": undo["end"],
-            "memo": undo["memo"],
-            "exemplar": undo["exemplar"],
-        },
-        salt=UNDO_SALT,
-        compress=True,
-    )
+@require_GET
+@login_required
+def coding_editor(request, study_slug, pk):
+    """One coding's details (and, in its own coder's open layer, the form to change it)."""
+    coding, seat = _visible_coding(request, study_slug, pk, write=False)
+    if not isinstance(seat, Seat):
+        return seat
+    if not request.htmx:
+        url = reverse("coding_view", args=[study_slug, seat.transcript.pk])
+        return redirect(f"{url}?coding={coding.pk}")
+    layer_ids = [layer.pk for layer in seat.layers]
+    context = {
+        "access": seat.access,
+        "study": seat.access.study,
+        "transcript": seat.transcript,
+        "text_version": seat.transcript.text_sha256[:16],
+        "selected": _editor_context(seat, coding, _codes(seat, layer_ids)),
+    }
+    return render(request, f"{TEMPLATE}#editor", context)
 
 
-def _undo_data(token: str) -> dict | None:
+@require_POST
+@login_required
+def coding_edit(request, study_slug, pk):
+    """Save a coding's code, memo, exemplar mark and re-check flag, or move an edge of its span.
+
+    ``nudge`` (``start-back``, ``start-forward``, ``end-back``, ``end-forward``) moves one edge
+    a word; ``span=selection`` takes the posted start/end (a new selection in the browser).
+    """
+    coding, seat = _visible_coding(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    version = _int(request.POST.get("version"))
+    before = _fields(coding)
+    changes = {}
+    if request.POST.get("fields") == "all":
+        # The editor's form: its checkboxes say "off" by being absent.
+        changes = {
+            "memo": request.POST.get("memo", ""),
+            "exemplar": request.POST.get("exemplar") == "on",
+            "needs_recheck": request.POST.get("needs_recheck") == "on",
+        }
+    code_pk = _int(request.POST.get("code"))
+    if code_pk is not None and code_pk != coding.code_id:
+        code = Code.objects.filter(study=seat.access.study, pk=code_pk).first()
+        if code is None:
+            return _respond(request, seat, error="That code does not exist in this study.")
+        changes["code"] = code
+    text = seat.transcript.text
+    nudge = request.POST.get("nudge", "")
+    if nudge in {"start-back", "start-forward", "end-back", "end-forward"}:
+        edge, direction = nudge.split("-")
+        changes["start"], changes["end"] = coding_services.nudged(
+            text, coding.start, coding.end, edge, direction == "forward"
+        )
+    elif request.POST.get("span") == "selection":
+        start, end, error = _span(request, seat)
+        if error:
+            return _respond(request, seat, error=error, selected=coding)
+        changes["start"], changes["end"] = start, end
     try:
-        return signing.loads(token, salt=UNDO_SALT, max_age=UNDO_MAX_AGE)
-    except signing.BadSignature:
-        return None
+        updated = coding_services.coding_update(
+            actor=request.user,
+            coding=coding,
+            version=coding.version if version is None else version,
+            **changes,
+        )
+    except ValidationError as exc:
+        return _respond(request, seat, error=_message(exc), selected=coding)
+    undo = _undo(
+        seat,
+        f"Changed a “{updated.code.name}” coding.",
+        op="restore",
+        id=updated.pk,
+        version=updated.version,
+        before=before,
+    )
+    return _respond(request, seat, undo=undo, selected=updated)
 
 
 @require_POST
@@ -341,11 +670,13 @@ def coding_delete(request, study_slug, pk):
     coding, seat = _visible_coding(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
+    before = _fields(coding)
     try:
-        undo = coding_services.coding_delete(actor=request.user, coding=coding)
+        coding_services.coding_delete(actor=request.user, coding=coding)
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
-    return _respond(request, seat, undo_token=_undo_token(undo, seat.transcript.pk))
+    undo = _undo(seat, f"Deleted a “{coding.code.name}” coding.", op="create", before=before)
+    return _respond(request, seat, undo=undo)
 
 
 @require_POST
@@ -356,43 +687,13 @@ def coding_undo(request, study_slug, pk):
         return seat
     data = _undo_data(request.POST.get("token", ""))
     # The token is signed by us, but it must also be for this transcript and this person's layer.
-    if data is None or data["t"] != seat.transcript.pk or data["layer"] != seat.own.pk:
+    if data is None or data.get("t") != seat.transcript.pk or data.get("layer") != seat.own.pk:
         return _respond(request, seat, error="That undo has expired or is not yours.")
-    code = Code.objects.filter(study=seat.access.study, pk=data["code"]).first()
-    if code is None:
-        return _respond(request, seat, error="That code no longer exists.")
     try:
-        coding_services.coding_create(
-            actor=request.user,
-            layer=seat.own,
-            code=code,
-            start=data["start"],
-            end=data["end"],
-            memo=data["memo"],
-            exemplar=data["exemplar"],
-        )
+        restored = _run_undo(request.user, seat, data)
     except ValidationError as exc:
-        return _respond(request, seat, error=_message(exc))
-    return _respond(request, seat)
-
-
-@require_POST
-@login_required
-def coding_memo(request, study_slug, pk):
-    coding, seat = _visible_coding(request, study_slug, pk)
-    if not isinstance(seat, Seat):
-        return seat
-    version = _int(request.POST.get("version"))
-    try:
-        coding_services.coding_update(
-            actor=request.user,
-            coding=coding,
-            version=coding.version if version is None else version,
-            memo=request.POST.get("memo", ""),
-        )
-    except ValidationError as exc:
-        return _respond(request, seat, error=_message(exc))
-    return _respond(request, seat)
+        return _respond(request, seat, error=f"Could not undo: {_message(exc)}")
+    return _respond(request, seat, selected=restored)
 
 
 @require_POST
@@ -416,8 +717,11 @@ def coding_submit(request, study_slug, pk):
 urlpatterns = [
     path("transcripts/<int:pk>/code/", coding_view, name="coding_view"),
     path("transcripts/<int:pk>/code/apply/", coding_apply, name="coding_apply"),
+    path("transcripts/<int:pk>/code/new-code/", coding_new_code, name="coding_new_code"),
+    path("transcripts/<int:pk>/code/pin/", coding_pin, name="coding_pin"),
     path("transcripts/<int:pk>/code/undo/", coding_undo, name="coding_undo"),
     path("transcripts/<int:pk>/code/submit/", coding_submit, name="coding_submit"),
+    path("codings/<int:pk>/", coding_editor, name="coding_editor"),
+    path("codings/<int:pk>/edit/", coding_edit, name="coding_edit"),
     path("codings/<int:pk>/delete/", coding_delete, name="coding_delete"),
-    path("codings/<int:pk>/memo/", coding_memo, name="coding_memo"),
 ]

@@ -298,3 +298,20 @@ class Coding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} [{self.start}:{self.end}]"
+
+
+class PinnedCode(models.Model):
+    """A code a coder keeps at hand: pinned codes lead the picker and answer number keys 1–9."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="pins")
+    pinned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pinned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code"], name="pinned_code_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} pinned by {self.user}"

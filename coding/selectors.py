@@ -3,7 +3,7 @@
 import difflib
 from dataclasses import dataclass
 
-from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
 
 from coding.models import Code, CodeVersion
 from workbench.models import DimensionValue, GuideQuestion
@@ -11,8 +11,17 @@ from workbench.models import DimensionValue, GuideQuestion
 DIFF_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example")
 
 
-def codes(study) -> QuerySet[Code]:
-    """The study's codes with everything a codebook row shows, in three queries."""
+def codes(study, layers: QuerySet | None = None) -> QuerySet[Code]:
+    """The study's codes with everything a codebook row shows, in three queries.
+
+    ``usage`` counts codings in ``layers`` only — the layers the viewer may see — so a
+    coder's counts never reveal a blind colleague's work; without ``layers`` it is 0.
+    """
+    usage = (
+        Count("codings", filter=Q(codings__layer__in=layers), distinct=True)
+        if layers is not None
+        else Value(0, output_field=IntegerField())
+    )
     return (
         Code.objects.filter(study=study)
         .select_related("parent", "created_by", "first_seen_transcript")
@@ -25,15 +34,13 @@ def codes(study) -> QuerySet[Code]:
             ),
             Prefetch("guide_questions", queryset=GuideQuestion.objects.order_by("position", "id")),
         )
-        # Usage counts come from codings (next issue): replace the 0 with a Count over the
-        # coding table — still one annotated query, whatever the number of codes.
-        .annotate(usage=Value(0, output_field=IntegerField()))
+        .annotate(usage=usage)
     )
 
 
-def codebook(study, filters: dict) -> list[Code]:
+def codebook(study, filters: dict, layers: QuerySet | None = None) -> list[Code]:
     """Filtered codes in tree order (categories, their themes, their codes), with ``depth``."""
-    qs = codes(study)
+    qs = codes(study, layers)
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(
@@ -78,8 +85,8 @@ def tree_order(items: list[Code]) -> list[Code]:
     return ordered
 
 
-def code(study, pk: int) -> Code | None:
-    found = list(codes(study).filter(pk=pk))
+def code(study, pk: int, layers: QuerySet | None = None) -> Code | None:
+    found = list(codes(study, layers).filter(pk=pk))
     return number_guide_questions(study, found)[0] if found else None
 
 

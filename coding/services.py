@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from coding.models import (
@@ -23,6 +23,7 @@ from coding.models import (
     CodeOrigin,
     CodeStatus,
     CodeVersion,
+    Coding,
     InductivePolicy,
 )
 from workbench import audit
@@ -212,6 +213,7 @@ def code_create(
 class CodeUpdate:
     code: Code
     changes: list[str]
+    flagged: int = 0  # codings flagged "to re-check"
 
 
 @transaction.atomic
@@ -233,9 +235,8 @@ def code_update(
 ) -> CodeUpdate:
     """Save an edited code. Returns the code and the kinds of change made (empty: none).
 
-    ``flag_codings`` asks for the code's existing codings to be flagged "to re-check"; it is
-    kept on the version (and the audit event) when the definition changed, for the coding
-    layer to act on.
+    ``flag_codings`` asks for the code's existing codings to be flagged "to re-check" (only
+    when the definition changed); the flag is kept on the version and the audit event too.
     """
     code = _lock(Code, code.pk, version=version, study_id=code.study_id)
     study = code.study
@@ -280,10 +281,19 @@ def code_update(
     after = audit.snapshot(code)
     old, new = audit.changed(before, after)
     if flag:
+        # Every layer, submitted or not: the flag tells coders and the reviewer that these
+        # codings were made under the old definition. Bumping the version makes an edit
+        # form opened before the redefinition stale instead of silently clearing the flag.
+        flagged = Coding.objects.filter(code=code).update(
+            needs_recheck=True, version=F("version") + 1
+        )
         new["flag_codings"] = True
+        new["codings flagged"] = flagged
     audit.record(actor=actor, study=study, verb="code.update", obj=code, before=old, after=new)
     _write_version(code=code, actor=actor, changes=changes, snapshot=after, flag_codings=flag)
-    return CodeUpdate(code=code, changes=[str(change) for change in changes])
+    return CodeUpdate(
+        code=code, changes=[str(change) for change in changes], flagged=flagged if flag else 0
+    )
 
 
 def _set_status(*, actor, code: Code, version, status: str, allowed_from, change, verb) -> Code:

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -26,6 +27,7 @@ from coding.forms import (
     DimensionPickForm,
     SuggestionFormSet,
 )
+from coding.visibility import visible_layers_in_study
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
 
@@ -33,8 +35,13 @@ MANAGE = "manage_codebook"
 CODE_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example", "colour")
 
 
-def _code_of(study, pk: int):
-    code = selectors.code(study, pk)
+def _usage_layers(request, access):
+    """The layers whose codings the codebook's usage counts may include for this viewer."""
+    return visible_layers_in_study(request.user, access.perms, access.study)
+
+
+def _code_of(request, access, pk: int):
+    code = selectors.code(access.study, pk, _usage_layers(request, access))
     if code is None:
         raise Http404
     return code
@@ -72,7 +79,7 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
     filter_form, filters = _filters(request, study)
     context = _context(
         access,
-        codes=selectors.codebook(study, filters),
+        codes=selectors.codebook(study, filters, _usage_layers(request, access)),
         filter_form=filter_form,
         filtered=bool(filters and any(filters.values())),
         query=request.GET.urlencode(),
@@ -147,7 +154,7 @@ def code_create(request, study_slug):
 def code_row(request, study_slug, pk):
     """One code as a table row: what an inline form's Cancel puts back."""
     access = study_for(request, study_slug)
-    code = _code_of(access.study, pk)
+    code = _code_of(request, access, pk)
     if not request.htmx:
         return redirect(_codebook_url(access.study, f"code-{pk}"))
     context = _context(access, code=code, standalone=True)
@@ -158,7 +165,7 @@ def code_row(request, study_slug, pk):
 @login_required
 def code_edit(request, study_slug, pk):
     access = study_for(request, study_slug, need=MANAGE)
-    code = _code_of(access.study, pk)
+    code = _code_of(request, access, pk)
     form = _code_form(access.study, posted(request), code)
     if request.method == "POST" and form.is_valid():
         result = apply_service(
@@ -173,7 +180,12 @@ def code_edit(request, study_slug, pk):
         if result is not None:
             if result.changes:
                 done = ", ".join(result.changes)
-                messages.success(request, f"Code “{result.code.name}” saved ({done}).")
+                flagged = (
+                    f" {result.flagged} coding{pluralize(result.flagged)} flagged to re-check."
+                    if result.flagged
+                    else ""
+                )
+                messages.success(request, f"Code “{result.code.name}” saved ({done}).{flagged}")
             else:
                 messages.info(request, "Nothing changed.")
             return _after_write(request, access, focus=f"code-{pk}")
@@ -185,7 +197,7 @@ def code_edit(request, study_slug, pk):
 
 def _status_change(request, study_slug, pk, operation, done: str):
     access = study_for(request, study_slug, need=MANAGE)
-    code = _code_of(access.study, pk)
+    code = _code_of(request, access, pk)
     try:
         version = int(request.POST.get("version", ""))
         operation(actor=request.user, code=code, version=version)
@@ -221,7 +233,7 @@ def code_approve(request, study_slug, pk):
 @login_required
 def code_history(request, study_slug, pk):
     access = study_for(request, study_slug)
-    code = _code_of(access.study, pk)
+    code = _code_of(request, access, pk)
     context = _context(access, code=code, history=selectors.code_history(code))
     if request.htmx:
         template = (

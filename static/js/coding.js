@@ -1,9 +1,12 @@
-// The coding view: browser selection → code-point offsets, the code picker, highlight cards.
+// The coding view: browser selection → code-point offsets, the code picker, the coding editor,
+// keyboard selection, next/previous coding, hover/focus tips and Ctrl+Z.
 //
 // Offsets are Unicode code points into the transcript's canonical text (as the server stores
 // them). The DOM counts UTF-16 units, so every length here goes through Array.from(), which
 // iterates by code point: 🤗 counts one, as Python's len() does. Each turn's <p class="said">
 // holds exactly text[start:end] of its turn (data-start / data-end), split into spans.
+//
+// Everything is delegated from document: htmx swaps the whole workspace after each write.
 (function () {
   "use strict";
 
@@ -24,6 +27,10 @@
   function saids() {
     const ws = workspace();
     return ws ? Array.from(ws.querySelectorAll(".said")) : [];
+  }
+
+  function typing(el) {
+    return el && el.closest && el.closest("input, textarea, select, [contenteditable]");
   }
 
   // The code-point offset of a DOM boundary point. A point outside every turn's text (on a
@@ -67,7 +74,7 @@
     return chars;
   }
 
-  // The current selection as {start, end, text}, trimmed of white space at both ends.
+  // The current selection as {start, end, text, rect}, trimmed of white space at both ends.
   function selectedSpan() {
     const selection = window.getSelection();
     if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
@@ -121,13 +128,19 @@
       o.hidden = !words.every(function (w) { return hay.includes(w); });
     });
     const shown = visibleOptions();
-    shown.forEach(function (o, i) {
-      o.querySelector(".key").textContent = i < 9 && !words.length ? String(i + 1) : "";
-    });
+    picker().querySelector(".no-match").hidden = shown.length > 0;
     setActive(shown[0] || null);
   }
 
   let lastFocus = null;
+
+  function place(form, rect) {
+    form.hidden = false;
+    const width = form.offsetWidth;
+    const left = Math.max(8, Math.min(rect.left, document.documentElement.clientWidth - width - 8));
+    form.style.left = left + window.scrollX + "px";
+    form.style.top = rect.bottom + window.scrollY + 6 + "px";
+  }
 
   function openPicker(span) {
     const form = picker();
@@ -139,11 +152,7 @@
     options().forEach(function (o) { o.setAttribute("aria-selected", "false"); });
     const search = document.getElementById("picker-search");
     search.value = "";
-    form.hidden = false;
-    const width = form.offsetWidth;
-    const left = Math.max(8, Math.min(span.rect.left, document.documentElement.clientWidth - width - 8));
-    form.style.left = left + window.scrollX + "px";
-    form.style.top = span.rect.bottom + window.scrollY + 6 + "px";
+    place(form, span.rect);
     filter();
     lastFocus = document.activeElement;
     search.focus({ preventScroll: true });
@@ -163,6 +172,17 @@
     form.requestSubmit();
   }
 
+  // No code fits: open the new-code fields with what was typed as the name.
+  function startNewCode() {
+    const form = picker();
+    const details = form.querySelector("details.new-code");
+    const search = document.getElementById("picker-search");
+    details.open = true;
+    const name = document.getElementById("new-code-name");
+    if (!name.value) name.value = search.value.trim();
+    (name.value ? document.getElementById("new-code-definition") : name).focus();
+  }
+
   function onPickerKey(event) {
     const search = event.target;
     const shown = visibleOptions();
@@ -178,7 +198,8 @@
     } else if (event.key === "Enter") {
       event.preventDefault();
       const picked = picker().querySelector("input[name=code]:checked");
-      apply(picked ? null : current);
+      if (!picked && !current) startNewCode();
+      else apply(picked ? null : current);
     } else if (event.key === " " && search.value === "" && current) {
       // Space with an empty search ticks the highlighted code: several codes at once.
       event.preventDefault();
@@ -187,64 +208,248 @@
       current.setAttribute("aria-selected", String(box.checked));
     } else if (/^[1-9]$/.test(event.key) && search.value === "") {
       event.preventDefault();
-      const option = shown[Number(event.key) - 1];
+      const option = picker().querySelector('[role=option][data-key="' + event.key + '"]');
       if (option) apply(option);
     }
   }
 
-  // --- highlights -------------------------------------------------------------------------
-
-  function showCodings(hl) {
-    const turn = hl.closest(".cturn");
-    const ids = (hl.dataset.codings || "").split(" ");
-    const ws = workspace();
-    ws.querySelectorAll(".coding-card[open]").forEach(function (d) { d.open = false; });
-    ws.querySelectorAll(".hl.current").forEach(function (h) { h.classList.remove("current"); });
-    hl.classList.add("current");
-    let first = null;
-    ids.forEach(function (id) {
-      const card = turn.querySelector('.coding-card[data-coding="' + id + '"]');
-      if (card) {
-        card.open = true;
-        first = first || card;
-      }
-    });
-    if (first) first.querySelector("summary").focus();
+  // After a refused "create and apply", the server sends the picker back with what was typed.
+  function reopenPicker() {
+    const form = picker();
+    if (!form || !form.dataset.reopen) return;
+    delete form.dataset.reopen;
+    const start = Number(form.elements.start.value);
+    const said = saids().find(function (s) { return Number(s.dataset.end) > start; }) || saids()[0];
+    if (!said) return;
+    place(form, said.getBoundingClientRect());
+    filter();
+    const name = document.getElementById("new-code-name");
+    (name.value ? document.getElementById("new-code-definition") : name).focus();
   }
 
-  // --- wiring (delegated: the workspace is swapped by htmx) ---------------------------------
+  // --- the coding editor and highlights ---------------------------------------------------
+
+  function markCurrent(ids) {
+    const ws = workspace();
+    ws.querySelectorAll(".current").forEach(function (el) { el.classList.remove("current"); });
+    ws.querySelectorAll(".hl").forEach(function (hl) {
+      const has = hl.dataset.codings.split(" ").some(function (id) { return ids.includes(id); });
+      if (has) hl.classList.add("current");
+    });
+    ids.forEach(function (id) {
+      ws.querySelectorAll('.mlabel[data-coding="' + id + '"]').forEach(function (b) { b.classList.add("current"); });
+    });
+  }
+
+  function openEditor(id, focus) {
+    const ws = workspace();
+    markCurrent([id]);
+    reselecting = false;
+    return htmx.ajax("GET", ws.dataset.editorBase + id + "/", { target: "#coding-editor", swap: "innerHTML" })
+      .then(function () {
+        if (!focus) return;
+        const target = document.querySelector("#coding-editor select, #coding-editor .editor-title");
+        if (target) {
+          if (!target.matches("select")) target.setAttribute("tabindex", "-1");
+          target.focus({ preventScroll: true });
+        }
+      });
+  }
+
+  function showCodings(hl, focus) {
+    const ids = (hl.dataset.codings || "").split(" ");
+    openEditor(ids[0], focus);
+    markCurrent(ids);
+  }
+
+  // Next / previous coding: every coding in reading order, where it begins (several codings
+  // may begin on the same piece of text; each is a stop of its own).
+  let cursor = null;
+
+  function stops() {
+    const list = [];
+    document.querySelectorAll("#coding-workspace .hl.first").forEach(function (el) {
+      el.dataset.starts.split(" ").forEach(function (id) { list.push({ el: el, id: id }); });
+    });
+    return list;
+  }
+
+  function jump(direction) {
+    const list = stops();
+    if (!list.length) return;
+    let i = cursor ? list.findIndex(function (s) { return s.el === cursor.el && s.id === cursor.id; }) : -1;
+    const active = document.activeElement;
+    const turn = active && active.classList && active.classList.contains("said") ? active : null;
+    if (turn && (i < 0 || !turn.contains(list[i].el))) {
+      // From a turn with the caret in it: the first coding at or after that turn.
+      const after = list.findIndex(function (s) {
+        return turn.contains(s.el) || (turn.compareDocumentPosition(s.el) & Node.DOCUMENT_POSITION_FOLLOWING);
+      });
+      if (after < 0) i = direction > 0 ? list.length - 1 : list.length;
+      else i = direction > 0 ? after - 1 : after;
+    }
+    const n = i < 0 && direction > 0 ? 0 : (i + direction + list.length) % list.length;
+    cursor = list[n];
+    cursor.el.scrollIntoView({ block: "center" });
+    cursor.el.focus({ preventScroll: true });
+    openEditor(cursor.id, false);
+  }
+
+  // --- hover / focus tips -----------------------------------------------------------------
+
+  function tipElement() {
+    let tip = document.getElementById("hl-tip");
+    if (!tip) {
+      tip = document.createElement("div");
+      tip.id = "hl-tip";
+      tip.className = "hl-tip";
+      tip.setAttribute("role", "tooltip");
+      tip.hidden = true;
+      document.body.appendChild(tip);
+    }
+    return tip;
+  }
+
+  function showTip(hl) {
+    const tip = tipElement();
+    tip.textContent = hl.dataset.tip;
+    tip.hidden = false;
+    const rect = hl.getBoundingClientRect();
+    const left = Math.max(8, Math.min(rect.left, document.documentElement.clientWidth - tip.offsetWidth - 8));
+    tip.style.left = left + window.scrollX + "px";
+    tip.style.top = rect.top + window.scrollY - tip.offsetHeight - 6 + "px";
+    hl.setAttribute("aria-describedby", "hl-tip");
+  }
+
+  function hideTip() {
+    const tip = document.getElementById("hl-tip");
+    if (tip) tip.hidden = true;
+  }
+
+  // --- keyboard selection inside a turn ---------------------------------------------------
+  // A turn (<p class="said" tabindex="0">) behaves like read-only text with a caret: arrows
+  // move it, Shift+arrows select, Ctrl moves by word, Enter codes the selection.
+
+  function selectionIn(said) {
+    const selection = window.getSelection();
+    return selection.rangeCount > 0 && said.contains(selection.anchorNode);
+  }
+
+  function onTurnKey(event, said) {
+    const selection = window.getSelection();
+    const moves = { ArrowLeft: "backward", ArrowRight: "forward", ArrowUp: "backward", ArrowDown: "forward" };
+    if (moves[event.key]) {
+      event.preventDefault();
+      if (!selectionIn(said)) selection.collapse(said, 0);
+      const unit = event.key === "ArrowUp" || event.key === "ArrowDown" ? "line" : event.ctrlKey || event.altKey ? "word" : "character";
+      selection.modify(event.shiftKey ? "extend" : "move", moves[event.key], unit);
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      if (!selectionIn(said)) selection.collapse(said, 0);
+      selection.modify(event.shiftKey ? "extend" : "move", event.key === "Home" ? "backward" : "forward", "lineboundary");
+    } else if (event.key === "Enter" && picker()) {
+      event.preventDefault();
+      if (reselecting) {
+        takeReselection();
+        return;
+      }
+      if (selection.isCollapsed || !selectionIn(said)) {
+        const range = document.createRange();
+        range.selectNodeContents(said);
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+      openPicker(selectedSpan());
+    }
+  }
+
+  // --- a new span for an existing coding ---------------------------------------------------
+
+  let reselecting = false;
+
+  function startReselect() {
+    reselecting = true;
+    const note = document.querySelector("#coding-editor .reselect-note");
+    note.hidden = false;
+    note.textContent = "Select the new text in the transcript (mouse, or a turn with Shift+arrows and Enter).";
+    const first = saids()[0];
+    if (first) first.focus();
+  }
+
+  function takeReselection() {
+    const span = selectedSpan();
+    const form = document.querySelector("#coding-editor form");
+    if (!span || !form) return false;
+    reselecting = false;
+    form.elements.start.value = span.start;
+    form.elements.end.value = span.end;
+    const note = form.querySelector(".reselect-note");
+    note.textContent = "New span: “" + span.text + "”";
+    const button = form.querySelector("[data-use-selection]");
+    button.hidden = false;
+    button.focus({ preventScroll: true });
+    return true;
+  }
+
+  // --- wiring -----------------------------------------------------------------------------
 
   function afterSelection(event) {
-    const form = picker();
-    if (!form || (event.target.closest && event.target.closest("#code-picker"))) return;
+    if (event.target.closest && event.target.closest("#code-picker, #coding-editor")) return;
     window.setTimeout(function () {
+      if (reselecting && takeReselection()) return;
       const span = selectedSpan();
-      if (span) {
+      if (span && picker()) {
         openPicker(span);
         return;
       }
       const hl = event.target.closest && event.target.closest(".hl");
-      if (event.type === "mouseup" && hl) showCodings(hl);
+      if (event.type === "mouseup" && hl && !span) showCodings(hl, true);
     }, 0);
   }
 
   document.addEventListener("mouseup", afterSelection);
   document.addEventListener("keyup", function (event) {
-    // Keyboard selection (Shift + arrows, caret browsing) opens the picker as well.
+    // A selection made outside a turn's own caret (e.g. by caret browsing) opens the picker
+    // when Shift is released; inside a turn, Enter does, so a selection can grow in steps.
+    if (event.target.classList && event.target.classList.contains("said")) return;
     if (event.shiftKey || event.key === "Shift") afterSelection(event);
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.target.id === "picker-search") {
+    const target = event.target;
+    if (target.id === "picker-search") {
       onPickerKey(event);
       return;
     }
-    const hl = event.target.classList && event.target.classList.contains("hl") ? event.target : null;
-    if (hl && (event.key === "Enter" || event.key === " ")) {
+    if (event.key === "Escape") {
+      if (picker() && !picker().hidden) {
+        closePicker();
+      } else if (reselecting) {
+        reselecting = false;
+        const note = document.querySelector("#coding-editor .reselect-note");
+        if (note) note.hidden = true;
+      }
+      return;
+    }
+    if (typing(target)) return;
+    if ((event.ctrlKey || event.metaKey) && event.key === "z") {
+      const undo = document.querySelector("#coding-workspace [data-undo]");
+      if (undo) {
+        event.preventDefault();
+        undo.click();
+      }
+      return;
+    }
+    if (event.key === "]" || event.key === "[") {
       event.preventDefault();
-      showCodings(hl);
-    } else if (event.key === "Escape" && picker() && !picker().hidden) {
-      closePicker();
+      jump(event.key === "]" ? 1 : -1);
+      return;
+    }
+    if (target.classList && target.classList.contains("said")) {
+      onTurnKey(event, target);
+    } else if (target.classList && target.classList.contains("hl") && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      showCodings(target, true);
     }
   });
 
@@ -263,21 +468,71 @@
   });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("#code-picker [data-close]")) closePicker();
+    const el = event.target.closest ? event.target : null;
+    if (!el) return;
+    if (el.closest("#code-picker [data-close]")) closePicker();
+    const label = el.closest(".mlabel");
+    if (label) openEditor(label.dataset.coding, true);
+    const jumper = el.closest("[data-jump]");
+    if (jumper) jump(jumper.dataset.jump === "next" ? 1 : -1);
+    if (el.closest("[data-reselect]")) startReselect();
+  });
+
+  document.addEventListener("mouseover", function (event) {
+    const hl = event.target.closest && event.target.closest(".hl");
+    if (hl) showTip(hl);
+  });
+  document.addEventListener("mouseout", function (event) {
+    if (event.target.closest && event.target.closest(".hl")) hideTip();
+  });
+  document.addEventListener("focusin", function (event) {
+    const target = event.target;
+    if (target.classList && target.classList.contains("hl")) showTip(target);
+    else hideTip();
+    if (target.classList && target.classList.contains("said") && !selectionIn(target)) {
+      window.getSelection().collapse(target, 0);
+    }
+  });
+
+  // Where the last request came from: the element itself is gone once the workspace is swapped.
+  let fromEditor = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    fromEditor = Boolean(event.detail.elt.closest && event.detail.elt.closest("#coding-editor"));
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt === picker()) {
-      picker().hidden = true;
+    const form = picker();
+    if (form && form.contains(event.detail.elt)) {
       const selection = window.getSelection();
       if (selection) selection.removeAllRanges();
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
-    const undo = document.querySelector("#coding-workspace [data-undo]");
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "coding-editor") {
+      const body = event.detail.target.querySelector(".editor-body");
+      if (body) markCurrent([body.dataset.coding]);
+      return;
+    }
+    hideTip();
     const error = document.getElementById("coding-error");
+    const undo = document.querySelector("#coding-workspace [data-undo]");
+    const body = document.querySelector("#coding-editor .editor-body");
+    if (body) markCurrent([body.dataset.coding]);
     if (error) error.scrollIntoView({ block: "nearest" });
-    if (undo) undo.focus();
+    reopenPicker();
+    if (picker() && !picker().hidden) return;
+    if (body && fromEditor) {
+      // An edit keeps the editor in view; the undo bar is a Ctrl+Z away.
+      const select = document.getElementById("edit-code");
+      if (select) select.focus({ preventScroll: true });
+    } else if (undo) {
+      undo.focus({ preventScroll: true });
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const body = document.querySelector("#coding-editor .editor-body");
+    if (body) markCurrent([body.dataset.coding]);
   });
 })();

@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from coding import coding_services as cs
-from coding.models import Coding, CodingMode
+from coding.models import Code, Coding, CodingMode
 from coding.services import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
@@ -153,7 +153,7 @@ def test_coder_codes_english_thai_and_emoji_exactly(
         # (phrase, how the picker is opened, how the code is chosen, code name)
         ("the compute budget was the hardest part", "mouseup", "type", "Compute as a gate"),
         ("ทีมของเราเล็กมาก", "keyboard", "digit", "Small team"),
-        ("Hugging Face 🤗 gave us credits, 真的", "keyboard", "arrows", "Platform support"),
+        ("Hugging Face 🤗 gave us credits, 真的", "mouseup", "click", "Platform support"),
     ]
     selected = {}
     for phrase, opener, chooser, code_name in cases:
@@ -172,23 +172,54 @@ def test_coder_codes_english_thai_and_emoji_exactly(
         expect(picker).to_be_visible()
         expect(search).to_be_focused()
         expect(picker.locator(".picker-quote")).to_have_text(f"“{phrase}”")
-        if opener == "mouseup":
+        if opener == "mouseup" and chooser == "type":
             page.screenshot(path=artifacts_dir / "coding-picker.png", full_page=True)
         if chooser == "type":
             search.press_sequentially("gate")
             expect(picker.locator("[role=option]:not([hidden])")).to_have_count(1)
             search.press("Enter")
         elif chooser == "digit":
-            search.press("2")  # the second listed code
+            search.press("2")  # the second listed code (no pins yet: the first nine take keys)
         else:
-            search.press("ArrowDown")
-            search.press("ArrowDown")
-            search.press("Enter")
+            picker.get_by_text(code_name, exact=True).click()
+            picker.get_by_role("button", name="Apply").click()
         expect(picker).to_be_hidden()
         coding = Coding.objects.filter(code__name=code_name)
         expect(page.locator(".hl", has_text=phrase[:6]).first).to_be_visible()
         assert coding.count() == 1, code_name
         selected[coding.get().pk] = phrase
+
+    # Keyboard only: Tab into the second answer, move by words, select three words with
+    # Ctrl+Shift+Right, Enter opens the picker; a new inductive code is created inline.
+    turn = page.locator(".said", has_text="Honestly the compute budget")
+    turn.focus()
+    expect(turn).to_be_focused()
+    page.keyboard.press("Control+ArrowRight")  # past "Honestly"
+    for _ in range(2):
+        page.keyboard.press("Control+Shift+ArrowRight")
+    chosen = page.evaluate("window.getSelection().toString()").strip()
+    assert chosen == "the compute"
+    page.keyboard.press("Enter")
+    expect(picker).to_be_visible()
+    search.press_sequentially("Budget pressure")
+    expect(picker.locator(".no-match")).to_be_visible()
+    search.press("Enter")  # nothing matches: the new-code fields open with the name typed
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Budget pressure")
+    definition = page.get_by_label("Definition", exact=True)
+    expect(definition).to_be_focused()
+    definition.fill("Money for compute shapes what the team can try.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Create and apply"
+    expect(picker).to_be_hidden()
+    expect(page.locator(".undo-bar")).to_contain_text("Applied “Budget pressure”.")
+    new = Code.objects.get(name="Budget pressure")
+    assert (new.origin, new.first_seen_transcript_id) == (
+        "inductive",
+        coding_setup["transcript"].pk,
+    )
+    inline = Coding.objects.get(code=new)
+    assert inline.snippet == chosen
+    selected[inline.pk] = chosen
 
     page.reload()
     for pk, phrase in selected.items():
@@ -199,32 +230,56 @@ def test_coder_codes_english_thai_and_emoji_exactly(
     expect(counts.locator("li", has_text="Small team").locator(".count")).to_have_text("1")
     page.screenshot(path=artifacts_dir / "coding-view.png", full_page=True)
 
-    # Clicking a highlight lists its coding in the margin; delete, then undo.
+    # Clicking a highlight opens its coding in the editor; delete, then Ctrl+Z undoes it.
     page.locator(".hl", has_text="ทีมของเราเล็กมาก").click()
-    card = page.locator(".coding-card[open]")
-    expect(card).to_have_count(1)
-    expect(card.locator("summary")).to_be_focused()
-    card.get_by_role("button", name="Delete coding Small team").click()
-    undo = page.get_by_role("button", name="Undo")
-    expect(undo).to_be_focused()
+    editor = page.locator("#coding-editor")
+    expect(editor.get_by_role("heading", name="Small team")).to_be_visible()
+    editor.get_by_role("button", name="Delete coding Small team").click()
+    expect(page.locator(".undo-bar")).to_contain_text("Deleted a “Small team” coding.")
     assert not Coding.objects.filter(code__name="Small team").exists()
-    undo.press("Enter")
+    page.locator("h1").click()  # focus outside any field
+    page.keyboard.press("Control+z")
     expect(page.locator(".hl", has_text="ทีมของเราเล็กมาก")).to_have_count(1)
     assert Coding.objects.get(code__name="Small team").snippet == "ทีมของเราเล็กมาก"
 
-    # Keyboard: focus a highlight, Enter lists its codings.
-    page.keyboard.press("Escape")
-    page.locator(".hl", has_text="Hugging Face").first.focus()
-    page.keyboard.press("Enter")
-    expect(page.locator(".coding-card[open] summary")).to_have_text("Platform support")
+    # Adjust a span by a word, mark an exemplar, write a memo: all from the editor.
+    page.locator(".hl", has_text="the hardest part").first.click()
+    expect(editor.get_by_role("heading", name="Compute as a gate")).to_be_visible()
+    # "part." is one word to a nudge: the full stop joins it.
+    editor.get_by_role("button", name="End one word later").click()
+    expect(editor.locator(".snippet")).to_have_text("the compute budget was the hardest part.")
+    english = Coding.objects.get(code__name="Compute as a gate")
+    assert english.snippet == "the compute budget was the hardest part."
+    editor.get_by_label("Candidate exemplar quote").check()
+    editor.get_by_label("Memo").fill("Budget, not skill, was the gate.")
+    editor.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator('.mlabel[aria-label*="exemplar"]')).to_have_count(1)
+    english.refresh_from_db()
+    assert (english.exemplar, english.memo) == (True, "Budget, not skill, was the gate.")
+    assert highlighted_text(page, english.pk) == english.snippet
+
+    # ] and [ walk the codings in reading order, showing each in the editor.
+    page.locator("h1").click()
+    in_order = list(Coding.objects.order_by("start", "end", "id").values_list("pk", flat=True))
+    for pk in [*in_order, in_order[0]]:  # ...and round again
+        page.keyboard.press("]")
+        expect(editor.locator(".editor-body")).to_have_attribute("data-coding", str(pk))
+    page.keyboard.press("[")
+    expect(editor.locator(".editor-body")).to_have_attribute("data-coding", str(in_order[-1]))
+
+    # Filter to one code from the side panel; then back to everything.
+    page.get_by_role("link", name="Show only Small team").click()
+    expect(page.locator(".cturn")).to_have_count(1)
+    page.get_by_role("link", name="Show everything").click()
+    expect(page.locator(".cturn")).to_have_count(4)
 
     # Across turns: from "no GPUs" in one answer to "ทีมของเรา" in the next.
     page.evaluate(CROSS_JS, ["no GPUs", "ทีมของเรา"])
     page.keyboard.press("Shift")
     expect(picker).to_be_visible()
-    search.press_sequentially("budget")  # the definition of "Compute as a gate" does not say it
-    expect(picker.locator("[role=option]:not([hidden])")).to_have_count(0)
-    search.fill("slows")  # ...but "slows" is in its definition
+    search.press_sequentially("budget")  # "Budget pressure" by name; no other code says it
+    expect(picker.locator("[role=option]:not([hidden])")).to_have_count(1)
+    search.fill("slows")  # ...but "slows" is in the definition of "Compute as a gate"
     search.press("Enter")
     expect(picker).to_be_hidden()
     across = Coding.objects.filter(code__name="Compute as a gate").order_by("start").last()
@@ -239,7 +294,7 @@ def test_coder_codes_english_thai_and_emoji_exactly(
     page.goto(path)
     expect(page.get_by_role("heading", name="Transcript", level=2)).to_be_visible()
     expect(page.locator(".hl")).to_have_count(0)
-    expect(page.locator(".coding-card")).to_have_count(0)
+    expect(page.locator(".mlabel")).to_have_count(0)
     for count in page.locator(".code-counts .count").all_text_contents():
         assert count == "0"
     expect(page.locator("body")).not_to_contain_text("chen")
@@ -248,8 +303,11 @@ def test_coder_codes_english_thai_and_emoji_exactly(
     page.get_by_role("button", name="Sign out").click()
     login("lena", PASSWORD)
     page.goto(path)
-    expect(page.locator(".coding-card")).not_to_have_count(0)
+    expect(page.locator(".mlabel")).not_to_have_count(0)
     expect(page.locator("#code-picker")).to_have_count(0)
     expect(page.get_by_role("button", name="Submit my layer")).to_have_count(0)
+    page.locator(".mlabel").first.click()
+    expect(editor.locator(".editor-body")).to_be_visible()
+    expect(editor.locator("form")).to_have_count(0)
     page.screenshot(path=artifacts_dir / "coding-view-lead.png", full_page=True)
     page.locator(".cturn").last.screenshot(path=artifacts_dir / "coding-overlap.png")

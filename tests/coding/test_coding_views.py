@@ -129,9 +129,12 @@ class TestRoles:
             ("coding_undo", transcript.pk),
             ("coding_submit", transcript.pk),
             ("coding_delete", coded.pk),
-            ("coding_memo", coded.pk),
+            ("coding_edit", coded.pk),
+            ("coding_new_code", transcript.pk),
+            ("coding_pin", transcript.pk),
         ]:
             assert c.get(url(name, study, pk)).status_code == 405, name
+        assert c.post(url("coding_editor", study, coded.pk)).status_code == 405
 
     def test_it_locks_a_transcript_without_consent_to_analysis(
         self, client_for, study, transcript, layers, coder, admin_user
@@ -170,7 +173,9 @@ class TestPage:
         utterance = transcript.utterances.get(index=1)
         assert f'data-start="{utterance.start}" data-end="{utterance.end}"' in html
         # The highlight covers exactly the coded characters, in the code's colour.
-        match = re.search(r'<span class="hl"[^>]*data-codings="(\d+)"[^>]*>([^<]*)</span>', html)
+        match = re.search(
+            r'<span class="hl[^"]*"[^>]*data-codings="(\d+)"[^>]*>([^<]*)</span>', html
+        )
         assert match.group(1) == str(coded.pk)
         assert match.group(2) == "我们没有GPU 🤗"
         assert "#aa3377" in html
@@ -204,7 +209,7 @@ class TestPage:
         self, client_for, study, transcript, coded, coder, lead
     ):
         html = client_for(lead).get(url("coding_view", study, transcript.pk)).content.decode()
-        assert 'aria-label="1 coding"' in html
+        assert 'aria-label="1 coding in this transcript"' in html
 
 
 class TestBlindness:
@@ -217,15 +222,20 @@ class TestBlindness:
         for headers in ({}, HX):
             html = c.get(url("coding_view", study, transcript.pk), headers=headers)
             html = html.content.decode()
-            assert 'class="hl"' not in html
+            assert 'class="hl' not in html
             assert "data-coding=" not in html
             assert "gpu" not in html  # the memo
-            assert 'aria-label="0 codings"' in html  # the count is of their own layer only
-            assert 'aria-label="1 coding"' not in html
+            assert (
+                'aria-label="0 codings in this transcript"' in html
+            )  # the count is of their own layer only
+            assert 'aria-label="1 coding in this transcript"' not in html
             assert "chen" not in html  # not even the other layer's existence
         # Actions on the other coder's coding: 404, as if it did not exist, and nothing changes.
         assert c.post(url("coding_delete", study, coded.pk)).status_code == 404
-        assert c.post(url("coding_memo", study, coded.pk), {"memo": "x"}).status_code == 404
+        assert (
+            c.post(url("coding_edit", study, coded.pk), {"memo": "x", "fields": "all"}).status_code
+            == 404
+        )
         coded.refresh_from_db()
         assert coded.memo == "gpu"
         # Fragments returned after their own writes are blind too.
@@ -235,9 +245,9 @@ class TestBlindness:
             {"start": s, "end": e, "code": code.pk},
             headers=HX,
         ).content.decode()
-        assert html.count('class="hl"') == 1
+        assert html.count('class="hl') == 1
         assert f'data-codings="{coded.pk}"' not in html
-        assert 'aria-label="1 coding"' in html
+        assert 'aria-label="1 coding in this transcript"' in html
 
     def test_both_layers_show_once_both_are_submitted(
         self, client_for, study, transcript, layers, coded, coder, coder2
@@ -251,7 +261,7 @@ class TestBlindness:
         )
         html = response.content.decode()
         assert f'data-codings="{coded.pk}"' in html
-        assert 'aria-label="1 coding"' in html
+        assert 'aria-label="1 coding in this transcript"' in html
 
 
 class TestApply:
@@ -278,7 +288,7 @@ class TestApply:
             url("coding_apply", study, transcript.pk), {"start": s, "end": e, "code": code.pk}
         )
         assert response.status_code == 302
-        assert response.url == url("coding_view", study, transcript.pk)
+        assert response.url.startswith(url("coding_view", study, transcript.pk) + "?undo=")
         assert Coding.objects.get().snippet == "Compute"
 
     def test_white_space_at_the_ends_is_trimmed(
@@ -388,15 +398,15 @@ class TestDeleteUndoMemo:
     def test_memo_edit_and_stale_version(self, client_for, study, transcript, coded, coder):
         c = client_for(coder)
         c.post(
-            url("coding_memo", study, coded.pk),
-            {"memo": "  GPUs were scarce  ", "version": coded.version},
+            url("coding_edit", study, coded.pk),
+            {"memo": "  GPUs were scarce  ", "version": coded.version, "fields": "all"},
             headers=HX,
         )
         coded.refresh_from_db()
         assert coded.memo == "GPUs were scarce"
         html = c.post(
-            url("coding_memo", study, coded.pk),
-            {"memo": "older", "version": coded.version - 1},
+            url("coding_edit", study, coded.pk),
+            {"memo": "older", "version": coded.version - 1, "fields": "all"},
             headers=HX,
         ).content.decode()
         assert "changed by someone else" in html
@@ -462,7 +472,7 @@ class TestQueries:
             c = client_for(user)
             with django_assert_num_queries(expected[user.username]):
                 html = c.get(url("coding_view", study, transcript.pk)).content.decode()
-            assert html.count("coding-card") >= 200
+            assert html.count('class="mlabel') >= 200
 
 
 EXPECTED_QUERIES = {"chen": 11, "lena": 10}
