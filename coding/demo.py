@@ -185,10 +185,14 @@ CODINGS = [
 ]
 
 
+# Both demo coders have finished I1 (so agreement has figures to show); I2 is still open.
+SUBMITTED = ("Interview with I1",)
+
+
 def seed_coding(*, study, lead, primary, second) -> None:
     """Assign two demo transcripts to the two demo coders (independent mode) and code parts
     of them, with some disagreement, so that agreement has something to measure."""
-    from coding.coding_services import assignment_set, coding_create
+    from coding.coding_services import assignment_set, coding_create, layer_submit
     from coding.models import Assignment
 
     codes = {code.name: code for code in Code.objects.filter(study=study)}
@@ -214,3 +218,6 @@ def seed_coding(*, study, lead, primary, second) -> None:
                     coding_create(
                         actor=user, layer=layers[role], code=codes[code_name], start=start, end=end
                     )
+        if title in SUBMITTED:
+            for role, user in (("primary", primary), ("second", second)):
+                layer_submit(actor=user, layer=layers[role])

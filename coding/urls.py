@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coding import assignment_views, coding_views, views
+from coding import agreement_views, assignment_views, coding_views, views
 
 urlpatterns = [
     path("codebook/", views.codebook, name="codebook"),
@@ -25,4 +25,5 @@ urlpatterns = [
     path("codebook/<int:pk>/history/", views.code_history, name="code_history"),
     *assignment_views.urlpatterns,
     *coding_views.urlpatterns,
+    *agreement_views.urlpatterns,
 ]

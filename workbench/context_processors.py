@@ -19,6 +19,7 @@ SECTIONS = [
     ("pseudonym", "transcripts"),
     ("member", "members"),
     ("audit", "audit"),
+    ("agreement", "agreement"),
 ]
 
 
