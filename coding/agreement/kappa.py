@@ -1,0 +1,223 @@
+"""Percent agreement and Cohen's kappa at character level, as NVivo's Coding Comparison query.
+
+Definitions (NVivo help, "Run a Coding Comparison query", NVivo 10/11 for Windows:
+help-nv10.qsrinternational.com/desktop/procedures/run_a_coding_comparison_query.htm and
+help-nv11.qsrinternational.com/desktop/procedures/run_a_coding_comparison_query.htm; NVivo 12:
+help-nv.qsrinternational.com/12/win/v12.1.90-d3ea61/Content/queries/coding-comparison-query.htm):
+
+- NVivo computes both numbers "individually for each combination of node and source"; for a
+  document the units are its characters (the "source size").
+- Percentage agreement = (characters coded by both + characters coded by neither) / all
+  characters. NVivo's own example: 1000 characters, 50 coded by both, 150 by only one, 800 by
+  neither: (800 + 50) / 1000 = 85 %.
+- Kappa: expected frequency of chance agreement ΣEF = (units coded by A × units coded by B +
+  units not coded by A × units not coded by B) / total units; K = (agreement units − ΣEF) /
+  (total units − ΣEF). That is Cohen's (Po − Pe) / (1 − Pe) with Pe = ΣEF / total units.
+- "If the users are in complete agreement then the Kappa coefficient (K) = 1"; NVivo's FAQ "All
+  my Kappa coefficients are 0 or 1" explains that a node neither user coded in a source gets 1
+  (100 % agreement) and a node only one user coded gets 0. The formula gives 0 for the second
+  case by itself; the first is 0/0 (Pe = 1), and we return 1 as NVivo does. Pe = 1 only when both
+  coders coded nothing or both coded everything, so Po = 1 too.
+- Across sources NVivo's FAQ ("How can I calculate an average Kappa coefficient or percentage
+  agreement across multiple sources or nodes?") averages the per-source values weighted by
+  source size; across nodes it says the average can be unweighted or weighted. We give both:
+  unweighted (each code counts once) and weighted by the characters either coder coded at the
+  code (our choice of weight: a code nobody uses much counts little).
+
+We only had the stored copies' opening sections of those pages; the FAQ answers quoted above come
+from the issue brief and NVivo's behaviour as described there, not from text we could read.
+
+A mask ("counted" stretches, e.g. participant turns only) restricts the units to the counted
+characters: the source size is then the number of counted characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._intervals import (
+    CountedMap,
+    Layer,
+    SpanLike,
+    code_index,
+    merge_overlapping,
+    normalise_counted,
+    span_arrays,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KappaResult:
+    """One code in one source (transcript): the 2×2 table of characters and what follows."""
+
+    code: int
+    units: int  # characters counted (the source size, under the mask)
+    a_coded: int
+    b_coded: int
+    both: int
+    a_only: int
+    b_only: int
+    neither: int
+    agreement_units: int  # both + neither
+    expected_agreement_units: float | None = None  # NVivo's ΣEF
+    percent_agreement: float | None = None  # 0..100
+    po: float | None = None
+    pe: float | None = None
+    kappa: float | None = None  # None only when there are no units
+
+    @classmethod
+    def from_counts(
+        cls, code: int, units: int, a_coded: int, b_coded: int, both: int
+    ) -> KappaResult:
+        n, a, b, ab = int(units), int(a_coded), int(b_coded), int(both)
+        a_only, b_only = a - ab, b - ab
+        neither = n - a - b + ab
+        agree = ab + neither
+        if n == 0:
+            return cls(code, 0, a, b, ab, a_only, b_only, neither, agree, None, None)
+        # Integer arithmetic: E = N * ΣEF, so K = (N·agree − E) / (N² − E) exactly.
+        e = a * b + (n - a) * (n - b)
+        kappa = 1.0 if e == n * n else (n * agree - e) / (n * n - e)
+        return cls(
+            code,
+            n,
+            a,
+            b,
+            ab,
+            a_only,
+            b_only,
+            neither,
+            agree,
+            e / n,
+            100.0 * agree / n,
+            agree / n,
+            e / (n * n),
+            kappa,
+        )
+
+
+def nvivo_kappa(
+    a: Iterable[SpanLike],
+    b: Iterable[SpanLike],
+    length: int,
+    *,
+    codes: Iterable[int] | None = None,
+    counted: Iterable[tuple[int, int]] | None = None,
+) -> dict[int, KappaResult]:
+    """Per-code percent agreement and kappa of coders A and B on one source of ``length`` chars.
+
+    ``codes``: the codes to report (default: every code either coder used); a code neither coder
+    used gets kappa 1 and 100 % agreement, as in NVivo. ``counted``: stretches ``(start, end)``
+    whose characters count (default: the whole text). Overlapping codings of one code by one
+    coder count each character once.
+    """
+    a_codes, a_s, a_e = span_arrays(a, length)
+    b_codes, b_s, b_e = span_arrays(b, length)
+    if codes is None:
+        code_ids = np.union1d(a_codes, b_codes)
+    else:
+        code_ids = np.unique(np.fromiter(codes, dtype=np.int64))
+    cmap = CountedMap(*normalise_counted(counted, length))
+    block = length + 1
+
+    def layer(cs: np.ndarray, s: np.ndarray, e: np.ndarray) -> Layer:
+        k, known = code_index(code_ids, cs)
+        return Layer(k[known], s[known], e[known])
+
+    la, lb = layer(a_codes, a_s, a_e), layer(b_codes, b_s, b_e)
+    n_codes = len(code_ids)
+
+    def coded(lay: Layer) -> np.ndarray:
+        merged = merge_overlapping(lay, block)
+        w = cmap.measure(merged.s, merged.e)
+        return np.bincount(merged.k, weights=w, minlength=n_codes).astype(np.int64)
+
+    a_cov, b_cov = coded(la), coded(lb)
+    union = coded(
+        Layer(
+            np.concatenate((la.k, lb.k)),
+            np.concatenate((la.s, lb.s)),
+            np.concatenate((la.e, lb.e)),
+        )
+    )
+    both = a_cov + b_cov - union
+    a_l, b_l, ab_l = a_cov.tolist(), b_cov.tolist(), both.tolist()
+    return {
+        c: KappaResult.from_counts(c, cmap.total, a_l[i], b_l[i], ab_l[i])
+        for i, c in enumerate(code_ids.tolist())
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CodeKappaSummary:
+    """One code across several sources, NVivo style, with the pooled table beside it."""
+
+    code: int
+    sources: int
+    units: int  # sum of the source sizes
+    kappa: float | None  # per-source kappas averaged, weighted by source size (NVivo)
+    percent_agreement: float | None  # idem for percent agreement
+    pooled: KappaResult  # all sources' characters as one table (an alternative, not NVivo's)
+
+
+@dataclass(frozen=True, slots=True)
+class KappaSummary:
+    per_code: dict[int, CodeKappaSummary]
+    kappa_unweighted: float | None  # mean over codes of the per-code kappa
+    kappa_weighted: float | None  # weighted by characters either coder coded at the code
+    percent_unweighted: float | None
+    percent_weighted: float | None
+    code_weights: dict[int, int]  # the weights used for the *_weighted values
+
+
+def _weighted_mean(values: Sequence[float | None], weights: Sequence[float]) -> float | None:
+    pairs = [(v, w) for v, w in zip(values, weights, strict=True) if v is not None and w > 0]
+    total = sum(w for _, w in pairs)
+    if not pairs or total == 0:
+        return None
+    return sum(v * w for v, w in pairs) / total
+
+
+def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSummary:
+    """Combine per-source results (one mapping code → result per source) as NVivo documents."""
+    by_code: dict[int, list[KappaResult]] = {}
+    for source in per_source:
+        for code, res in source.items():
+            by_code.setdefault(code, []).append(res)
+    per_code: dict[int, CodeKappaSummary] = {}
+    weights: dict[int, int] = {}
+    for code in sorted(by_code):
+        rows = by_code[code]
+        sizes = [r.units for r in rows]
+        pooled = KappaResult.from_counts(
+            code,
+            sum(sizes),
+            sum(r.a_coded for r in rows),
+            sum(r.b_coded for r in rows),
+            sum(r.both for r in rows),
+        )
+        per_code[code] = CodeKappaSummary(
+            code=code,
+            sources=len(rows),
+            units=sum(sizes),
+            kappa=_weighted_mean([r.kappa for r in rows], sizes),
+            percent_agreement=_weighted_mean([r.percent_agreement for r in rows], sizes),
+            pooled=pooled,
+        )
+        weights[code] = pooled.a_coded + pooled.b_coded - pooled.both
+    codes = list(per_code)
+    kappas = [per_code[c].kappa for c in codes]
+    percents = [per_code[c].percent_agreement for c in codes]
+    ones = [1] * len(codes)
+    w = [weights[c] for c in codes]
+    return KappaSummary(
+        per_code=per_code,
+        kappa_unweighted=_weighted_mean(kappas, ones),
+        kappa_weighted=_weighted_mean(kappas, w),
+        percent_unweighted=_weighted_mean(percents, ones),
+        percent_weighted=_weighted_mean(percents, w),
+        code_weights=weights,
+    )
