@@ -313,6 +313,8 @@ def _workspace_context(
         "text_version": transcript.text_sha256[:16],
         "nav_section": "transcripts",
         "layers": seat.layers,
+        "reconcilable": len(seat.layers) == 2
+        and all(layer.status == LayerStatus.SUBMITTED for layer in seat.layers),
         "own": seat.own,
         "writable": seat.writable,
         "turns": turns,

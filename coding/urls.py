@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coding import agreement_views, assignment_views, coding_views, views
+from coding import agreement_views, assignment_views, coding_views, reconciliation_views, views
 
 urlpatterns = [
     path("codebook/", views.codebook, name="codebook"),
@@ -26,4 +26,5 @@ urlpatterns = [
     *assignment_views.urlpatterns,
     *coding_views.urlpatterns,
     *agreement_views.urlpatterns,
+    *reconciliation_views.urlpatterns,
 ]

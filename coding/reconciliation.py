@@ -1,0 +1,311 @@
+"""Reconciliation: from two submitted layers to a transcript's consensus layer.
+
+Starting it compares the layers (``coding.agreement.find_disagreements``), stores every
+disagreement with what each coder said, and copies what both agreed on into the consensus
+layer. A reviewer (or a lead) then settles each disagreement — accept A, accept B, keep both,
+neither, or an edited coding — with a rationale whenever a coding is rejected. A lead may
+reopen a settled disagreement. Every step is an audit event, which is also the disagreement's
+history. Audit events name codes and decisions, never transcript text.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import get_user_perms
+
+from coding.agreement import SAME_UTTERANCE, find_disagreements
+from coding.coding_services import _check_span
+from coding.models import (
+    Code,
+    CodeStatus,
+    Coding,
+    ConsensusCoding,
+    ConsensusSource,
+    Decision,
+    Disagreement,
+    LayerRole,
+    LayerStatus,
+    Reconciliation,
+    Tolerance,
+)
+from coding.visibility import OVERSEERS
+from transcripts.models import Transcript
+from transcripts.services import allows
+from workbench import audit
+from workbench.services import _lock
+
+# A decision that keeps every coding needs no justification; any other rejects something.
+NO_RATIONALE_NEEDED = {Decision.BOTH}
+
+
+def _perms(user, study) -> set[str]:
+    return set(get_user_perms(user, study))
+
+
+def can_resolve(user, transcript, perms=None) -> bool:
+    """Reviewers and leads settle disagreements — but never on a transcript they coded."""
+    perms = _perms(user, transcript.study) if perms is None else perms
+    coders = {layer.coder_id for layer in transcript.layers.all()}
+    return bool(OVERSEERS & set(perms)) and user.pk not in coders
+
+
+def _check_resolver(actor, transcript) -> None:
+    if not can_resolve(actor, transcript):
+        raise ValidationError(
+            "Only a reviewer or a lead who did not code this transcript can reconcile it."
+        )
+
+
+def _snapshot(coding: Coding) -> dict:
+    return {
+        "id": coding.pk,
+        "code": coding.code_id,
+        "code_name": coding.code.name,
+        "colour": coding.code.colour,
+        "start": coding.start,
+        "end": coding.end,
+        "memo": coding.memo,
+        "exemplar": coding.exemplar,
+        "snippet": coding.snippet,
+    }
+
+
+def _tolerance(kind: str, chars: int):
+    if kind == Tolerance.EXACT:
+        return None
+    if kind == Tolerance.UTTERANCE:
+        return SAME_UTTERANCE
+    return chars
+
+
+@transaction.atomic
+def reconciliation_start(
+    *, actor, transcript: Transcript, tolerance: str = Tolerance.CHARACTERS, tolerance_chars=10
+) -> Reconciliation:
+    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    study = transcript.study
+    _check_resolver(actor, transcript)
+    if tolerance not in Tolerance.values:
+        raise ValidationError({"tolerance": "Choose how boundary differences are treated."})
+    if not isinstance(tolerance_chars, int) or not 0 <= tolerance_chars <= 500:
+        raise ValidationError({"tolerance_chars": "Give a tolerance of 0 to 500 characters."})
+    if Reconciliation.objects.filter(transcript=transcript).exists():
+        raise ValidationError("Reconciliation of this transcript has already started.")
+    if not allows(transcript, "analyse"):
+        raise ValidationError("The participant's consent does not cover analysis.")
+    layers = {layer.role: layer for layer in transcript.layers.all()}
+    if len(layers) != 2 or any(layer.status != LayerStatus.SUBMITTED for layer in layers.values()):
+        raise ValidationError("Both layers must be submitted before reconciliation starts.")
+    sides = [
+        list(
+            Coding.objects.filter(layer=layers[role])
+            .select_related("code")
+            .order_by("start", "end", "id")
+        )
+        for role in (LayerRole.PRIMARY, LayerRole.SECOND)
+    ]
+    a, b = sides
+    utterances = list(transcript.utterances.values_list("start", "end", "role"))
+    found = find_disagreements(
+        [(c.code_id, c.start, c.end) for c in a],
+        [(c.code_id, c.start, c.end) for c in b],
+        utterances=utterances,
+        tolerance=_tolerance(tolerance, tolerance_chars),
+    )
+    reconciliation = Reconciliation.objects.create(
+        transcript=transcript,
+        tolerance=tolerance,
+        tolerance_chars=tolerance_chars,
+        started_by=actor,
+    )
+    Disagreement.objects.bulk_create(
+        Disagreement(
+            reconciliation=reconciliation,
+            number=n,
+            kind=d.kind,
+            start=d.start,
+            end=d.end,
+            a_codings=[_snapshot(a[i]) for i in d.a],
+            b_codings=[_snapshot(b[j]) for j in d.b],
+        )
+        for n, d in enumerate(found, start=1)
+    )
+    # What both coders agreed on goes to the consensus layer at once, in A's wording (within
+    # the tolerance the two spans are the same passage).
+    disputed = {i for d in found for i in d.a}
+    agreed = [c for i, c in enumerate(a) if i not in disputed]
+    ConsensusCoding.objects.bulk_create(
+        ConsensusCoding(
+            transcript=transcript,
+            code_id=c.code_id,
+            start=c.start,
+            end=c.end,
+            snippet=c.snippet,
+            exemplar=c.exemplar,
+            source=ConsensusSource.AGREED,
+            created_by=actor,
+        )
+        for c in agreed
+    )
+    kinds: dict[str, int] = {}
+    for d in found:
+        kinds[d.kind] = kinds.get(d.kind, 0) + 1
+    audit.record(
+        actor=actor,
+        study=study,
+        verb="reconciliation.start",
+        obj=reconciliation,
+        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
+        after={
+            "tolerance": tolerance,
+            "tolerance_chars": tolerance_chars,
+            "codings A": len(a),
+            "codings B": len(b),
+            "agreed": len(agreed),
+            "disagreements": len(found),
+            "by kind": kinds,
+        },
+    )
+    return reconciliation
+
+
+def _consensus_from(snapshots, *, transcript, disagreement, source, actor) -> list:
+    return [
+        ConsensusCoding(
+            transcript=transcript,
+            code_id=s["code"],
+            start=s["start"],
+            end=s["end"],
+            snippet=s["snippet"],
+            memo=s["memo"],
+            exemplar=s["exemplar"],
+            source=source,
+            disagreement=disagreement,
+            created_by=actor,
+        )
+        for s in snapshots
+    ]
+
+
+def _codes(snapshots) -> list[str]:
+    return sorted({s["code_name"] for s in snapshots})
+
+
+@transaction.atomic
+def disagreement_resolve(
+    *,
+    actor,
+    disagreement: Disagreement,
+    version: int | None,
+    decision: str,
+    rationale: str = "",
+    code: Code | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> Disagreement:
+    """Settle (or settle again) one disagreement; its consensus codings follow the decision."""
+    d = _lock(Disagreement, disagreement.pk, version=version)
+    reconciliation = d.reconciliation
+    transcript = Transcript.objects.select_for_update().get(pk=reconciliation.transcript_id)
+    _check_resolver(actor, transcript)
+    if decision not in Decision.values:
+        raise ValidationError({"decision": "Choose A, B, both, neither or an edited coding."})
+    rationale = rationale.strip()
+    if decision not in NO_RATIONALE_NEEDED and not rationale:
+        raise ValidationError(
+            {"rationale": "Say why: this decision rejects a coding, and the methods need it."}
+        )
+    if decision == Decision.A and not d.a_codings or decision == Decision.B and not d.b_codings:
+        side = "A" if decision == Decision.A else "B"
+        raise ValidationError(
+            {"decision": f"{side} applied no code here; choose “neither” to keep nothing."}
+        )
+    if decision == Decision.EDIT:
+        if code is None or code.study_id != transcript.study_id:
+            raise ValidationError({"code": "Choose the code for the edited coding."})
+        if code.status == CodeStatus.RETIRED:
+            raise ValidationError({"code": f"“{code.name}” is retired; choose an active code."})
+        _check_span(transcript.text, start, end)
+    before = {"decision": d.decision or None}
+    d.consensus_codings.all().delete()
+    if decision == Decision.EDIT:
+        kept = [code.name]
+        new = [
+            ConsensusCoding(
+                transcript=transcript,
+                code=code,
+                start=start,
+                end=end,
+                snippet=transcript.text[start:end],
+                source=ConsensusSource.EDITED,
+                disagreement=d,
+                created_by=actor,
+            )
+        ]
+    else:
+        keep_a = decision in (Decision.A, Decision.BOTH)
+        keep_b = decision in (Decision.B, Decision.BOTH)
+        a = d.a_codings if keep_a else []
+        seen = {(s["code"], s["start"], s["end"]) for s in a}
+        # "Both" keeps B's codings too, unless one is the very same coding as one of A's.
+        b = (
+            [s for s in d.b_codings if (s["code"], s["start"], s["end"]) not in seen]
+            if keep_b
+            else []
+        )
+        kept = sorted(set(_codes(a)) | set(_codes(b)))
+        new = _consensus_from(
+            a, transcript=transcript, disagreement=d, source=ConsensusSource.A, actor=actor
+        ) + _consensus_from(
+            b, transcript=transcript, disagreement=d, source=ConsensusSource.B, actor=actor
+        )
+    ConsensusCoding.objects.bulk_create(new)
+    d.decision, d.rationale = decision, rationale
+    d.resolved_by, d.resolved_at = actor, timezone.now()
+    d.version += 1
+    d.save()
+    audit.record(
+        actor=actor,
+        study=transcript.study,
+        verb="disagreement.resolve",
+        obj=d,
+        object_repr=f"{transcript.participant.code}: disagreement {d.number}",
+        before=before,
+        after={
+            "kind": d.kind,
+            "A said": _codes(d.a_codings),
+            "B said": _codes(d.b_codings),
+            "decision": decision,
+            "kept": kept,
+            "rationale": rationale,
+        },
+    )
+    return d
+
+
+@transaction.atomic
+def disagreement_reopen(*, actor, disagreement: Disagreement, reason: str) -> Disagreement:
+    """A lead takes a settled disagreement back to open; its consensus codings go with it."""
+    d = _lock(Disagreement, disagreement.pk, version=None)
+    transcript = Transcript.objects.select_for_update().get(pk=d.reconciliation.transcript_id)
+    if "manage_assignments" not in _perms(actor, transcript.study):
+        raise ValidationError("Only a lead can reopen a settled disagreement.")
+    if not d.decision:
+        raise ValidationError("This disagreement is still open.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the disagreement is reopened."})
+    before = {"decision": d.decision, "rationale": d.rationale}
+    d.consensus_codings.all().delete()
+    d.decision, d.rationale, d.resolved_by, d.resolved_at = "", "", None, None
+    d.version += 1
+    d.save()
+    audit.record(
+        actor=actor,
+        study=transcript.study,
+        verb="disagreement.reopen",
+        obj=d,
+        object_repr=f"{transcript.participant.code}: disagreement {d.number}",
+        before=before,
+        after={"reason": reason.strip()},
+    )
+    return d

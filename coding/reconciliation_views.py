@@ -1,0 +1,233 @@
+"""The reconciliation page: walk a transcript's disagreements, settle each, see the consensus.
+
+Readers: whoever may see both layers (leads, reviewers, and the two coders once both layers
+are submitted — ``coding_views._seat`` decides, blindness included). Writers: reviewers and
+leads who did not code the transcript (``reconciliation.can_resolve``).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from coding import reconciliation as services
+from coding.coding_views import Seat, _int, _seat
+from coding.models import (
+    Code,
+    CodeStatus,
+    ConsensusCoding,
+    Decision,
+    Disagreement,
+    LayerStatus,
+    Reconciliation,
+    Tolerance,
+)
+from coding.visibility import OVERSEERS
+from workbench.access import study_for
+from workbench.models import AuditEvent
+
+TEMPLATE = "coding/reconcile.html"
+CONTEXT = 160  # characters of transcript shown either side of a disagreement
+
+
+def _both_submitted(seat) -> bool:
+    return len(seat.layers) == 2 and all(
+        layer.status == LayerStatus.SUBMITTED for layer in seat.layers
+    )
+
+
+def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
+    transcript, access = seat.transcript, seat.access
+    reconciliation = Reconciliation.objects.filter(transcript=transcript).select_related("started_by").first()
+    if reconciliation and not _both_submitted(seat) and not OVERSEERS & access.perms:
+        reconciliation = None  # a layer was reopened: its coder codes blind again
+    layers = {layer.role: layer for layer in seat.layers}
+    context = {
+        "access": access,
+        "study": access.study,
+        "transcript": transcript,
+        "nav_section": "transcripts",
+        "layers": layers,
+        "ready": _both_submitted(seat),
+        "can_resolve": services.can_resolve(request.user, transcript, access.perms),
+        "can_reopen": "manage_assignments" in access.perms,
+        "reconciliation": reconciliation,
+        "tolerances": Tolerance.choices,
+        "error": error,
+        "form": form or {},
+    }
+    if reconciliation is None:
+        return context
+    disagreements = list(reconciliation.disagreements.select_related("resolved_by"))
+    resolved = sum(1 for d in disagreements if d.decision)
+    current = None
+    if disagreements:
+        wanted = number or next((d.number for d in disagreements if not d.decision), 1)
+        current = next((d for d in disagreements if d.number == wanted), disagreements[0])
+    consensus = list(
+        ConsensusCoding.objects.filter(transcript=transcript).select_related("code", "disagreement")
+    )
+    context |= {
+        "disagreements": disagreements,
+        "resolved": resolved,
+        "total": len(disagreements),
+        "percent": round(100 * resolved / len(disagreements)) if disagreements else 100,
+        "current": current,
+        "consensus": consensus,
+        "codes": list(
+            Code.objects.filter(study=access.study, status=CodeStatus.ACTIVE).order_by(
+                "position", "id"
+            )
+        ),
+        "decisions": Decision.choices,
+    }
+    if current is not None:
+        text = transcript.text
+        lo, hi = max(0, current.start - CONTEXT), min(len(text), current.end + CONTEXT)
+        context |= {
+            "before": ("…" if lo else "") + text[lo : current.start],
+            "passage": text[current.start : current.end],
+            "after": text[current.end : hi] + ("…" if hi < len(text) else ""),
+            "previous": current.number - 1 if current.number > 1 else None,
+            "next": current.number + 1 if current.number < len(disagreements) else None,
+            "history": list(
+                AuditEvent.objects.filter(
+                    study=access.study, object_type="disagreement", object_id=str(current.pk)
+                ).order_by("at", "id")
+            ),
+        }
+    return context
+
+
+def _render(request, seat, *, number=None, error="", form=None, status=200):
+    context = _context(request, seat, number=number, error=error, form=form)
+    template = TEMPLATE
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#reconcile"
+    return render(request, template, context, status=status)
+
+
+def _page(seat, number=None):
+    url = reverse("reconcile", args=[seat.access.study.slug, seat.transcript.pk])
+    return f"{url}?d={number}" if number else url
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def reconcile(request, study_slug, pk):
+    seat = _seat(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    return _render(request, seat, number=_int(request.GET.get("d")))
+
+
+@require_POST
+@login_required
+def reconcile_start(request, study_slug, pk):
+    seat = _seat(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    if not services.can_resolve(request.user, seat.transcript, seat.access.perms):
+        raise PermissionDenied
+    chars = _int(request.POST.get("tolerance_chars"))
+    try:
+        services.reconciliation_start(
+            actor=request.user,
+            transcript=seat.transcript,
+            tolerance=request.POST.get("tolerance", ""),
+            tolerance_chars=10 if chars is None else chars,
+        )
+    except ValidationError as exc:
+        return _respond(request, seat, error=" ".join(exc.messages))
+    return _respond(request, seat)
+
+
+def _respond(request, seat, *, number=None, error="", form=None):
+    if request.htmx:
+        return _render(request, seat, number=number, error=error, form=form)
+    if error:
+        messages.error(request, error)
+    return redirect(_page(seat, number))
+
+
+def _disagreement(request, study_slug, pk):
+    access = study_for(request, study_slug)
+    d = (
+        Disagreement.objects.select_related("reconciliation__transcript")
+        .filter(pk=pk, reconciliation__transcript__study=access.study)
+        .first()
+    )
+    if d is None:
+        raise Http404
+    seat = _seat(request, study_slug, d.reconciliation.transcript_id, access)
+    if isinstance(seat, Seat) and not _both_submitted(seat):
+        raise Http404  # a coder still coding blind: the disagreement does not exist for them
+    return d, seat
+
+
+@require_POST
+@login_required
+def disagreement_resolve(request, study_slug, pk):
+    d, seat = _disagreement(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    if not services.can_resolve(request.user, seat.transcript, seat.access.perms):
+        raise PermissionDenied
+    decision = request.POST.get("decision", "")
+    code = None
+    if decision == Decision.EDIT:
+        code = Code.objects.filter(
+            study=seat.access.study, pk=_int(request.POST.get("code"))
+        ).first()
+    try:
+        services.disagreement_resolve(
+            actor=request.user,
+            disagreement=d,
+            version=_int(request.POST.get("version")),
+            decision=decision,
+            rationale=request.POST.get("rationale", ""),
+            code=code,
+            start=_int(request.POST.get("start")),
+            end=_int(request.POST.get("end")),
+        )
+    except ValidationError as exc:
+        # Keep what was typed; the same disagreement stays on screen with the message.
+        return _respond(
+            request,
+            seat,
+            number=d.number,
+            error=" ".join(exc.messages),
+            form=request.POST.dict(),
+        )
+    # On to the next open disagreement (the page picks it when no number is given).
+    return _respond(request, seat)
+
+
+@require_POST
+@login_required
+def disagreement_reopen(request, study_slug, pk):
+    d, seat = _disagreement(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    if "manage_assignments" not in seat.access.perms:
+        raise PermissionDenied
+    try:
+        services.disagreement_reopen(
+            actor=request.user, disagreement=d, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        return _respond(request, seat, number=d.number, error=" ".join(exc.messages))
+    return _respond(request, seat, number=d.number)
+
+
+urlpatterns = [
+    path("transcripts/<int:pk>/reconcile/", reconcile, name="reconcile"),
+    path("transcripts/<int:pk>/reconcile/start/", reconcile_start, name="reconcile_start"),
+    path("disagreements/<int:pk>/resolve/", disagreement_resolve, name="disagreement_resolve"),
+    path("disagreements/<int:pk>/reopen/", disagreement_reopen, name="disagreement_reopen"),
+]
