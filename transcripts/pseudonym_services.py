@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coding import reanchor
 from transcripts import pseudonymise
+from transcripts.corrections import lock_for_rewrite, reanchor_transcript
 from transcripts.models import ConsentUse, PseudonymRule, Transcript, Utterance
 from transcripts.services import allows, text_sha256
 from workbench import audit
@@ -110,8 +112,10 @@ def transcript_pseudonymise(
 
     ``expected_sha256`` (and, when given, ``rules_fingerprint``) come from the preview: if the
     text or the list changed since, the user has not seen what would be replaced, so nothing is.
+    A transcript already coded can be pseudonymised too: its codings move with their words, and
+    those covering a replaced name are flagged to re-check (``transcripts.corrections``).
     """
-    transcript = _lock(Transcript, transcript.pk, version=version)
+    transcript = lock_for_rewrite(transcript, version)
     if transcript.text_sha256 != expected_sha256:
         raise ValidationError(
             "The transcript's text changed since the preview. Nothing was replaced; "
@@ -122,13 +126,6 @@ def transcript_pseudonymise(
         raise ValidationError(
             "This transcript is locked: its participant's consent does not cover analysis.",
             code="locked",
-        )
-    if transcript.layers.filter(codings__isnull=False).exists():
-        # Rewriting the text would move every coded span; pseudonymise before coding begins.
-        raise ValidationError(
-            "Coding of this transcript has begun, so its text can no longer be rewritten here. "
-            "Pseudonymise transcripts before they are coded.",
-            code="coded",
         )
     rules = study_rules(transcript.study)
     if rules_fingerprint is not None and rules_fingerprint != pseudonymise.rules_fingerprint(rules):
@@ -144,20 +141,22 @@ def transcript_pseudonymise(
             code="nothing",
         )
     old_sha256, old_length = transcript.text_sha256, len(transcript.text)
-    new_text, offsets = pseudonymise.apply(transcript.text, replacements)
+    # Each name is replaced as a whole (atomic): a coding touching any part of it covers the
+    # whole label afterwards and is flagged to re-check, even if the label shares letters with
+    # the name. Turns and the codings of every layer move with their words, as in a correction.
+    new_text, changes = reanchor.apply_edits(
+        transcript.text, [(r.start, r.end, r.replacement) for r in replacements], atomic=True
+    )
+    reanchored = reanchor_transcript(transcript, new_text, changes)
 
-    # Speaker turns keep covering the same words; codings will be re-anchored the same way.
     utterances = list(Utterance.objects.filter(transcript=transcript).order_by("index"))
-    speakers_changed = 0
+    speakers_changed = []
     for utterance in utterances:
-        utterance.start, utterance.end = pseudonymise.remap_span(
-            utterance.start, utterance.end, offsets
-        )
         speaker = _pseudonymised(utterance.speaker, rules)
         if speaker != utterance.speaker:
             utterance.speaker = speaker[:200]
-            speakers_changed += 1
-    Utterance.objects.bulk_update(utterances, ["start", "end", "speaker"])
+            speakers_changed.append(utterance)
+    Utterance.objects.bulk_update(speakers_changed, ["speaker"])
 
     # Names hide in the title and the file name as often as in the text.
     title = _pseudonymised(transcript.title, rules)[:200]
@@ -167,7 +166,7 @@ def transcript_pseudonymise(
         for name, changed in (
             ("title", title != transcript.title),
             ("file name", filename != transcript.original_filename),
-            ("speaker labels", speakers_changed > 0),
+            ("speaker labels", bool(speakers_changed)),
         )
         if changed
     ]
@@ -202,6 +201,8 @@ def transcript_pseudonymise(
             "total": len(replacements),
             "replacements so far": transcript.replacements_made,
             "also pseudonymised": other_fields,
+            "codings moved": reanchored.codings_moved,
+            "codings flagged": reanchored.codings_flagged,
         },
     )
     return transcript

@@ -1,10 +1,11 @@
 """The transcripts app's study URLs; mounted under /studies/<study_slug>/ by workbench.urls."""
 
-from transcripts.views import cases, participants, pseudonyms, transcripts
+from transcripts.views import cases, corrections, participants, pseudonyms, transcripts
 
 urlpatterns = [
     *participants.urlpatterns,
     *cases.urlpatterns,
     *transcripts.urlpatterns,
     *pseudonyms.urlpatterns,
+    *corrections.urlpatterns,
 ]

@@ -305,8 +305,11 @@ def test_purging_a_transcript_deletes_its_codings_for_good(
     assert "我们没有GPU" not in trail and "no hardware" not in trail
 
 
-def test_pseudonymising_a_coded_transcript_is_refused(assigned, coder, code, transcript, lead):
-    """Rewriting text would shift every coded span: refused once coding began, nothing changed."""
+def test_pseudonymising_a_coded_transcript_moves_the_codings_with_their_words(
+    assigned, coder, code, transcript, lead
+):
+    """A missed name found after coding began: codings follow their words, and one whose
+    words were replaced is flagged to re-check — never dropped."""
     from transcripts import pseudonym_services
 
     start, end = span_of(transcript.text, "Compute, first.")
@@ -317,13 +320,13 @@ def test_pseudonymising_a_coded_transcript_is_refused(assigned, coder, code, tra
         actor=lead, study=transcript.study, find="Compute", replace_with="[X]"
     )
     transcript.refresh_from_db()
-    with pytest.raises(ValidationError, match="Coding of this transcript has begun"):
-        pseudonym_services.transcript_pseudonymise(
-            actor=lead,
-            transcript=transcript,
-            version=transcript.version,
-            expected_sha256=transcript.text_sha256,
-        )
+    pseudonym_services.transcript_pseudonymise(
+        actor=lead,
+        transcript=transcript,
+        version=transcript.version,
+        expected_sha256=transcript.text_sha256,
+    )
     transcript.refresh_from_db()
-    assert "Compute, first." in transcript.text
-    assert Coding.objects.get().snippet == "Compute, first."
+    coding = Coding.objects.get()
+    assert coding.snippet == "[X], first." == transcript.text[coding.start : coding.end]
+    assert coding.needs_recheck

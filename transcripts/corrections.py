@@ -1,0 +1,271 @@
+"""Correcting a transcript's text after coding began, without losing any coding.
+
+A correction is an explicit edit of the canonical text: a list of ``(start, end, replacement)``
+edits on the current text, with a reason. In one transaction the turns and the codings of every
+layer are moved onto the new text by a character diff (``coding.reanchor``): each keeps covering
+the same words, and a coding whose words were changed is flagged to re-check. A correction that
+would leave a coding or a turn with no text at all is refused as a whole — nothing is ever
+silently dropped.
+
+Pseudonymising a coded transcript goes through the same ``reanchor_transcript``.
+
+The audit trail is never purged, so its event holds counts and SHA-256 hashes, never text; the
+reason is recorded as written, like every other reason staff give.
+"""
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coding import reanchor
+from coding.models import Coding, Layer
+from transcripts.formats.normalise import normalise
+from transcripts.models import ConsentUse, Transcript, Utterance
+from transcripts.pseudonymise import is_word_boundary
+from transcripts.services import allows, text_sha256
+from workbench import audit
+from workbench.services import _lock
+
+
+@dataclass(frozen=True)
+class Reanchored:
+    """What moving a transcript's spans onto a new text did."""
+
+    turns_changed: int = 0
+    codings_moved: int = 0  # their offsets changed
+    codings_flagged: int = 0  # their words changed: flagged to re-check
+
+
+@dataclass(frozen=True)
+class CorrectionResult:
+    transcript: Transcript
+    edits: int
+    removed: int  # characters, as the character diff counts them
+    inserted: int
+    reanchored: Reanchored
+
+    def summary(self) -> str:
+        """E.g. "3 codings moved, 1 flagged to re-check." for the message after saving."""
+        moved, flagged = self.reanchored.codings_moved, self.reanchored.codings_flagged
+        return f"{_count(moved, 'coding')} moved, {flagged} flagged to re-check."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# --- moving turns and codings --------------------------------------------------------------
+
+
+def lock_for_rewrite(transcript: Transcript, version: int | None) -> Transcript:
+    """Lock the transcript's layers, then the transcript itself (refusing a stale version).
+
+    Layers first: ``coding_create`` locks its layer and, through its join, the transcript in
+    that order, so taking them in the same order means the two wait for each other instead of
+    deadlocking. While the layers are held no coding can be added to the old text.
+    """
+    list(
+        Layer.objects.select_for_update()
+        .filter(transcript_id=transcript.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return _lock(Transcript, transcript.pk, version=version)
+
+
+def reanchor_transcript(
+    transcript: Transcript, new_text: str, changes: Sequence[reanchor.Change]
+) -> Reanchored:
+    """Move every turn and every coding of every layer of ``transcript`` onto ``new_text``.
+
+    The caller has taken ``lock_for_rewrite``, checked consent, and saves the text itself.
+    The codings are locked here as well: ``coding_update`` locks only its coding, not the
+    layer. Raises ValidationError, having written nothing, if a turn or a coding would be
+    left without text.
+    """
+    old_text = transcript.text
+    layer_ids = list(transcript.layers.values_list("pk", flat=True))
+    codings = list(
+        Coding.objects.select_for_update(of=("self",))
+        .filter(layer_id__in=layer_ids)
+        .select_related("code")
+        .order_by("pk")
+    )
+    utterances = list(Utterance.objects.filter(transcript=transcript).order_by("index"))
+    turns = reanchor.remap_turns(
+        old_text, new_text, [(u.start, u.end) for u in utterances], changes=changes
+    )
+    spans = reanchor.reanchor(
+        old_text, new_text, [(c.start, c.end) for c in codings], changes=changes
+    )
+
+    problems = []
+    emptied = [u for u, turn in zip(utterances, turns, strict=True) if turn.lost]
+    if emptied:
+        which = ", ".join(f"{u.index + 1} ({u.speaker or 'no speaker'})" for u in emptied)
+        problems.append(
+            f"This correction would empty turn{'s' if len(emptied) > 1 else ''} {which}: "
+            "a correction cannot delete a whole turn. Keep at least a word of it."
+        )
+    lost = [c for c, span in zip(codings, spans, strict=True) if span.lost]
+    if lost:
+        names = ", ".join(dict.fromkeys(c.code.name for c in lost))
+        one = len(lost) == 1
+        problems.append(
+            f"{_count(len(lost), 'coding')} ({names}) cover{'s' if one else ''} only text this "
+            f"correction deletes: adjust or delete {'it' if one else 'them'} first."
+        )
+    if problems:
+        raise ValidationError(problems, code="lost")
+
+    moved_turns = []
+    for utterance, turn in zip(utterances, turns, strict=True):
+        if (utterance.start, utterance.end) != (turn.start, turn.end):
+            utterance.start, utterance.end = turn.start, turn.end
+            moved_turns.append(utterance)
+    Utterance.objects.bulk_update(moved_turns, ["start", "end"])
+
+    now, touched, moved, flagged = timezone.now(), [], 0, 0
+    for coding, span in zip(codings, spans, strict=True):
+        if (coding.start, coding.end) == (span.start, span.end) and not span.changed:
+            continue  # before every change: same offsets, same words
+        moved += (coding.start, coding.end) != (span.start, span.end)
+        flagged += span.changed
+        coding.start, coding.end = span.start, span.end
+        coding.snippet = new_text[span.start : span.end]
+        coding.needs_recheck = coding.needs_recheck or span.changed
+        # A newer version makes an edit started from the old offsets stale (coding_update).
+        coding.version += 1
+        coding.updated_at = now
+        touched.append(coding)
+    Coding.objects.bulk_update(
+        touched, ["start", "end", "snippet", "needs_recheck", "version", "updated_at"]
+    )
+    return Reanchored(
+        turns_changed=sum(turn.changed for turn in turns),
+        codings_moved=moved,
+        codings_flagged=flagged,
+    )
+
+
+# --- correcting ----------------------------------------------------------------------------
+
+
+def _clean_edits(text: str, edits) -> list[reanchor.Edit]:
+    """The edits that change something, checked, with their new text in canonical form."""
+    cleaned, position = [], 0
+    for edit in edits:
+        try:
+            start, end, replacement = edit
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "Each correction needs a start, an end and the new text."
+            ) from None
+        if not (
+            type(start) is int and type(end) is int and isinstance(replacement, str)
+        ):  # bool is an int, but never an offset
+            raise ValidationError("Each correction needs a start, an end and the new text.")
+        if not 0 <= start <= end <= len(text):
+            raise ValidationError(
+                f"The correction at {start}–{end} lies outside the text (0–{len(text)} characters)."
+            )
+        if start < position:
+            raise ValidationError("Corrections must be in text order and must not overlap.")
+        position = end
+        # The text is canonical (LF, NFC): what is typed in a browser arrives with CRLF.
+        replacement = normalise(replacement)
+        if "\x00" in replacement:
+            raise ValidationError("The new text contains a NUL character.")
+        if text[start:end] != replacement:
+            cleaned.append((start, end, replacement))
+    if not cleaned:
+        raise ValidationError("Nothing to correct: the new text is the same as the old.")
+    return cleaned
+
+
+@transaction.atomic
+def transcript_correct(
+    *, actor, transcript: Transcript, version: int, edits, reason: str
+) -> CorrectionResult:
+    """Correct the transcript's text; turns and codings of every layer keep their words.
+
+    ``edits`` are ``(start, end, replacement)`` on the current text, in text order, not
+    overlapping; ``version`` is the transcript version they were made on.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why the text is corrected, e.g. “typo” or “missed redaction”."}
+        )
+    transcript = lock_for_rewrite(transcript, version)
+    if not allows(transcript, ConsentUse.ANALYSE):
+        raise ValidationError(
+            "This transcript is locked: its participant's consent does not cover analysis.",
+            code="locked",
+        )
+    old_text, old_sha256 = transcript.text, transcript.text_sha256
+    edits = _clean_edits(old_text, edits)
+    new_text, changes = reanchor.apply_edits(old_text, edits)
+    if not unicodedata.is_normalized("NFC", new_text):
+        # A replacement beginning with a combining mark would combine with the letter before.
+        raise ValidationError(
+            "The corrected text would not be in canonical Unicode form: a correction begins or "
+            "ends with an accent or other combining mark. Include the letter it belongs to."
+        )
+    reanchored = reanchor_transcript(transcript, new_text, changes)
+    transcript.text = new_text
+    transcript.text_sha256 = text_sha256(new_text)
+    transcript.version += 1
+    transcript.save(update_fields=["text", "text_sha256", "version"])
+    result = CorrectionResult(
+        transcript=transcript,
+        edits=len(edits),
+        removed=sum(c.old_end - c.old_start for c in changes),
+        inserted=sum(c.new_end - c.new_start for c in changes),
+        reanchored=reanchored,
+    )
+    audit.record(
+        actor=actor,
+        study=transcript.study,
+        verb="transcript.correct",
+        obj=transcript,
+        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
+        before={"sha256 of text": old_sha256, "characters": len(old_text)},
+        after={
+            "sha256 of text": transcript.text_sha256,
+            "characters": len(new_text),
+            "edits": result.edits,
+            "characters removed": result.removed,
+            "characters inserted": result.inserted,
+            "turns changed": reanchored.turns_changed,
+            "codings moved": reanchored.codings_moved,
+            "codings flagged": reanchored.codings_flagged,
+            "reason": reason,
+        },
+    )
+    return result
+
+
+def replace_all(
+    text: str, find: str, replacement: str, whole_word: bool = True
+) -> list[reanchor.Edit]:
+    """Edits replacing every occurrence of ``find`` (exact case), e.g. a missed redaction.
+
+    Whole words are judged as pseudonymisation judges them: in scripts written without spaces
+    (Thai, Chinese…) every occurrence counts. Occurrences never overlap; the leftmost wins.
+    """
+    find = unicodedata.normalize("NFC", find)
+    replacement = unicodedata.normalize("NFC", replacement)
+    edits, position = [], text.find(find) if find else -1
+    while position != -1:
+        end = position + len(find)
+        if not whole_word or (is_word_boundary(text, position) and is_word_boundary(text, end)):
+            edits.append((position, end, replacement))
+            position = text.find(find, end)
+        else:
+            position = text.find(find, position + 1)
+    return edits
