@@ -26,7 +26,6 @@ from coding.models import (
     Reconciliation,
     Tolerance,
 )
-from coding.visibility import OVERSEERS
 from workbench.access import study_for
 from workbench.models import AuditEvent
 
@@ -42,8 +41,10 @@ def _both_submitted(seat) -> bool:
 
 def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
     transcript, access = seat.transcript, seat.access
-    reconciliation = Reconciliation.objects.filter(transcript=transcript).select_related("started_by").first()
-    if reconciliation and not _both_submitted(seat) and not OVERSEERS & access.perms:
+    reconciliation = (
+        Reconciliation.objects.filter(transcript=transcript).select_related("started_by").first()
+    )
+    if reconciliation and seat.own is not None and not _both_submitted(seat):
         reconciliation = None  # a layer was reopened: its coder codes blind again
     layers = {layer.role: layer for layer in seat.layers}
     context = {
@@ -165,7 +166,7 @@ def _disagreement(request, study_slug, pk):
     if d is None:
         raise Http404
     seat = _seat(request, study_slug, d.reconciliation.transcript_id, access)
-    if isinstance(seat, Seat) and not _both_submitted(seat):
+    if isinstance(seat, Seat) and seat.own is not None and not _both_submitted(seat):
         raise Http404  # a coder still coding blind: the disagreement does not exist for them
     return d, seat
 

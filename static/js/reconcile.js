@@ -49,8 +49,10 @@
     }
   });
 
-  // After each swap, keep the keyboard on the disagreement in view.
-  document.addEventListener("htmx:afterSettle", function () {
+  // After each swap, keep the keyboard on the disagreement in view. On afterSwap, not
+  // afterSettle: a key pressed in between must reach the new panel, and htmx's own focus
+  // restoration (same id, e.g. the rationale box) would leave a fast typist in a text field.
+  document.addEventListener("htmx:afterSwap", function () {
     const error = document.getElementById("reconcile-error");
     const rationale = document.querySelector("#disagreement #rationale");
     if (error && rationale) {
