@@ -6,7 +6,8 @@ never be purged, transcripts can): a coding is recorded by its code, span and la
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from guardian.shortcuts import get_user_perms
 
@@ -17,10 +18,12 @@ from coding.models import (
     CodeStatus,
     Coding,
     CodingMode,
+    CodingReview,
     Layer,
     LayerRole,
     LayerStatus,
     PinnedCode,
+    ReviewVerdict,
 )
 from transcripts.models import Transcript, TranscriptStatus
 from transcripts.services import allows
@@ -129,6 +132,15 @@ def layer_submit(*, actor, layer: Layer) -> Layer:
         raise ValidationError("Only the layer's coder can submit it.")
     if layer.status == LayerStatus.SUBMITTED:
         raise ValidationError("This layer is already submitted.")
+    if layer.role == LayerRole.SECOND and _mode(layer.transcript) == CodingMode.REVIEW:
+        unreviewed = Coding.objects.filter(
+            layer__transcript=layer.transcript, layer__role=LayerRole.PRIMARY, review__isnull=True
+        ).count()
+        if unreviewed:
+            raise ValidationError(
+                f"{unreviewed} of the primary coder's codings {pluralize(unreviewed, 'is,are')} "
+                "not reviewed yet: confirm or challenge each before submitting."
+            )
     layer.status, layer.submitted_at = LayerStatus.SUBMITTED, timezone.now()
     layer.version += 1
     layer.save()
@@ -166,6 +178,11 @@ def layer_reopen(*, actor, layer: Layer, reason: str) -> Layer:
 
 
 # --- codings -------------------------------------------------------------------------------
+
+
+def _mode(transcript) -> str | None:
+    assignment = Assignment.objects.filter(transcript=transcript).first()
+    return assignment.mode if assignment else None
 
 
 def _check_can_write(actor, layer: Layer) -> None:
@@ -426,3 +443,76 @@ def nudged(text: str, start: int, end: int, edge: str, forward: bool) -> tuple[i
     while i > 0 and text[i - 1].isspace():
         i -= 1
     return (start, end) if i <= start else (start, i)
+
+
+# --- review mode -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def coding_review(
+    *,
+    actor,
+    coding: Coding,
+    verdict: str,
+    comment: str = "",
+    alt_code: Code | None = None,
+    alt_start: int | None = None,
+    alt_end: int | None = None,
+) -> CodingReview:
+    """The second coder confirms or challenges one of the primary coder's codings (review
+    mode). A challenge needs a comment and may offer another code and/or span."""
+    coding = Coding.objects.select_related("layer__transcript", "code").get(pk=coding.pk)
+    transcript = coding.layer.transcript
+    if coding.layer.role != LayerRole.PRIMARY or _mode(transcript) != CodingMode.REVIEW:
+        raise ValidationError("Only the primary coder's codings are reviewed, in review mode.")
+    own = Layer.objects.select_for_update().filter(transcript=transcript, coder=actor).first()
+    if own is None or own.role != LayerRole.SECOND:
+        raise ValidationError("Only the second coder reviews the primary coding.")
+    _check_can_write(actor, own)
+    if verdict not in ReviewVerdict.values:
+        raise ValidationError({"verdict": "Confirm or challenge the coding."})
+    comment = comment.strip()
+    if verdict == ReviewVerdict.CHALLENGE and not comment:
+        raise ValidationError(
+            {"comment": "Say what is wrong with it: a challenge needs a comment."}
+        )
+    if verdict == ReviewVerdict.CONFIRM:
+        alt_code, alt_start, alt_end = None, None, None
+    if alt_code is not None:
+        alt_code = _check_code(actor, own, alt_code)
+    if (alt_start is None) != (alt_end is None):
+        raise ValidationError("Give both ends of the alternative span, or neither.")
+    if alt_start is not None:
+        _check_span(transcript.text, alt_start, alt_end)
+    review, created = CodingReview.objects.update_or_create(
+        coding=coding,
+        defaults={
+            "layer": own,
+            "verdict": verdict,
+            "comment": comment,
+            "alt_code": alt_code,
+            "alt_start": alt_start,
+            "alt_end": alt_end,
+        },
+    )
+    if not created:
+        CodingReview.objects.filter(pk=review.pk).update(version=models.F("version") + 1)
+    if own.status == LayerStatus.NOT_STARTED:
+        own.status = LayerStatus.IN_PROGRESS
+        own.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        study=transcript.study,
+        verb="coding.review",
+        obj=review,
+        object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
+        after=_layer_facts(own)
+        | {
+            "coding": coding.pk,
+            "verdict": verdict,
+            "alternative code": alt_code.name if alt_code else None,
+            "alternative span": [alt_start, alt_end] if alt_start is not None else None,
+            "comment": bool(comment),
+        },
+    )
+    return review

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding import coding_services
-from coding.models import Code, CodeStatus, Coding, LayerStatus, PinnedCode
+from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus, PinnedCode
 from coding.visibility import OVERSEERS, visible_layers
 from transcripts import services as transcript_services
 from workbench.access import study_for
@@ -296,6 +296,12 @@ def _workspace_context(
         coding.coder = coder
         coding.coder_name = coder.get_full_name() or coder.get_username()
         coding.mine = seat.own is not None and coding.layer_id == seat.own.pk
+    if seat.own is not None and _reviewing(seat):
+        verdicts = dict(
+            CodingReview.objects.filter(layer=seat.own).values_list("coding_id", "verdict")
+        )
+        for coding in codings:
+            coding.verdict = verdicts.get(coding.pk, "")
     shown = [c for c in codings if view.keeps(c, seat.own)] if view.filtered else codings
     utterances = list(transcript.utterances.all())
     turns = _turns(transcript, utterances, shown)
@@ -334,13 +340,21 @@ def _workspace_context(
     }
 
 
+def _reviewing(seat: Seat) -> bool:
+    """Review mode, second coder at work: the primary layer is visible while theirs is open."""
+    return seat.writable and seat.own.role == LayerRole.SECOND and len(seat.layers) == 2
+
+
 def _editor_context(seat: Seat, coding, codes) -> dict:
     coder = next(layer.coder for layer in seat.layers if layer.pk == coding.layer_id)
     mine = seat.own is not None and coding.layer_id == seat.own.pk
+    reviewable = not mine and _reviewing(seat)
     return {
         "coding": coding,
         "coder_name": coder.get_full_name() or coder.get_username(),
         "editable": mine and seat.writable,
+        "reviewable": reviewable,
+        "review": CodingReview.objects.filter(coding=coding).first() if reviewable else None,
         "choices": [c for c in codes if c.status != CodeStatus.RETIRED or c.pk == coding.code_id],
     }
 
@@ -485,10 +499,14 @@ def _span(request, seat) -> tuple[int | None, int | None, str]:
         return None, None, "Select some text first: the span is missing."
     posted = request.POST.get("text_version")
     if posted and posted != seat.transcript.text_sha256[:16]:
-        return None, None, (
-            "The transcript's text was corrected since you opened this page, so your "
-            "selection may point at other words. The page now shows the current text: "
-            "select again."
+        return (
+            None,
+            None,
+            (
+                "The transcript's text was corrected since you opened this page, so your "
+                "selection may point at other words. The page now shows the current text: "
+                "select again."
+            ),
         )
     # Trim white space at the ends, as the browser does, so a sloppy drag still lands on words.
     text = seat.transcript.text
@@ -668,6 +686,40 @@ def coding_edit(request, study_slug, pk):
 
 @require_POST
 @login_required
+def coding_review(request, study_slug, pk):
+    """Review mode: the second coder confirms or challenges a primary coding."""
+    coding, seat = _visible_coding(request, study_slug, pk, write=False)
+    if not isinstance(seat, Seat):
+        return seat
+    if seat.own is None:
+        raise PermissionDenied
+    start = end = None
+    if request.POST.get("start") and request.POST.get("end"):
+        start, end, error = _span(request, seat)
+        if error:
+            return _respond(request, seat, error=error, selected=coding)
+    alt_code = None
+    if _int(request.POST.get("code")) is not None:
+        alt_code = Code.objects.filter(
+            study=seat.access.study, pk=_int(request.POST.get("code"))
+        ).first()
+    try:
+        coding_services.coding_review(
+            actor=request.user,
+            coding=coding,
+            verdict=request.POST.get("verdict", ""),
+            comment=request.POST.get("comment", ""),
+            alt_code=alt_code,
+            alt_start=start,
+            alt_end=end,
+        )
+    except ValidationError as exc:
+        return _respond(request, seat, error=_message(exc), selected=coding)
+    return _respond(request, seat, selected=coding)
+
+
+@require_POST
+@login_required
 def coding_delete(request, study_slug, pk):
     coding, seat = _visible_coding(request, study_slug, pk)
     if not isinstance(seat, Seat):
@@ -726,4 +778,5 @@ urlpatterns = [
     path("codings/<int:pk>/", coding_editor, name="coding_editor"),
     path("codings/<int:pk>/edit/", coding_edit, name="coding_edit"),
     path("codings/<int:pk>/delete/", coding_delete, name="coding_delete"),
+    path("codings/<int:pk>/review/", coding_review, name="coding_review"),
 ]

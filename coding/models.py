@@ -564,3 +564,45 @@ class AnalyticMemo(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReviewVerdict(models.TextChoices):
+    CONFIRM = "confirm", "Confirmed"
+    CHALLENGE = "challenge", "Challenged"
+
+
+class CodingReview(models.Model):
+    """Review mode: the second coder's verdict on one of the primary coder's codings.
+
+    A challenge carries a comment and, optionally, the code or span the reviewer would use
+    instead; at reconciliation every challenge becomes a disagreement.
+    """
+
+    coding = models.OneToOneField(Coding, on_delete=models.CASCADE, related_name="review")
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="reviews")
+    verdict = models.CharField(max_length=10, choices=ReviewVerdict.choices)
+    comment = models.TextField(blank=True)
+    alt_code = models.ForeignKey(
+        Code, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    alt_start = models.PositiveIntegerField(null=True, blank=True)
+    alt_end = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    audit_type = "coding_review"
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verdict__in=ReviewVerdict.values), name="review_known_verdict"
+            ),
+            models.CheckConstraint(
+                condition=Q(alt_start__isnull=True, alt_end__isnull=True)
+                | Q(alt_start__isnull=False, alt_end__gt=models.F("alt_start")),
+                name="review_alternative_span",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()}: {self.coding}"

@@ -8,6 +8,8 @@ reopen a settled disagreement. Every step is an audit event, which is also the d
 history. Audit events name codes and decisions, never transcript text.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,16 +18,21 @@ from guardian.shortcuts import get_user_perms
 from coding.agreement import SAME_UTTERANCE, find_disagreements
 from coding.coding_services import _check_span
 from coding.models import (
+    Assignment,
     Code,
     CodeStatus,
     Coding,
+    CodingMode,
+    CodingReview,
     ConsensusCoding,
     ConsensusSource,
     Decision,
     Disagreement,
+    DisagreementKind,
     LayerRole,
     LayerStatus,
     Reconciliation,
+    ReviewVerdict,
     Tolerance,
 )
 from coding.visibility import OVERSEERS
@@ -78,6 +85,83 @@ def _tolerance(kind: str, chars: int):
     return chars
 
 
+@dataclass
+class Found:
+    """A disagreement to store: indexes into A's and B's codings, or ready snapshots."""
+
+    kind: str
+    start: int
+    end: int
+    a: tuple = ()
+    b: tuple = ()
+    a_snapshots: list | None = None
+    b_snapshots: list | None = None
+
+
+def _side(found, side: str, codings: list) -> list:
+    ready = getattr(found, f"{side}_snapshots", None)  # review mode builds its own
+    return ready if ready is not None else [_snapshot(codings[i]) for i in getattr(found, side)]
+
+
+def _mode(transcript) -> str | None:
+    assignment = Assignment.objects.filter(transcript=transcript).first()
+    return assignment.mode if assignment else None
+
+
+def _review_disagreements(transcript, a: list, b: list) -> list:
+    """Review mode: every challenge of a primary coding, and every coding the second coder
+    added, is a disagreement; confirmed codings are agreements."""
+    reviews = {
+        r.coding_id: r for r in CodingReview.objects.filter(coding__in=a).select_related("alt_code")
+    }
+    found = []
+    for i, coding in enumerate(a):
+        review = reviews.get(coding.pk)
+        if review is None or review.verdict == ReviewVerdict.CONFIRM:
+            continue
+        mine = _snapshot(coding) | {"challenge": review.comment}
+        theirs = []
+        if review.alt_code_id or review.alt_start is not None:
+            code = review.alt_code or coding.code
+            start = coding.start if review.alt_start is None else review.alt_start
+            end = coding.end if review.alt_end is None else review.alt_end
+            theirs = [
+                {
+                    "id": None,
+                    "code": code.pk,
+                    "code_name": code.name,
+                    "colour": code.colour,
+                    "start": start,
+                    "end": end,
+                    "memo": review.comment,
+                    "exemplar": False,
+                    "snippet": transcript.text[start:end],
+                }
+            ]
+        if not theirs:
+            kind = DisagreementKind.MISSING_IN_B  # "not this code here"
+        elif theirs[0]["code"] != coding.code_id:
+            kind = DisagreementKind.DIFFERENT_CODE
+        else:
+            kind = DisagreementKind.BOUNDARY
+        spans = [(coding.start, coding.end)] + [(t["start"], t["end"]) for t in theirs]
+        found.append(
+            Found(
+                kind=kind,
+                start=min(s for s, _ in spans),
+                end=max(e for _, e in spans),
+                a=(i,),
+                a_snapshots=[mine],
+                b_snapshots=theirs,
+            )
+        )
+    for j, added in enumerate(b):
+        found.append(
+            Found(kind=DisagreementKind.MISSING_IN_A, start=added.start, end=added.end, b=(j,))
+        )
+    return sorted(found, key=lambda d: (d.start, d.end))
+
+
 @transaction.atomic
 def reconciliation_start(
     *, actor, transcript: Transcript, tolerance: str = Tolerance.CHARACTERS, tolerance_chars=10
@@ -105,13 +189,16 @@ def reconciliation_start(
         for role in (LayerRole.PRIMARY, LayerRole.SECOND)
     ]
     a, b = sides
-    utterances = list(transcript.utterances.values_list("start", "end", "role"))
-    found = find_disagreements(
-        [(c.code_id, c.start, c.end) for c in a],
-        [(c.code_id, c.start, c.end) for c in b],
-        utterances=utterances,
-        tolerance=_tolerance(tolerance, tolerance_chars),
-    )
+    if _mode(transcript) == CodingMode.REVIEW:
+        found = _review_disagreements(transcript, a, b)
+    else:
+        utterances = list(transcript.utterances.values_list("start", "end", "role"))
+        found = find_disagreements(
+            [(c.code_id, c.start, c.end) for c in a],
+            [(c.code_id, c.start, c.end) for c in b],
+            utterances=utterances,
+            tolerance=_tolerance(tolerance, tolerance_chars),
+        )
     reconciliation = Reconciliation.objects.create(
         transcript=transcript,
         tolerance=tolerance,
@@ -125,8 +212,8 @@ def reconciliation_start(
             kind=d.kind,
             start=d.start,
             end=d.end,
-            a_codings=[_snapshot(a[i]) for i in d.a],
-            b_codings=[_snapshot(b[j]) for j in d.b],
+            a_codings=_side(d, "a", a),
+            b_codings=_side(d, "b", b),
         )
         for n, d in enumerate(found, start=1)
     )
