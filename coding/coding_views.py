@@ -12,6 +12,7 @@ answers with an undo token for its inverse, so the last action can always be tak
 """
 
 import bisect
+import html
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -24,10 +25,10 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap
 
 from coding import coding_services
 from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus, PinnedCode
@@ -166,12 +167,35 @@ class ViewState:
         )
 
 
+@dataclass(slots=True)
+class Mark:
+    """A coding as the page draws it: plain values, cheap to build by the thousand (a model
+    instance per coding, and one per coding's code, cost more than the rest of the page)."""
+
+    pk: int
+    layer_id: int
+    code_id: int
+    start: int
+    end: int
+    memo: str
+    exemplar: bool
+    needs_recheck: bool
+    code: object = None
+    coder_name: str = ""
+    mine: bool = False
+    verdict: str = ""
+
+
+MARK_FIELDS = ("pk", "layer_id", "code_id", "start", "end", "memo", "exemplar", "needs_recheck")
+
+
 @dataclass
 class Turn:
     utterance: object
     time: str
     html: str = ""
     codings: list = field(default_factory=list)
+    markup: str = ""
 
 
 def _ms(value):
@@ -181,14 +205,19 @@ def _ms(value):
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _piece(text: str, start: int, covering: list) -> str:
-    """One stretch of a turn with the same codings over it, escaped.
+# The page is built in Python with plain string joins rather than template tags: a large
+# transcript has thousands of highlight pieces and margin labels, and this is the hot path.
+# Everything that comes from users goes through ``esc``.
 
-    Built with plain string joins rather than ``format_html``: a large transcript has
-    thousands of pieces and this is the hot loop of the page.
-    """
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _piece(text: str, start: int, covering: list) -> str:
+    """One stretch of a turn with the same codings over it."""
     if not covering:
-        return escape(text)
+        return esc(text)
     ids = " ".join(str(c.pk) for c in covering)
     # Hover or focus shows code, coder and memo of each coding on the piece (coding.js).
     tip = "\n".join(
@@ -206,11 +235,54 @@ def _piece(text: str, start: int, covering: list) -> str:
     return (
         f'<span class="hl{first}" tabindex="-1" data-codings="{ids}" '
         f'style="background-color: {covering[0].code.colour}22; box-shadow: {shadows}" '
-        f'data-tip="{escape(tip)}">{escape(text)}</span>'
+        f'data-tip="{esc(tip)}">{esc(text)}</span>'
     )
 
 
-def _turns(transcript, utterances, codings) -> list[Turn]:
+def _label(m: Mark, several_layers: bool) -> str:
+    """A coding's label in the margin: a button that opens it in the editor."""
+    name = esc(m.code.name)
+    by = f'<span class="by"> · {esc(m.coder_name)}</span>' if several_layers else ""
+    flags = "".join(
+        flag
+        for wanted, flag in (
+            (m.needs_recheck, '<span class="flag" title="To re-check"> ⚑</span>'),
+            (m.exemplar, '<span class="flag" title="Exemplar quote"> ❝</span>'),
+            (m.memo, '<span class="flag" title="Has a memo"> ✎</span>'),
+            (m.verdict == "confirm", '<span class="flag ok" title="You confirmed it"> ✓</span>'),
+            (m.verdict == "challenge", '<span class="flag" title="You challenged it"> ✗</span>'),
+        )
+        if wanted
+    )
+    aria = (
+        f"{m.code.name} by {m.coder_name}"
+        + (", to re-check" if m.needs_recheck else "")
+        + (", exemplar" if m.exemplar else "")
+        + ": open"
+    )
+    css = "mlabel flagged" if m.needs_recheck else "mlabel"
+    return (
+        f'<li><button type="button" class="{css}" data-coding="{m.pk}" '
+        f'style="--code: {m.code.colour}" aria-label="{esc(aria)}">{name}{by}{flags}</button></li>'
+    )
+
+
+def _turn_markup(turn: Turn, several_layers: bool, oob: bool = False) -> str:
+    u = turn.utterance
+    time = f" · <time>{turn.time}</time>" if turn.time else ""
+    labels = "".join(_label(m, several_layers) for m in turn.codings)
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<li class="cturn role-{u.role}" id="t{u.index}"{swap}>'
+        f'<div class="who"><strong>{esc(u.speaker or "—")}</strong>'
+        f'<span class="muted small">{esc(u.get_role_display())}{time}</span></div>'
+        f'<p class="said" tabindex="0" aria-describedby="turn-keys" data-start="{u.start}" '
+        f'data-end="{u.end}">{turn.html}</p>'
+        f'<ul class="margin" aria-label="Codings in this turn">{labels}</ul></li>'
+    )
+
+
+def _turns(transcript, utterances, codings, several_layers=False, oob=False) -> list[Turn]:
     """Each turn's text split at coding boundaries, every piece escaped, codings per turn."""
     text = transcript.text
     starts = [u.start for u in utterances]
@@ -234,8 +306,30 @@ def _turns(transcript, utterances, codings) -> list[Turn]:
         for a, b in zip(bounds, bounds[1:], strict=False):
             covering = [c for c in turn.codings if c.start <= a and c.end >= b]
             pieces.append(_piece(text[a:b], a, covering))
-        turn.html = mark_safe("".join(pieces))  # every piece escaped in _piece
+        turn.html = "".join(pieces)
+        turn.markup = mark_safe(_turn_markup(turn, several_layers, oob))  # all parts escaped
     return turns
+
+
+def _marks(seat: Seat, codes_by_pk: dict, within=None) -> list[Mark]:
+    """The visible codings (optionally only those overlapping ``within``) as marks."""
+    rows = Coding.objects.filter(layer_id__in=[layer.pk for layer in seat.layers])
+    if within is not None:
+        rows = rows.filter(start__lt=within[1], end__gt=within[0])
+    names = {
+        layer.pk: layer.coder.get_full_name() or layer.coder.get_username() for layer in seat.layers
+    }
+    own = seat.own.pk if seat.own is not None else None
+    marks = [Mark(*row) for row in rows.order_by("start", "end", "id").values_list(*MARK_FIELDS)]
+    for m in marks:
+        m.code, m.coder_name, m.mine = codes_by_pk[m.code_id], names[m.layer_id], m.layer_id == own
+    if own is not None and _reviewing(seat):
+        verdicts = dict(
+            CodingReview.objects.filter(layer=seat.own).values_list("coding_id", "verdict")
+        )
+        for m in marks:
+            m.verdict = verdicts.get(m.pk, "")
+    return marks
 
 
 def _codes(seat: Seat, layer_ids) -> list[Code]:
@@ -285,32 +379,16 @@ def _workspace_context(
     access, transcript = seat.access, seat.transcript
     view = ViewState.of(request)
     layer_ids = [layer.pk for layer in seat.layers]
-    codings = list(
-        Coding.objects.filter(layer_id__in=layer_ids)
-        .select_related("code")
-        .order_by("start", "end", "id")
-    )
-    coders = {layer.pk: layer.coder for layer in seat.layers}
-    for coding in codings:
-        coder = coders[coding.layer_id]
-        coding.coder = coder
-        coding.coder_name = coder.get_full_name() or coder.get_username()
-        coding.mine = seat.own is not None and coding.layer_id == seat.own.pk
-    if seat.own is not None and _reviewing(seat):
-        verdicts = dict(
-            CodingReview.objects.filter(layer=seat.own).values_list("coding_id", "verdict")
-        )
-        for coding in codings:
-            coding.verdict = verdicts.get(coding.pk, "")
+    codes = _codes(seat, layer_ids)
+    codings = _marks(seat, {code.pk: code for code in codes})
     shown = [c for c in codings if view.keeps(c, seat.own)] if view.filtered else codings
     utterances = list(transcript.utterances.all())
-    turns = _turns(transcript, utterances, shown)
+    turns = _turns(transcript, utterances, shown, several_layers=len(seat.layers) > 1)
     hidden_turns = 0
     if view.code is not None or view.recheck:
         # A filter on codes shows the turns holding such codings, not pages of uncoded text.
         kept = [turn for turn in turns if turn.codings]
         hidden_turns, turns = len(turns) - len(kept), kept
-    codes = _codes(seat, layer_ids)
     by_pk = {code.pk: code for code in codes}
     return {
         "access": access,
@@ -549,8 +627,38 @@ def coding_apply(request, study_slug, pk):
             ]
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
+    undo = _undo_of_created(seat, created)
+    if request.htmx and not ViewState.of(request).filtered:
+        return _changed(request, seat, (start, end), undo)
     seat.own.refresh_from_db()
-    return _respond(request, seat, undo=_undo_of_created(seat, created))
+    return _respond(request, seat, undo=undo)
+
+
+def _changed(request, seat: Seat, span, undo):
+    """After codes are applied: only the turns the span touches, the counts, the undo bar and
+    the picker's order, swapped in by id — not the whole transcript again."""
+    transcript = seat.transcript
+    utterances = list(transcript.utterances.filter(start__lt=span[1], end__gt=span[0]))
+    if seat.own.status == LayerStatus.NOT_STARTED:
+        seat.own.status = LayerStatus.IN_PROGRESS  # as the service just saved it
+    codes = _codes(seat, [layer.pk for layer in seat.layers])
+    within = (utterances[0].start, utterances[-1].end) if utterances else span
+    marks = _marks(seat, {code.pk: code for code in codes}, within=within)
+    total = sum(code.count for code in codes)
+    context = {
+        "study": seat.access.study,
+        "transcript": transcript,
+        "turns": _turns(transcript, utterances, marks, len(seat.layers) > 1, oob=True),
+        "total": total,
+        "shown": total,
+        "view": ViewState(),
+        "writable": seat.writable,
+        "layers": seat.layers,
+        "codes": codes,
+        "picker_codes": _picker_codes(codes),
+        "undo": undo,
+    }
+    return reswap(render(request, f"{TEMPLATE}#changed", context), "none")
 
 
 @require_POST

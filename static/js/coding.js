@@ -503,6 +503,8 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     const form = picker();
     if (form && form.contains(event.detail.elt)) {
+      // Applied: the picker's job is done (a refusal re-renders the workspace instead).
+      if (event.detail.successful) form.hidden = true;
       const selection = window.getSelection();
       if (selection) selection.removeAllRanges();
     }
@@ -528,6 +530,16 @@
       if (select) select.focus({ preventScroll: true });
     } else if (undo) {
       undo.focus({ preventScroll: true });
+    }
+  });
+
+  // Applying codes swaps only what changed (out of band): put the keyboard on Undo, as a
+  // full swap does.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "undo-slot") {
+      hideTip();
+      const undo = event.detail.target.querySelector("[data-undo]");
+      if (undo) undo.focus({ preventScroll: true });
     }
   });
 

@@ -191,6 +191,8 @@ def test_coder_codes_english_thai_and_emoji_exactly(
 
     # Keyboard only: Tab into the second answer, move by words, select three words with
     # Ctrl+Shift+Right, Enter opens the picker; a new inductive code is created inline.
+    # After applying, the keyboard is on Undo (the swap is done once it is there).
+    expect(page.get_by_role("button", name="Undo")).to_be_focused()
     turn = page.locator(".said", has_text="Honestly the compute budget")
     turn.focus()
     expect(turn).to_be_focused()

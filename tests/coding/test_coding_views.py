@@ -275,7 +275,19 @@ class TestApply:
             headers=HX,
         )
         assert response.status_code == 200
-        assert response.content.decode().lstrip().startswith('<div id="coding-workspace"')
+        # Only what changed comes back, swapped in by id: the touched turn, counts, undo.
+        assert response["HX-Reswap"] == "none"
+        html = response.content.decode()
+        turn = transcript.utterances.get(start__lte=s, end__gte=e)
+        assert f'<li class="cturn role-participant" id="t{turn.index}" hx-swap-oob="true">' in html
+        assert html.count('<li class="cturn') == 1
+        assert (
+            '<span id="coding-total" class="muted small" role="status" hx-swap-oob="true">' in html
+        )
+        assert "2 codings" in html
+        assert html.count('aria-label="1 coding in this transcript"') == 2
+        assert "Applied “Compute as a gate”, “Small team”." in html
+        assert 'id="coding-workspace"' not in html
         stored = list(Coding.objects.order_by("code__name"))
         assert [c.snippet for c in stored] == ["ทีมของเราเล็กมาก"] * 2
         assert layers[LayerRole.PRIMARY].__class__.objects.get(
