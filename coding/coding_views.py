@@ -411,6 +411,9 @@ def _workspace_context(
         "codes": codes,
         "picker_codes": _picker_codes(codes) if seat.writable else [],
         "editor_base": reverse("coding_editor", args=[access.study.slug, 0])[:-2],
+        # Reversed once here, not once per code in the side panel's loop.
+        "view_url": reverse("coding_view", args=[access.study.slug, transcript.pk]),
+        "pin_url": reverse("coding_pin", args=[access.study.slug, transcript.pk]),
         "error": error,
         "undo": undo,
         "selected": _editor_context(seat, selected, codes) if selected else None,
@@ -635,16 +638,23 @@ def coding_apply(request, study_slug, pk):
 
 
 def _changed(request, seat: Seat, span, undo):
-    """After codes are applied: only the turns the span touches, the counts, the undo bar and
-    the picker's order, swapped in by id — not the whole transcript again."""
+    """After codes are applied: only the turns the span touches, the counts of their codes and
+    the undo bar, swapped in by id — not the whole transcript again."""
     transcript = seat.transcript
     utterances = list(transcript.utterances.filter(start__lt=span[1], end__gt=span[0]))
     if seat.own.status == LayerStatus.NOT_STARTED:
         seat.own.status = LayerStatus.IN_PROGRESS  # as the service just saved it
-    codes = _codes(seat, [layer.pk for layer in seat.layers])
+    layer_ids = [layer.pk for layer in seat.layers]
     within = (utterances[0].start, utterances[-1].end) if utterances else span
+    in_turns = Coding.objects.filter(layer_id__in=layer_ids, start__lt=within[1], end__gt=within[0])
+    # The codes drawn in those turns (the applied ones among them), with their counts.
+    codes = list(
+        Code.objects.filter(pk__in=in_turns.values("code_id")).annotate(
+            count=Count("codings", filter=Q(codings__layer_id__in=layer_ids), distinct=True)
+        )
+    )
     marks = _marks(seat, {code.pk: code for code in codes}, within=within)
-    total = sum(code.count for code in codes)
+    total = Coding.objects.filter(layer_id__in=layer_ids).count()
     context = {
         "study": seat.access.study,
         "transcript": transcript,
@@ -655,7 +665,6 @@ def _changed(request, seat: Seat, span, undo):
         "writable": seat.writable,
         "layers": seat.layers,
         "codes": codes,
-        "picker_codes": _picker_codes(codes),
         "undo": undo,
     }
     return reswap(render(request, f"{TEMPLATE}#changed", context), "none")

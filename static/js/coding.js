@@ -172,6 +172,35 @@
     form.requestSubmit();
   }
 
+  // The codes just applied become the most recent: after the pinned ones, tagged, and —
+  // without pins — the first nine listed answer the number keys, as the server orders them.
+  function promoteRecent(form) {
+    const list = form.querySelector("#picker-list");
+    const pinned = list.querySelectorAll("[role=option][data-pinned]");
+    let after = pinned.length ? pinned[pinned.length - 1] : null;
+    form.querySelectorAll("input[name=code]:checked").forEach(function (box) {
+      const option = box.closest("[role=option]");
+      box.checked = false;
+      option.setAttribute("aria-selected", "false");
+      if (option.hasAttribute("data-pinned")) return;
+      list.insertBefore(option, after ? after.nextSibling : list.firstChild);
+      after = option;
+      if (!option.querySelector(".tag")) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "recent";
+        option.querySelector("label").appendChild(tag);
+      }
+    });
+    if (pinned.length) return;
+    list.querySelectorAll("[role=option]").forEach(function (option, i) {
+      const key = i < 9 ? String(i + 1) : "";
+      option.querySelector(".key").textContent = key;
+      if (key) option.dataset.key = key;
+      else delete option.dataset.key;
+    });
+  }
+
   // No code fits: open the new-code fields with what was typed as the name.
   function startNewCode() {
     const form = picker();
@@ -504,7 +533,10 @@
     const form = picker();
     if (form && form.contains(event.detail.elt)) {
       // Applied: the picker's job is done (a refusal re-renders the workspace instead).
-      if (event.detail.successful) form.hidden = true;
+      if (event.detail.successful) {
+        promoteRecent(form);
+        form.hidden = true;
+      }
       const selection = window.getSelection();
       if (selection) selection.removeAllRanges();
     }

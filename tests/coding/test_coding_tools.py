@@ -359,7 +359,9 @@ class TestNewCodeWhileCoding:
 
 def picker_order(html):
     picker = html[html.index('id="picker-list"') :]
-    return re.findall(r'<li role="option" id="pick-(\d+)"[^>]*?(?: data-key="(\d)")?>', picker)
+    return re.findall(
+        r'<li role="option" id="pick-(\d+)"[^>]*?(?: data-key="(\d)")?(?: data-pinned)?>', picker
+    )
 
 
 class TestPicker:
