@@ -2,24 +2,32 @@
 
 For leads and reviewers — the people who oversee coding — and only over transcripts whose two
 layers are both submitted, so no figure can tell a coder anything about a colleague's open layer.
+
+Leads record the study's figures as numbered rounds (before reconciliation, after codebook
+changes…); the page then shows how reliability changed: a small server-drawn SVG chart of the
+overall α_U per round and a table per code carrying the same numbers.
 """
 
 import csv
+import math
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.urls import path
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding import agreement_report
-from coding.models import Layer
+from coding import agreement_report, notes_services
+from coding.models import AgreementRound, Layer, RoundKind
 from coding.visibility import OVERSEERS
 from workbench.access import study_for
 from workbench.exports import csv_safe
+from workbench.forms import apply_service
 
 
 def _int(value):
@@ -42,6 +50,10 @@ def agreement(request, study_slug):
     access = study_for(request, study_slug)
     if not OVERSEERS & access.perms:
         raise PermissionDenied
+    return _agreement_page(request, access)
+
+
+def _agreement_page(request, access, *, round_form=None):
     study = access.study
     coders = _coders(study)
     by_pk = {c.pk: c for c in coders}
@@ -74,6 +86,8 @@ def agreement(request, study_slug):
     template = "coding/agreement.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#figures"
+    else:
+        context |= _rounds_context(access, bool(context["choices"]), round_form)
     return render(request, template, context)
 
 
@@ -88,4 +102,206 @@ def _csv(study, report):
     return response
 
 
-urlpatterns = [path("agreement/", agreement, name="agreement")]
+# --- agreement rounds: reliability over time -----------------------------------------------
+
+
+class RoundForm(forms.Form):
+    label = forms.CharField(
+        max_length=200,
+        help_text="What this moment is, e.g. “Before reconciliation, I1–I5”.",
+    )
+    kind = forms.ChoiceField(choices=RoundKind.choices, initial=RoundKind.BEFORE_RECONCILIATION)
+
+
+def _rounds_context(access, comparable: bool, round_form=None) -> dict:
+    rounds = list(AgreementRound.objects.filter(study=access.study).select_related("recorded_by"))
+    can_record = notes_services.can_record_rounds(access.perms)
+    return {
+        "rounds": rounds,
+        "round_chart": reliability_chart(rounds),
+        "round_codes": round_code_rows(rounds),
+        "can_record_round": can_record,
+        "round_comparable": comparable,
+        "round_form": (round_form or RoundForm(prefix="round")) if can_record else None,
+    }
+
+
+# The chart's geometry, in SVG user units (it scales with its box).
+# Threshold labels sit in the right margin, outside the plot, so the line never crosses them;
+# ``inset`` keeps the first and last points off the plot's edges.
+CHART = {
+    "width": 560,
+    "height": 220,
+    "left": 44,
+    "right": 104,
+    "top": 14,
+    "bottom": 34,
+    "inset": 18,
+}
+SPARK = {"width": 96, "height": 24, "pad": 3}
+
+
+def _scale_floor(values) -> float:
+    """The chart's lowest α: 0, or lower (in tenths) when some round fell below 0."""
+    lowest = min([0.0, *values])
+    return math.floor(lowest * 10) / 10
+
+
+def _overall_alpha(r: AgreementRound):
+    return (r.figures.get("overall") or {}).get("alpha_u")
+
+
+def reliability_chart(rounds) -> dict | None:
+    """Points of the overall α_U per round and the threshold lines, ready to draw as SVG.
+
+    A round whose α_U is undefined leaves a gap in the line (its point is simply missing).
+    """
+    if not rounds:
+        return None
+    width, height = CHART["width"], CHART["height"]
+    left, right, top, bottom = CHART["left"], CHART["right"], CHART["top"], CHART["bottom"]
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [_overall_alpha(r) for r in rounds]
+    low = _scale_floor(v for v in values if v is not None)
+
+    inset = CHART["inset"]
+
+    def x(i):
+        if len(rounds) == 1:
+            return round(left + plot_w / 2, 1)
+        return round(left + inset + i * (plot_w - 2 * inset) / (len(rounds) - 1), 1)
+
+    def y(v):
+        return round(top + (1 - v) / (1 - low) * plot_h, 1)
+
+    points, segments, segment = [], [], []
+    for i, (r, v) in enumerate(zip(rounds, values, strict=True)):
+        if v is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        point = {"x": x(i), "y": y(v), "value": v, "round": r}
+        points.append(point)
+        segment.append(point)
+    if segment:
+        segments.append(segment)
+    ticks = sorted({low, 0.0, 0.5, 1.0})
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": height - bottom,
+        "points": points,
+        "lines": [" ".join(f"{p['x']},{p['y']}" for p in s) for s in segments if len(s) > 1],
+        "thresholds": [
+            {
+                "value": agreement_report.RELIABLE,
+                "y": y(agreement_report.RELIABLE),
+                "label": "reliable",
+            },
+            {
+                "value": agreement_report.TENTATIVE,
+                "y": y(agreement_report.TENTATIVE),
+                "label": "tentative",
+            },
+        ],
+        "ticks": [{"value": t, "y": y(t)} for t in ticks],
+        "labels": [{"x": x(i), "text": f"R{r.number}"} for i, r in enumerate(rounds)],
+        "label_y": height - bottom + 18,
+    }
+
+
+def sparkline(values, low: float) -> dict:
+    """A code's α_U per round as a tiny line on the chart's scale (decoration: the table
+    beside it carries the numbers)."""
+    width, height, pad = SPARK["width"], SPARK["height"], SPARK["pad"]
+    n = len(values)
+
+    def x(i):
+        return round(width / 2 if n == 1 else pad + i * (width - 2 * pad) / (n - 1), 1)
+
+    def y(v):
+        return round(pad + (1 - v) / (1 - low) * (height - 2 * pad), 1)
+
+    dots = [{"x": x(i), "y": y(v)} for i, v in enumerate(values) if v is not None]
+    return {
+        "width": width,
+        "height": height,
+        "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "dots": dots,
+        "reliable": y(agreement_report.RELIABLE),
+    }
+
+
+def round_code_rows(rounds) -> list[dict]:
+    """One row per code ever measured: its figures in each round (None where it was not
+    used), the change from its first to its last defined α_U, and a sparkline."""
+    if not rounds:
+        return []
+    names: dict[str, str] = {}
+    for r in rounds:
+        for code_id, figures in (r.figures.get("codes") or {}).items():
+            names[code_id] = figures["name"]  # the latest name wins
+    every = [
+        f.get("alpha_u")
+        for r in rounds
+        for f in (r.figures.get("codes") or {}).values()
+        if f.get("alpha_u") is not None
+    ]
+    low = _scale_floor(every + [v for v in map(_overall_alpha, rounds) if v is not None])
+    rows = []
+    for code_id, name in sorted(names.items(), key=lambda item: item[1].casefold()):
+        cells = [(r.figures.get("codes") or {}).get(code_id) for r in rounds]
+        cells = [
+            c | {"verdict": agreement_report.verdict(c.get("alpha_u"))} if c else None
+            for c in cells
+        ]
+        alphas = [c.get("alpha_u") if c else None for c in cells]
+        defined = [a for a in alphas if a is not None]
+        rows.append(
+            {
+                "name": name,
+                "cells": cells,
+                "change": round(defined[-1] - defined[0], 3) if len(defined) > 1 else None,
+                "spark": sparkline(alphas, low),
+            }
+        )
+    return rows
+
+
+@require_POST
+@login_required
+def agreement_round_record(request, study_slug):
+    access = study_for(request, study_slug, need="manage_assignments")
+    form = RoundForm(request.POST, prefix="round")
+    if form.is_valid():
+        recorded = apply_service(
+            form,
+            notes_services.agreement_round_record,
+            actor=request.user,
+            study=access.study,
+            label=form.cleaned_data["label"],
+            kind=form.cleaned_data["kind"],
+        )
+        if recorded is not None:
+            alpha = recorded.figures["overall"]["alpha_u"]
+            shown = "undefined" if alpha is None else f"{alpha:.3f}"
+            messages.success(request, f"Round {recorded.number} recorded: overall α_U {shown}.")
+            if not request.htmx:
+                return redirect(reverse("agreement", args=[study_slug]) + "#rounds")
+            form = None
+    if request.htmx:
+        comparable = bool(agreement_report.comparable(access.study)[0])
+        context = {"access": access, "study": access.study}
+        context |= _rounds_context(access, comparable, form)
+        return render(request, "coding/agreement.html#rounds", context)
+    return _agreement_page(request, access, round_form=form)
+
+
+urlpatterns = [
+    path("agreement/", agreement, name="agreement"),
+    path("agreement/rounds/", agreement_round_record, name="agreement_round_record"),
+]

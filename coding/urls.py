@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from coding import agreement_views, assignment_views, coding_views, reconciliation_views, views
+from coding import (
+    agreement_views,
+    assignment_views,
+    coding_views,
+    notes_views,
+    reconciliation_views,
+    views,
+)
 
 urlpatterns = [
     path("codebook/", views.codebook, name="codebook"),
@@ -26,5 +33,6 @@ urlpatterns = [
     *assignment_views.urlpatterns,
     *coding_views.urlpatterns,
     *agreement_views.urlpatterns,
+    *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
 ]

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.coding_services import assignment_set, coding_create
+from coding.models import Disagreement, Reconciliation
 from coding.services import code_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
@@ -89,13 +90,38 @@ STUDY_URLS = {
     "coding_undo": ("post", {"coder", "reviewer"}),
     "coding_submit": ("post", {"coder", "reviewer"}),
     "coding_delete": ("post", {"coder"}, {"reviewer"}),
-    "coding_memo": ("post", {"coder"}, {"reviewer"}),
+    "coding_editor": ("get", {"coder", "lead"}, {"reviewer"}),
+    "coding_edit": ("post", {"coder"}, {"reviewer"}),
+    "coding_new_code": ("post", {"coder", "reviewer"}),
+    "coding_pin": ("post", {"coder", "reviewer"}),
+    "coding_review": ("post", {"coder"}, {"reviewer"}),
+    # agreement and reconciliation (the reviewer coded this transcript: only the lead settles)
+    "agreement": ("get", {"lead", "reviewer"}),
+    "reconcile": ("get", {"coder", "reviewer", "lead"}),
+    "reconcile_start": ("post", {"lead"}),
+    "disagreement_resolve": ("post", {"lead"}, {"coder", "reviewer"}),
+    "disagreement_reopen": ("post", {"lead"}, {"coder", "reviewer"}),
     # pseudonymisation
     "pseudonym_list": ("get", ADMIN_LEAD),
     "pseudonym_create": ("post", ADMIN_LEAD),
     "pseudonym_delete": ("post", ADMIN_LEAD),
     "pseudonym_preview": ("get", ADMIN_LEAD),
     "pseudonym_apply": ("post", ADMIN_LEAD),
+    # text corrections
+    "transcript_correct": ("get", ADMIN_LEAD),
+    "transcript_correct_turn": ("post", ADMIN_LEAD),
+    "transcript_replace_all": ("post", ADMIN_LEAD),
+    # notes, memos and agreement rounds (the note is the lead's, the memo the coder's)
+    "notes": ("get", MEMBERS),
+    "notes_debrief_create": ("post", {"lead", "reviewer"}),
+    "notes_debrief_row": ("get", MEMBERS),
+    "notes_debrief_edit": ("get", {"lead", "reviewer"}),
+    "notes_debrief_delete": ("post", {"lead"}),
+    "notes_memo_create": ("post", {"lead", "reviewer", "coder"}),
+    "notes_memo_row": ("get", MEMBERS),
+    "notes_memo_edit": ("get", {"lead", "coder"}),
+    "notes_memo_delete": ("post", {"lead", "coder"}),
+    "agreement_round_record": ("post", {"lead"}),
 }
 
 # Which object a URL's ``pk`` names.
@@ -117,7 +143,15 @@ PK_OF = {
     "coding_apply": "transcript",
     "coding_undo": "transcript",
     "coding_submit": "transcript",
-    "coding_memo": "coding",
+    "coding_editor": "coding",
+    "coding_edit": "coding",
+    "coding_review": "coding",
+    "coding_new_code": "transcript",
+    "coding_pin": "transcript",
+    "reconcile": "transcript",
+    "reconcile_start": "transcript",
+    "disagreement_resolve": lambda world: _disagreement(world),
+    "disagreement_reopen": lambda world: _disagreement(world),
     "coding_delete": lambda world: coding_create(
         actor=world["users"]["coder"], layer=world["layer"], code=world["code"], start=0, end=5
     ),
@@ -142,7 +176,50 @@ PK_OF = {
         find=f"Name{PseudonymRule.objects.count()}",
         replace_with="[X]",
     ),
+    # Notes: a fresh note (by the lead) or memo (by the coder) for each role.
+    "notes_debrief_row": lambda world: _debrief_note(world),
+    "notes_debrief_edit": lambda world: _debrief_note(world),
+    "notes_debrief_delete": lambda world: _debrief_note(world),
+    "notes_memo_row": lambda world: _memo(world),
+    "notes_memo_edit": lambda world: _memo(world),
+    "notes_memo_delete": lambda world: _memo(world),
 }
+
+
+def _debrief_note(world):
+    from coding.models import DebriefNote
+
+    return DebriefNote.objects.create(
+        study=world["transcript"].study,
+        held_on="2026-03-12",
+        title="Debrief",
+        written_by=world["users"]["lead"],
+    )
+
+
+def _memo(world):
+    from coding.models import AnalyticMemo
+
+    return AnalyticMemo.objects.create(
+        study=world["transcript"].study,
+        title="Memo",
+        body="Thoughts.",
+        written_by=world["users"]["coder"],
+    )
+
+
+def _disagreement(world):
+    """A disagreement on the world's transcript, its layers still open: the coders (coding
+    blind) must not learn that it exists."""
+    reconciliation, _ = Reconciliation.objects.get_or_create(
+        transcript=world["transcript"], defaults={"started_by": world["users"]["lead"]}
+    )
+    disagreement, _ = Disagreement.objects.get_or_create(
+        reconciliation=reconciliation,
+        number=1,
+        defaults={"kind": "missing_in_b", "start": 0, "end": 5},
+    )
+    return disagreement
 
 
 def _study_urls():

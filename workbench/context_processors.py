@@ -20,6 +20,7 @@ SECTIONS = [
     ("member", "members"),
     ("audit", "audit"),
     ("agreement", "agreement"),
+    ("notes", "notes"),
 ]
 
 

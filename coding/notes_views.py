@@ -1,0 +1,533 @@
+"""The Notes page: peer-debriefing notes, tentative syntheses and analytic memos.
+
+Every member reads notes and memos. A note may link disagreements; those links are shown (and
+offered in the form) only to the people who may see reconciliations — leads and reviewers
+(``coding.visibility.OVERSEERS``). Who writes what is in ``coding.notes_services``; the views
+check the same rules first and answer 403.
+
+House pattern: htmx requests get a fragment of the same template (``template#fragment``);
+plain POSTs redirect, so every form works without JavaScript. An inline edit form's Cancel
+puts back one row. The current filters travel in each form's URL, so a save keeps them.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import retarget
+
+from coding import notes_services as services
+from coding.models import AnalyticMemo, Code, CodeStatus, DebriefNote, Disagreement, NoteKind
+from transcripts.models import Transcript
+from workbench.access import study_for
+from workbench.forms import VersionedForm, apply_service, posted
+from workbench.models import Membership
+
+User = get_user_model()
+
+
+# --- querysets: constant queries whatever the number of notes ------------------------------
+
+
+def _transcripts(study=None):
+    qs = Transcript.objects.select_related("participant").defer("text")
+    return qs.filter(study=study) if study is not None else qs
+
+
+def _disagreements(study=None):
+    qs = Disagreement.objects.select_related("reconciliation__transcript__participant").defer(
+        "reconciliation__transcript__text", "a_codings", "b_codings", "rationale"
+    )
+    return qs.filter(reconciliation__transcript__study=study) if study is not None else qs
+
+
+def _members(study):
+    ids = Membership.objects.filter(study=study).values("user")
+    return User.objects.filter(pk__in=ids).order_by("username")
+
+
+def _notes(study, filters, *, with_disagreements: bool, pk=None):
+    qs = DebriefNote.objects.filter(study=study).select_related("written_by")
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("code"):
+        qs = qs.filter(codes=filters["code"])
+    related = [
+        Prefetch("attendees", queryset=User.objects.order_by("username")),
+        Prefetch("transcripts", queryset=_transcripts()),
+        "codes",
+    ]
+    if with_disagreements:
+        related.append(Prefetch("disagreements", queryset=_disagreements()))
+    return list(qs.prefetch_related(*related))
+
+
+def _memos(study, filters, pk=None):
+    qs = AnalyticMemo.objects.filter(study=study).select_related("code", "written_by")
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    if filters.get("code"):
+        qs = qs.filter(code=filters["code"])
+    return list(qs.prefetch_related(Prefetch("transcripts", queryset=_transcripts())))
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+class TranscriptChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.participant.code}: {obj.title}"
+
+
+class CodeChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name if obj.status != CodeStatus.RETIRED else f"{obj.name} (retired)"
+
+
+class DisagreementChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        t = obj.reconciliation.transcript
+        return f"{t.participant.code}: {t.title} — #{obj.number} ({obj.get_kind_display()})"
+
+
+class UserChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class DebriefNoteForm(VersionedForm):
+    wide_fields = ("body", "decisions", "attendees", "transcripts", "codes", "disagreements")
+    kind = forms.ChoiceField(
+        choices=NoteKind.choices,
+        initial=NoteKind.DEBRIEF,
+        help_text="A tentative synthesis records what the analysis suggests so far, "
+        "e.g. after interview I10.",
+    )
+    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(max_length=200)
+    attendees = UserChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    other_attendees = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Other attendees",
+        help_text="People without an account here, e.g. an external peer debriefer.",
+    )
+    body = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    decisions = forms.CharField(
+        label="Decisions taken",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="One per line, e.g. “Code ‘Compute as a gate’ redefined: access, not cost”.",
+    )
+    transcripts = TranscriptChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    codes = CodeChoices(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    disagreements = DisagreementChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Disagreements discussed; only leads and reviewers see these links.",
+    )
+
+    def __init__(self, *args, study, with_disagreements: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = _members(study)
+        self.fields["transcripts"].queryset = _transcripts(study)
+        self.fields["codes"].queryset = Code.objects.filter(study=study)
+        if with_disagreements:
+            self.fields["disagreements"].queryset = _disagreements(study)
+        else:
+            del self.fields["disagreements"]
+
+
+class MemoForm(VersionedForm):
+    wide_fields = ("body", "transcripts")
+    title = forms.CharField(max_length=200)
+    code = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="(none: a memo on the analysis at large)",
+        help_text="The code this memo is about.",
+    )
+    body = forms.CharField(label="Memo", widget=forms.Textarea(attrs={"rows": 4}))
+    transcripts = TranscriptChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = Code.objects.filter(study=study)
+        self.fields["transcripts"].queryset = _transcripts(study)
+
+
+class NotesFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        required=False, label="Kind of note", choices=[("", "Every kind"), *NoteKind.choices]
+    )
+    code = forms.ModelChoiceField(
+        queryset=None, required=False, label="Code", empty_label="Any code"
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = Code.objects.filter(study=study)
+
+
+def _filters(request, study):
+    form = NotesFilterForm(request.GET or None, study=study)
+    return form, (form.cleaned_data if form.is_bound and form.is_valid() else {})
+
+
+def _note_form(access, data=None, note=None):
+    kwargs = {
+        "study": access.study,
+        "with_disagreements": services.can_see_disagreements(access.perms),
+    }
+    if note is None:
+        return DebriefNoteForm(
+            data, prefix="new-note", initial={"held_on": datetime.date.today()}, **kwargs
+        )
+    initial = {
+        "kind": note.kind,
+        "held_on": note.held_on,
+        "title": note.title,
+        "attendees": [u.pk for u in note.attendees.all()],
+        "other_attendees": note.other_attendees,
+        "body": note.body,
+        "decisions": note.decisions,
+        "transcripts": [t.pk for t in note.transcripts.all()],
+        "codes": [c.pk for c in note.codes.all()],
+        "version": note.version,
+    }
+    if kwargs["with_disagreements"]:
+        initial["disagreements"] = [d.pk for d in note.disagreements.all()]
+    return DebriefNoteForm(data, prefix=f"note-{note.pk}", initial=initial, **kwargs)
+
+
+def _note_args(form) -> dict:
+    data = form.cleaned_data
+    args = {
+        key: data[key]
+        for key in (
+            "kind",
+            "held_on",
+            "title",
+            "attendees",
+            "other_attendees",
+            "body",
+            "decisions",
+            "transcripts",
+            "codes",
+        )
+    }
+    if "disagreements" in form.fields:
+        args["disagreements"] = data["disagreements"]
+    return args
+
+
+def _memo_form(access, data=None, memo=None):
+    if memo is None:
+        return MemoForm(data, study=access.study, prefix="new-memo")
+    initial = {
+        "title": memo.title,
+        "code": memo.code_id,
+        "body": memo.body,
+        "transcripts": [t.pk for t in memo.transcripts.all()],
+        "version": memo.version,
+    }
+    return MemoForm(data, study=access.study, prefix=f"memo-{memo.pk}", initial=initial)
+
+
+def _memo_args(form) -> dict:
+    return {key: form.cleaned_data[key] for key in ("title", "body", "code", "transcripts")}
+
+
+# --- page ----------------------------------------------------------------------------------
+
+
+def _mark_note(request, access, note):
+    """What the row template needs: the viewer's rights and the links they may see."""
+    perms = access.perms
+    note.can_edit = services.can_write_notes(perms)
+    note.can_delete = services.can_delete_note(request.user, perms, note)
+    note.codes_list = list(note.codes.all())
+    # Disagreements were not even fetched for someone who may not see reconciliations.
+    note.shown_disagreements = (
+        list(note.disagreements.all()) if services.can_see_disagreements(perms) else []
+    )
+    note.decision_lines = [line.strip() for line in note.decisions.splitlines() if line.strip()]
+    return note
+
+
+def _mark_memo(request, access, memo):
+    memo.can_change = services.can_change_memo(request.user, access.perms, memo)
+    memo.codes_list, memo.shown_disagreements = [], []
+    return memo
+
+
+def _context(request, access, **extra):
+    perms = access.perms
+    return {
+        "access": access,
+        "study": access.study,
+        "nav_section": "notes",
+        "can_write_notes": services.can_write_notes(perms),
+        "can_write_memos": services.can_write_memos(perms),
+        "see_disagreements": services.can_see_disagreements(perms),
+        "query": request.GET.urlencode(),
+    } | extra
+
+
+def _notes_page(
+    request, access, *, note_form=None, memo_form=None, editing=None, focus="", fragment="notes"
+):
+    study = access.study
+    filter_form, filters = _filters(request, study)
+    see = services.can_see_disagreements(access.perms)
+    notes = [_mark_note(request, access, n) for n in _notes(study, filters, with_disagreements=see)]
+    memos = [_mark_memo(request, access, m) for m in _memos(study, filters)]
+    if editing:
+        kind, pk, form = editing
+        for item in notes if kind == "note" else memos:
+            if item.pk == pk:
+                item.edit_form = form
+    context = _context(
+        request,
+        access,
+        notes=notes,
+        memos=memos,
+        filter_form=filter_form,
+        filters=filters,
+        filtered=any(filters.values()) if filters else False,
+        focus=focus,
+    )
+    if context["can_write_notes"]:
+        context["note_form"] = note_form or _note_form(access)
+    if context["can_write_memos"]:
+        context["memo_form"] = memo_form or _memo_form(access)
+    template = "coding/notes.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+def _notes_url(request, study, anchor=""):
+    url = reverse("notes", kwargs={"study_slug": study.slug})
+    query = request.GET.urlencode()
+    return url + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
+
+
+def _after_write(request, access, focus):
+    if request.htmx:
+        return retarget(_notes_page(request, access, focus=focus), "#notes")
+    return redirect(_notes_url(request, access.study, focus))
+
+
+def _need(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _note_of(request, access, pk):
+    found = _notes(
+        access.study,
+        {},
+        with_disagreements=services.can_see_disagreements(access.perms),
+        pk=pk,
+    )
+    if not found:
+        raise Http404
+    return _mark_note(request, access, found[0])
+
+
+def _memo_of(request, access, pk):
+    found = _memos(access.study, {}, pk=pk)
+    if not found:
+        raise Http404
+    return _mark_memo(request, access, found[0])
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def notes(request, study_slug):
+    access = study_for(request, study_slug)
+    return _notes_page(request, access)
+
+
+# --- debrief notes -------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def note_create(request, study_slug):
+    access = study_for(request, study_slug)
+    _need(services.can_write_notes(access.perms))
+    form = _note_form(access, request.POST)
+    if form.is_valid():
+        note = apply_service(
+            form,
+            services.debrief_note_create,
+            actor=request.user,
+            study=access.study,
+            **_note_args(form),
+        )
+        if note is not None:
+            messages.success(request, f"{note.get_kind_display()} “{note.title}” added.")
+            return _after_write(request, access, focus=f"note-{note.pk}")
+    return _notes_page(request, access, note_form=form, focus="add-new-note")
+
+
+@require_GET
+@login_required
+def note_row(request, study_slug, pk):
+    """One note as a row: what an inline form's Cancel puts back."""
+    access = study_for(request, study_slug)
+    note = _note_of(request, access, pk)
+    if not request.htmx:
+        return redirect(_notes_url(request, access.study, f"note-{pk}"))
+    context = _context(request, access, note=note, standalone=True)
+    return render(request, "coding/notes.html#note-row", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_edit(request, study_slug, pk):
+    access = study_for(request, study_slug)
+    _need(services.can_write_notes(access.perms))
+    note = _note_of(request, access, pk)
+    form = _note_form(access, posted(request), note)
+    if request.method == "POST" and form.is_valid():
+        saved = apply_service(
+            form,
+            services.debrief_note_update,
+            actor=request.user,
+            note=note,
+            version=form.cleaned_data["version"],
+            **_note_args(form),
+        )
+        if saved is not None:
+            messages.success(request, f"“{saved.title}” saved.")
+            return _after_write(request, access, focus=f"note-{pk}")
+    if request.htmx:
+        context = _context(request, access, note=note, form=form)
+        return render(request, "coding/notes.html#note-form", context)
+    return _notes_page(request, access, editing=("note", pk, form), focus=f"note-{pk}")
+
+
+@require_POST
+@login_required
+def note_delete(request, study_slug, pk):
+    access = study_for(request, study_slug)
+    _need(services.can_write_notes(access.perms))
+    note = _note_of(request, access, pk)
+    _need(note.can_delete)
+    try:
+        version = int(request.POST.get("version", ""))
+        services.debrief_note_delete(actor=request.user, note=note, version=version)
+    except (ValueError, ValidationError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
+        messages.error(request, f"Not deleted: {message}")
+        return _after_write(request, access, focus=f"note-{pk}")
+    messages.success(request, f"Deleted “{note.title}”.")
+    return _after_write(request, access, focus="notes-section")
+
+
+# --- analytic memos ------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def memo_create(request, study_slug):
+    access = study_for(request, study_slug)
+    _need(services.can_write_memos(access.perms))
+    form = _memo_form(access, request.POST)
+    if form.is_valid():
+        memo = apply_service(
+            form, services.memo_create, actor=request.user, study=access.study, **_memo_args(form)
+        )
+        if memo is not None:
+            messages.success(request, f"Memo “{memo.title}” added.")
+            return _after_write(request, access, focus=f"memo-{memo.pk}")
+    return _notes_page(request, access, memo_form=form, focus="add-new-memo")
+
+
+@require_GET
+@login_required
+def memo_row(request, study_slug, pk):
+    """One memo as a row: what an inline form's Cancel puts back."""
+    access = study_for(request, study_slug)
+    memo = _memo_of(request, access, pk)
+    if not request.htmx:
+        return redirect(_notes_url(request, access.study, f"memo-{pk}"))
+    context = _context(request, access, memo=memo, standalone=True)
+    return render(request, "coding/notes.html#memo-row", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def memo_edit(request, study_slug, pk):
+    access = study_for(request, study_slug)
+    _need(services.can_write_memos(access.perms))
+    memo = _memo_of(request, access, pk)
+    _need(memo.can_change)
+    form = _memo_form(access, posted(request), memo)
+    if request.method == "POST" and form.is_valid():
+        saved = apply_service(
+            form,
+            services.memo_update,
+            actor=request.user,
+            memo=memo,
+            version=form.cleaned_data["version"],
+            **_memo_args(form),
+        )
+        if saved is not None:
+            messages.success(request, f"Memo “{saved.title}” saved.")
+            return _after_write(request, access, focus=f"memo-{pk}")
+    if request.htmx:
+        context = _context(request, access, memo=memo, form=form)
+        return render(request, "coding/notes.html#memo-form", context)
+    return _notes_page(request, access, editing=("memo", pk, form), focus=f"memo-{pk}")
+
+
+@require_POST
+@login_required
+def memo_delete(request, study_slug, pk):
+    access = study_for(request, study_slug)
+    _need(services.can_write_memos(access.perms))
+    memo = _memo_of(request, access, pk)
+    _need(memo.can_change)
+    try:
+        version = int(request.POST.get("version", ""))
+        services.memo_delete(actor=request.user, memo=memo, version=version)
+    except (ValueError, ValidationError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
+        messages.error(request, f"Not deleted: {message}")
+        return _after_write(request, access, focus=f"memo-{pk}")
+    messages.success(request, f"Deleted memo “{memo.title}”.")
+    return _after_write(request, access, focus="memos-section")
+
+
+urlpatterns = [
+    path("notes/", notes, name="notes"),
+    path("notes/debriefs/new/", note_create, name="notes_debrief_create"),
+    path("notes/debriefs/<int:pk>/", note_row, name="notes_debrief_row"),
+    path("notes/debriefs/<int:pk>/edit/", note_edit, name="notes_debrief_edit"),
+    path("notes/debriefs/<int:pk>/delete/", note_delete, name="notes_debrief_delete"),
+    path("notes/memos/new/", memo_create, name="notes_memo_create"),
+    path("notes/memos/<int:pk>/", memo_row, name="notes_memo_row"),
+    path("notes/memos/<int:pk>/edit/", memo_edit, name="notes_memo_edit"),
+    path("notes/memos/<int:pk>/delete/", memo_delete, name="notes_memo_delete"),
+]
