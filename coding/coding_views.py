@@ -184,6 +184,8 @@ class Mark:
     coder_name: str = ""
     mine: bool = False
     verdict: str = ""
+    ref: str = ""  # the pk as text, for data attributes
+    tip: str = ""  # "code — coder: memo", escaped: the same on every piece of the coding
 
 
 MARK_FIELDS = ("pk", "layer_id", "code_id", "start", "end", "memo", "exemplar", "needs_recheck")
@@ -218,24 +220,21 @@ def _piece(text: str, start: int, covering: list) -> str:
     """One stretch of a turn with the same codings over it."""
     if not covering:
         return esc(text)
-    ids = " ".join(str(c.pk) for c in covering)
+    ids = " ".join([c.ref for c in covering])
     # Hover or focus shows code, coder and memo of each coding on the piece (coding.js).
-    tip = "\n".join(
-        f"{c.code.name} — {c.coder_name}" + (f": {c.memo[:120]}" if c.memo else "")
-        for c in covering
-    )
+    tip = "\n".join([c.tip for c in covering])
     # Stacked underlines, one per coding (box-shadows stack, the first on top), and a light
     # wash of the first code's colour. Colours are validated #rrggbb, safe in a style.
     shadows = ", ".join(
-        f"inset 0 -{3 * (n + 1)}px 0 {c.code.colour}" for n, c in enumerate(covering[:4])
+        [f"inset 0 -{3 * (n + 1)}px 0 {c.code.colour}" for n, c in enumerate(covering[:4])]
     )
     # Where codings begin: the stops of "next / previous coding".
-    starts = " ".join(str(c.pk) for c in covering if c.start == start)
+    starts = " ".join([c.ref for c in covering if c.start == start])
     first = f' first" data-starts="{starts}' if starts else ""
     return (
         f'<span class="hl{first}" tabindex="-1" data-codings="{ids}" '
         f'style="background-color: {covering[0].code.colour}22; box-shadow: {shadows}" '
-        f'data-tip="{esc(tip)}">{esc(text)}</span>'
+        f'data-tip="{tip}">{esc(text)}</span>'
     )
 
 
@@ -323,6 +322,8 @@ def _marks(seat: Seat, codes_by_pk: dict, within=None) -> list[Mark]:
     marks = [Mark(*row) for row in rows.order_by("start", "end", "id").values_list(*MARK_FIELDS)]
     for m in marks:
         m.code, m.coder_name, m.mine = codes_by_pk[m.code_id], names[m.layer_id], m.layer_id == own
+        m.ref = str(m.pk)
+        m.tip = esc(f"{m.code.name} — {m.coder_name}" + (f": {m.memo[:120]}" if m.memo else ""))
     if own is not None and _reviewing(seat):
         verdicts = dict(
             CodingReview.objects.filter(layer=seat.own).values_list("coding_id", "verdict")
