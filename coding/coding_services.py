@@ -232,7 +232,12 @@ def _check_span(text: str, start: int, end: int) -> None:
 def coding_create(
     *, actor, layer: Layer, code: Code, start: int, end: int, memo: str = "", exemplar=False
 ) -> Coding:
-    layer = Layer.objects.select_for_update().select_related("transcript").get(pk=layer.pk)
+    # Lock the layer row only; read what the checks and the audit event need in the same query.
+    layer = (
+        Layer.objects.select_for_update(of=("self",))
+        .select_related("transcript__participant", "transcript__study", "coder")
+        .get(pk=layer.pk)
+    )
     _check_can_write(actor, layer)
     code = _check_code(actor, layer, code)
     text = layer.transcript.text

@@ -281,6 +281,77 @@ def _turn_markup(turn: Turn, several_layers: bool, oob: bool = False) -> str:
     )
 
 
+def _count_markup(code, oob: bool = False) -> str:
+    n = code.count
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<span class="count" id="count-{code.pk}" aria-label="{n} coding{"" if n == 1 else "s"} '
+        f'in this transcript"{swap}>{n}</span>'
+    )
+
+
+def _code_item(code, view_url: str, writable: bool) -> str:
+    """One code in the side panel: filter link, count in this transcript, pin, definition."""
+    name = esc(code.name)
+    status = (
+        f' <span class="muted small">({esc(code.get_status_display().lower())})</span>'
+        if code.status != CodeStatus.ACTIVE
+        else ""
+    )
+    pin = ""
+    if writable and code.status != CodeStatus.RETIRED:
+        on = bool(code.pin)
+        title = "Unpin" if on else "Pin: pinned codes lead the picker, keys 1–9"
+        pin = (
+            f'<button type="submit" form="pin-form" name="code" value="{code.pk}" '
+            f'class="pin quiet{" on" if on else ""}" aria-pressed="{"true" if on else "false"}" '
+            f'aria-label="Pin {name}" title="{title}">{"★" if on else "☆"}</button>'
+        )
+    definition = (
+        f"<p>{esc(code.definition)}</p>"
+        if code.definition
+        else '<p class="muted">No definition yet.</p>'
+    )
+    if code.when_to_use:
+        definition += f"<p><em>Use when:</em> {esc(code.when_to_use)}</p>"
+    if code.when_not_to_use:
+        definition += f"<p><em>Not when:</em> {esc(code.when_not_to_use)}</p>"
+    return (
+        f'<li class="code-item"><span class="swatch" style="--code: {code.colour}" '
+        f'aria-hidden="true"></span><a class="name" href="?code={code.pk}" '
+        f'hx-get="{view_url}?code={code.pk}" hx-target="#coding-workspace" hx-swap="outerHTML" '
+        f'hx-push-url="true" aria-describedby="def-{code.pk}" aria-label="Show only {name}">'
+        f"{name}</a>{status} {_count_markup(code)} {pin}"
+        f'<div class="code-def" role="tooltip" id="def-{code.pk}"><strong>{name}</strong>'
+        f"{definition}</div></li>"
+    )
+
+
+def _picker_option(code) -> str:
+    key = f' data-key="{code.key}"' if code.key else ""
+    pinned = " data-pinned" if code.pin else ""
+    if code.pin:
+        tag = '<span class="tag" aria-label="pinned">★</span>'
+    elif code.recent:
+        tag = '<span class="tag">recent</span>'
+    else:
+        tag = ""
+    if code.status == CodeStatus.PENDING:
+        tag += '<span class="tag">pending</span>'
+    definition = code.definition
+    if len(definition) > 90:
+        definition = definition[:89] + "…"
+    described = f'<span class="def small muted">{esc(definition)}</span>' if code.definition else ""
+    search = esc(f"{code.name.lower()} {code.definition.lower()}")
+    return (
+        f'<li role="option" id="pick-{code.pk}" data-search="{search}" aria-selected="false"'
+        f'{key}{pinned}><label><input type="checkbox" name="code" value="{code.pk}" '
+        f'tabindex="-1"><span class="swatch" style="--code: {code.colour}" aria-hidden="true">'
+        f'</span><kbd class="key" aria-hidden="true">{code.key}</kbd>'
+        f'<span class="name">{esc(code.name)}</span>{tag}</label>{described}</li>'
+    )
+
+
 def _turns(transcript, utterances, codings, several_layers=False, oob=False) -> list[Turn]:
     """Each turn's text split at coding boundaries, every piece escaped, codings per turn."""
     text = transcript.text
@@ -381,6 +452,7 @@ def _workspace_context(
     view = ViewState.of(request)
     layer_ids = [layer.pk for layer in seat.layers]
     codes = _codes(seat, layer_ids)
+    view_url = reverse("coding_view", args=[access.study.slug, transcript.pk])
     codings = _marks(seat, {code.pk: code for code in codes})
     shown = [c for c in codings if view.keeps(c, seat.own)] if view.filtered else codings
     utterances = list(transcript.utterances.all())
@@ -410,10 +482,14 @@ def _workspace_context(
         "view": view,
         "view_code": by_pk.get(view.code),
         "codes": codes,
-        "picker_codes": _picker_codes(codes) if seat.writable else [],
+        "code_items": mark_safe(
+            "".join(_code_item(code, view_url, seat.writable) for code in codes)
+        ),
+        "picker_options": mark_safe(
+            "".join(_picker_option(code) for code in _picker_codes(codes)) if seat.writable else ""
+        ),
         "editor_base": reverse("coding_editor", args=[access.study.slug, 0])[:-2],
-        # Reversed once here, not once per code in the side panel's loop.
-        "view_url": reverse("coding_view", args=[access.study.slug, transcript.pk]),
+        "view_url": view_url,
         "pin_url": reverse("coding_pin", args=[access.study.slug, transcript.pk]),
         "error": error,
         "undo": undo,
@@ -665,7 +741,7 @@ def _changed(request, seat: Seat, span, undo):
         "view": ViewState(),
         "writable": seat.writable,
         "layers": seat.layers,
-        "codes": codes,
+        "counts": mark_safe("".join(_count_markup(code, oob=True) for code in codes)),
         "undo": undo,
     }
     return reswap(render(request, f"{TEMPLATE}#changed", context), "none")
