@@ -63,12 +63,13 @@ def _check_resolver(actor, transcript) -> None:
         )
 
 
-def _snapshot(coding: Coding) -> dict:
+def _snapshot(coding: Coding, codes: dict) -> dict:
+    code = codes[coding.code_id]
     return {
         "id": coding.pk,
         "code": coding.code_id,
-        "code_name": coding.code.name,
-        "colour": coding.code.colour,
+        "code_name": code.name,
+        "colour": code.colour,
         "start": coding.start,
         "end": coding.end,
         "memo": coding.memo,
@@ -98,9 +99,11 @@ class Found:
     b_snapshots: list | None = None
 
 
-def _side(found, side: str, codings: list) -> list:
+def _side(found, side: str, codings: list, codes: dict) -> list:
     ready = getattr(found, f"{side}_snapshots", None)  # review mode builds its own
-    return ready if ready is not None else [_snapshot(codings[i]) for i in getattr(found, side)]
+    if ready is not None:
+        return ready
+    return [_snapshot(codings[i], codes) for i in getattr(found, side)]
 
 
 def _mode(transcript) -> str | None:
@@ -108,7 +111,7 @@ def _mode(transcript) -> str | None:
     return assignment.mode if assignment else None
 
 
-def _review_disagreements(transcript, a: list, b: list) -> list:
+def _review_disagreements(transcript, a: list, b: list, codes: dict) -> list:
     """Review mode: every challenge of a primary coding, and every coding the second coder
     added, is a disagreement; confirmed codings are agreements."""
     reviews = {
@@ -119,10 +122,10 @@ def _review_disagreements(transcript, a: list, b: list) -> list:
         review = reviews.get(coding.pk)
         if review is None or review.verdict == ReviewVerdict.CONFIRM:
             continue
-        mine = _snapshot(coding) | {"challenge": review.comment}
+        mine = _snapshot(coding, codes) | {"challenge": review.comment}
         theirs = []
         if review.alt_code_id or review.alt_start is not None:
-            code = review.alt_code or coding.code
+            code = review.alt_code or codes[coding.code_id]
             start = coding.start if review.alt_start is None else review.alt_start
             end = coding.end if review.alt_end is None else review.alt_end
             theirs = [
@@ -181,16 +184,14 @@ def reconciliation_start(
     if len(layers) != 2 or any(layer.status != LayerStatus.SUBMITTED for layer in layers.values()):
         raise ValidationError("Both layers must be submitted before reconciliation starts.")
     sides = [
-        list(
-            Coding.objects.filter(layer=layers[role])
-            .select_related("code")
-            .order_by("start", "end", "id")
-        )
+        list(Coding.objects.filter(layer=layers[role]).order_by("start", "end", "id"))
         for role in (LayerRole.PRIMARY, LayerRole.SECOND)
     ]
     a, b = sides
+    # The codebook once, rather than a copy of a code with every coding.
+    codes = {code.pk: code for code in Code.objects.filter(study=study)}
     if _mode(transcript) == CodingMode.REVIEW:
-        found = _review_disagreements(transcript, a, b)
+        found = _review_disagreements(transcript, a, b, codes)
     else:
         utterances = list(transcript.utterances.values_list("start", "end", "role"))
         found = find_disagreements(
@@ -212,8 +213,8 @@ def reconciliation_start(
             kind=d.kind,
             start=d.start,
             end=d.end,
-            a_codings=_side(d, "a", a),
-            b_codings=_side(d, "b", b),
+            a_codings=_side(d, "a", a, codes),
+            b_codings=_side(d, "b", b, codes),
         )
         for n, d in enumerate(found, start=1)
     )
