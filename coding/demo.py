@@ -221,3 +221,49 @@ def seed_coding(*, study, lead, primary, second) -> None:
         if title in SUBMITTED:
             for role, user in (("primary", primary), ("second", second)):
                 layer_submit(actor=user, layer=layers[role])
+
+
+def seed_notes(*, study, lead, reviewer, coders) -> None:
+    """A first agreement round, a debriefing note and a memo, as after the first interview."""
+    import datetime
+
+    from coding import notes_services
+    from coding.models import AgreementRound, RoundKind
+
+    if AgreementRound.objects.filter(study=study).exists():
+        return
+    notes_services.agreement_round_record(
+        actor=lead,
+        study=study,
+        label="After I1, before reconciliation",
+        kind=RoundKind.BEFORE_RECONCILIATION,
+    )
+    codes = {code.name: code for code in Code.objects.filter(study=study)}
+    i1 = study.transcripts.filter(title="Interview with I1").first()
+    notes_services.debrief_note_create(
+        actor=lead,
+        study=study,
+        title="Debriefing after I1",
+        held_on=datetime.date(2026, 2, 12),
+        attendees=[lead, reviewer, *coders],
+        body="We compared both codings of I1. Most spans matched; the two coders read "
+        "“Compute, first.” differently.",
+        decisions="“Barrier to contribution” covers social and process barriers; missing "
+        "compute goes under “Compute as a gate”.",
+        transcripts=[i1] if i1 else [],
+        codes=[
+            c
+            for name, c in codes.items()
+            if name in {"Barrier to contribution", "Compute as a gate"}
+        ],
+    )
+    if "Compute as a gate" in codes:
+        notes_services.memo_create(
+            actor=coders[0],
+            study=study,
+            title="Compute shapes who can take part",
+            body="In I1 the lack of GPUs decides who can run an ablation, and so whose data "
+            "gets credited. Watch for the same pattern in later interviews.",
+            code=codes["Compute as a gate"],
+            transcripts=[i1] if i1 else [],
+        )

@@ -169,6 +169,12 @@ class Command(BaseCommand):
         coding_demo.seed_coding(
             study=study, lead=lead, primary=users["coder1"], second=users["coder2"]
         )
+        coding_demo.seed_notes(
+            study=study,
+            lead=lead,
+            reviewer=users["reviewer"],
+            coders=[users["coder1"], users["coder2"]],
+        )
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")
