@@ -330,3 +330,22 @@ def test_pseudonymising_a_coded_transcript_moves_the_codings_with_their_words(
     coding = Coding.objects.get()
     assert coding.snippet == "[X], first." == transcript.text[coding.start : coding.end]
     assert coding.needs_recheck
+
+
+def test_the_pseudonym_preview_says_codings_will_move(
+    client_for, assigned, coder, code, transcript, lead
+):
+    from django.urls import reverse
+
+    from transcripts import pseudonym_services
+
+    start, end = span_of(transcript.text, "Compute, first.")
+    cs.coding_create(
+        actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
+    )
+    pseudonym_services.pseudonym_rule_create(
+        actor=lead, study=transcript.study, find="Compute", replace_with="[X]"
+    )
+    url = reverse("pseudonym_preview", args=[transcript.study.slug, transcript.pk])
+    html = client_for(lead).get(url).content.decode()
+    assert "The 1 coding of this transcript move with their words" in html

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from coding.models import Coding
 from transcripts import pseudonym_services, pseudonymise, selectors, services
 from transcripts.models import Transcript
 from workbench.access import study_for
@@ -187,6 +188,8 @@ def _preview_page(request, access, transcript):
         "items": items,
         "per_rule": [(rule, per_rule[rule.pk]) for rule in rules if per_rule[rule.pk]],
         "rules_fingerprint": pseudonymise.rules_fingerprint(rules),
+        # Codings follow their words (coding/reanchor.py); say so before anyone applies.
+        "codings": Coding.objects.filter(layer__transcript=transcript).count(),
     }
     template = "transcripts/pseudonym_preview.html"
     if request.htmx:
