@@ -4,6 +4,10 @@ Imported by the bench scripts, which run as ``python bench/<name>.py`` (this fol
 first on ``sys.path``).
 """
 
+import gc
+import math
+import time
+
 import psycopg
 
 # Interview material: questions, answers with several scripts and an emoji, code-name parts.
@@ -86,3 +90,31 @@ def drop_database(pg_url: str, name: str) -> None:
     connection.close()
     with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def pct(samples, q):
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+class GCWatch:
+    """Time spent in the cyclic garbage collector, and full (generation 2) collections."""
+
+    def __init__(self):
+        self.ms = 0.0
+        self.full = 0
+        self._start = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.ms += (time.perf_counter() - self._start) * 1000
+            self.full += info["generation"] == 2
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)

@@ -46,7 +46,6 @@ import colorsys
 import cProfile
 import gc
 import io
-import math
 import os
 import pstats
 import random
@@ -59,7 +58,7 @@ from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 import _common  # bench/_common.py: shared interview text and scratch database
-from _common import ASPECTS, OPENERS, QUESTIONS, SENTENCES, TOPICS
+from _common import ASPECTS, OPENERS, QUESTIONS, SENTENCES, TOPICS, GCWatch, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -321,34 +320,6 @@ def heap() -> str:
     gc.collect()
     ms = (time.perf_counter() - start) * 1000
     return f"heap {len(gc.get_objects()):,} GC-tracked objects, a full collection {ms:.0f} ms"
-
-
-def pct(samples, q):
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-class GCWatch:
-    """Time spent in the cyclic garbage collector, and full (generation 2) collections."""
-
-    def __init__(self):
-        self.ms = 0.0
-        self.full = 0
-        self._start = 0.0
-
-    def __call__(self, phase, info):
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.ms += (time.perf_counter() - self._start) * 1000
-            self.full += info["generation"] == 2
-
-    def __enter__(self):
-        gc.callbacks.append(self)
-        return self
-
-    def __exit__(self, *exc):
-        gc.callbacks.remove(self)
 
 
 class Samples(list):

@@ -39,9 +39,7 @@ number of codings.
 
 import argparse
 import cProfile
-import gc
 import io
-import math
 import os
 import platform
 import pstats
@@ -57,7 +55,7 @@ import urllib.request
 from pathlib import Path
 
 import _common  # bench/_common.py: shared interview text and scratch database
-from _common import ASPECTS, OPENERS, QUESTIONS, SENTENCES, TOPICS
+from _common import ASPECTS, OPENERS, QUESTIONS, SENTENCES, TOPICS, GCWatch, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -286,11 +284,6 @@ def build():
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def pct(samples, q):
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def summary(samples):
     return {
         "n": len(samples),
@@ -299,29 +292,6 @@ def summary(samples):
         "max": max(samples),
         "min": min(samples),
     }
-
-
-class GCWatch:
-    """Time spent in the cyclic garbage collector, and full (generation 2) collections."""
-
-    def __init__(self):
-        self.ms = 0.0
-        self.full = 0
-        self._start = 0.0
-
-    def __call__(self, phase, info):
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.ms += (time.perf_counter() - self._start) * 1000
-            self.full += info["generation"] == 2
-
-    def __enter__(self):
-        gc.callbacks.append(self)
-        return self
-
-    def __exit__(self, *exc):
-        gc.callbacks.remove(self)
 
 
 def sample(fn, n, *, warmup=WARMUP, after=None):
