@@ -193,14 +193,12 @@ def _check_can_write(actor, layer: Layer) -> None:
     transcript = layer.transcript
     if not allows(transcript, "analyse"):
         raise ValidationError("The participant's consent does not cover analysis: no coding.")
-    if layer.role == LayerRole.SECOND:
-        assignment = Assignment.objects.filter(transcript=transcript).first()
-        if assignment and assignment.mode == CodingMode.REVIEW:
-            primary = transcript.layers.filter(role=LayerRole.PRIMARY).first()
-            if primary is None or primary.status != LayerStatus.SUBMITTED:
-                raise ValidationError(
-                    "In review mode the second coder starts once the primary coding is submitted."
-                )
+    if layer.role == LayerRole.SECOND and _mode(transcript) == CodingMode.REVIEW:
+        primary = transcript.layers.filter(role=LayerRole.PRIMARY).first()
+        if primary is None or primary.status != LayerStatus.SUBMITTED:
+            raise ValidationError(
+                "In review mode the second coder starts once the primary coding is submitted."
+            )
 
 
 def _check_code(actor, layer: Layer, code: Code) -> Code:

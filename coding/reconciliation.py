@@ -16,9 +16,8 @@ from django.utils import timezone
 from guardian.shortcuts import get_user_perms
 
 from coding.agreement import SAME_UTTERANCE, find_disagreements
-from coding.coding_services import _check_span
+from coding.coding_services import _check_span, _mode
 from coding.models import (
-    Assignment,
     Code,
     CodeStatus,
     Coding,
@@ -104,11 +103,6 @@ def _side(found, side: str, codings: list, codes: dict) -> list:
     if ready is not None:
         return ready
     return [_snapshot(codings[i], codes) for i in getattr(found, side)]
-
-
-def _mode(transcript) -> str | None:
-    assignment = Assignment.objects.filter(transcript=transcript).first()
-    return assignment.mode if assignment else None
 
 
 def _review_disagreements(transcript, a: list, b: list, codes: dict) -> list:
