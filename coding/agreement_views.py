@@ -79,7 +79,10 @@ def _agreement_page(request, access, *, round_form=None):
         "coders": coders,
         "pair": pair,
         "transcript": transcript,
-        "choices": agreement_report.comparable(study)[0],
+        # Unfiltered, the report already holds every comparable transcript: no second read.
+        "choices": report.transcripts
+        if transcript is None and pair is None
+        else agreement_report.comparable(study)[0],
         "thresholds": (agreement_report.RELIABLE, agreement_report.TENTATIVE),
         "query": request.GET.urlencode(),
     }
