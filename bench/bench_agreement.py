@@ -237,17 +237,18 @@ def build_study(rng, people, name: str, n: int) -> dict:
     from coding.services import code_create
     from tests.factories import consented_participant, imported_transcript
     from transcripts import services as transcript_services
-    from workbench import services as workbench_services
+    from workbench.services import members as member_services
+    from workbench.services import studies as study_services
 
     admin = people["admin"]
-    study = workbench_services.study_create(actor=admin, name=name)
+    study = study_services.study_create(actor=admin, name=name)
     for username, role in (
         ("lena", "lead"),
         ("chen", "coder"),
         ("kofi", "coder"),
         ("rosa", "reviewer"),
     ):
-        workbench_services.member_set_roles(
+        member_services.member_set_roles(
             actor=admin, study=study, user=people[username], roles={role}
         )
     codes = [

@@ -209,12 +209,13 @@ def build():
     from coding.services import code_create
     from tests.factories import consented_participant, imported_transcript
     from transcripts import services as transcript_services
-    from workbench import services as workbench_services
+    from workbench.services import members as member_services
+    from workbench.services import studies as study_services
 
     rng = random.Random(SEED)
     User = get_user_model()
     admin = User.objects.create_user("bench_admin", password=PASSWORD, first_name="Alice")
-    study = workbench_services.study_create(actor=admin, name="Open LLM interviews (bench)")
+    study = study_services.study_create(actor=admin, name="Open LLM interviews (bench)")
     people = {}
     for username, first, role in (
         ("lena", "Lena", "lead"),
@@ -222,7 +223,7 @@ def build():
         ("kofi", "Kofi", "coder"),
     ):
         people[username] = User.objects.create_user(username, password=PASSWORD, first_name=first)
-        workbench_services.member_set_roles(
+        member_services.member_set_roles(
             actor=admin, study=study, user=people[username], roles={role}
         )
     codes = [

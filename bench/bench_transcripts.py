@@ -74,15 +74,16 @@ def run():
     from transcripts import importing, services
     from transcripts.formats import parse_transcript
     from transcripts.models import Transcript
-    from workbench import services as workbench_services
     from workbench.models import Study  # noqa: F401
+    from workbench.services import members as member_services
+    from workbench.services import studies as study_services
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.contrib.auth import get_user_model
 
     lead = get_user_model().objects.create_user("bench", password="x")
-    study = workbench_services.study_create(actor=lead, name="Bench")
-    workbench_services.member_set_roles(actor=lead, study=study, user=lead, roles={"admin", "lead"})
+    study = study_services.study_create(actor=lead, name="Bench")
+    member_services.member_set_roles(actor=lead, study=study, user=lead, roles={"admin", "lead"})
     print(f"database: {connection.vendor}")
 
     text = interview(10_000, 400)

@@ -28,7 +28,7 @@ from coding.models import (
 from transcripts.models import Transcript, TranscriptStatus
 from transcripts.services import allows
 from workbench import audit
-from workbench.services import _lock
+from workbench.locking import lock_row
 
 CODING_PERMISSIONS = {"code_transcripts", "review_codings"}
 
@@ -127,7 +127,7 @@ def assignment_set(*, actor, transcript: Transcript, primary, second, mode: str)
 
 @transaction.atomic
 def layer_submit(*, actor, layer: Layer) -> Layer:
-    layer = _lock(Layer, layer.pk, version=None)
+    layer = lock_row(Layer, layer.pk, version=None)
     if layer.coder_id != actor.pk:
         raise ValidationError("Only the layer's coder can submit it.")
     if layer.status == LayerStatus.SUBMITTED:
@@ -157,7 +157,7 @@ def layer_submit(*, actor, layer: Layer) -> Layer:
 @transaction.atomic
 def layer_reopen(*, actor, layer: Layer, reason: str) -> Layer:
     """A lead reopens a submitted layer so its coder can work on it again."""
-    layer = _lock(Layer, layer.pk, version=None)
+    layer = lock_row(Layer, layer.pk, version=None)
     if "manage_assignments" not in set(get_user_perms(actor, layer.transcript.study)):
         raise ValidationError("Only a lead can reopen a submitted layer.")
     if layer.status != LayerStatus.SUBMITTED:
@@ -284,7 +284,7 @@ def coding_update(
     needs_recheck: bool | None = None,
 ) -> Coding:
     """Change a coding's code, span, memo, exemplar mark or re-check flag (stale edits refused)."""
-    coding = _lock(Coding, coding.pk, version=version)
+    coding = lock_row(Coding, coding.pk, version=version)
     layer = Layer.objects.select_related("transcript").get(pk=coding.layer_id)
     _check_can_write(actor, layer)
     before = {
@@ -327,7 +327,7 @@ def coding_update(
 @transaction.atomic
 def coding_delete(*, actor, coding: Coding) -> dict:
     """Delete a coding; returns what is needed to undo it (``coding_create(**undo)``)."""
-    coding = _lock(Coding, coding.pk, version=None)
+    coding = lock_row(Coding, coding.pk, version=None)
     layer = Layer.objects.select_related("transcript").get(pk=coding.layer_id)
     _check_can_write(actor, layer)
     undo = {

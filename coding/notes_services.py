@@ -40,8 +40,8 @@ from coding.models import (
 from coding.visibility import OVERSEERS
 from transcripts.models import Transcript
 from workbench import audit
+from workbench.locking import lock_row
 from workbench.models import Membership, Study
-from workbench.services import _lock
 
 NOTE_WRITERS = frozenset({"manage_analysis", "review_codings"})
 MEMO_WRITERS = frozenset({"manage_analysis", "review_codings", "code_transcripts"})
@@ -279,7 +279,7 @@ def debrief_note_update(
     )
     if disagreements is not None and not can_see_disagreements(perms):
         raise ValidationError({"disagreements": "You cannot link disagreements."})
-    note = _lock(DebriefNote, note.pk, version=version, study=study)
+    note = lock_row(DebriefNote, note.pk, version=version, study=study)
     before = _note_snapshot(note)
     note.kind = _kind(kind)
     note.held_on = _date(held_on)
@@ -311,7 +311,7 @@ def debrief_note_update(
 def debrief_note_delete(*, actor, note: DebriefNote, version: int) -> None:
     study = note.study
     perms = _perms(actor, study)
-    note = _lock(DebriefNote, note.pk, version=version, study=study)
+    note = lock_row(DebriefNote, note.pk, version=version, study=study)
     _refuse_unless(
         can_delete_note(actor, perms, note),
         "Only the note's author or a lead can delete it.",
@@ -376,7 +376,7 @@ def memo_update(
 ) -> AnalyticMemo:
     study = memo.study
     perms = _perms(actor, study)
-    memo = _lock(AnalyticMemo, memo.pk, version=version, study=study)
+    memo = lock_row(AnalyticMemo, memo.pk, version=version, study=study)
     _refuse_unless(
         can_change_memo(actor, perms, memo), "Only the memo's author or a lead can edit it."
     )
@@ -399,7 +399,7 @@ def memo_update(
 def memo_delete(*, actor, memo: AnalyticMemo, version: int) -> None:
     study = memo.study
     perms = _perms(actor, study)
-    memo = _lock(AnalyticMemo, memo.pk, version=version, study=study)
+    memo = lock_row(AnalyticMemo, memo.pk, version=version, study=study)
     _refuse_unless(
         can_change_memo(actor, perms, memo), "Only the memo's author or a lead can delete it."
     )

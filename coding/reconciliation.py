@@ -38,7 +38,7 @@ from coding.visibility import OVERSEERS
 from transcripts.models import Transcript
 from transcripts.services import allows
 from workbench import audit
-from workbench.services import _lock
+from workbench.locking import lock_row
 
 # A decision that keeps every coding needs no justification; any other rejects something.
 NO_RATIONALE_NEEDED = {Decision.BOTH}
@@ -286,7 +286,7 @@ def disagreement_resolve(
     end: int | None = None,
 ) -> Disagreement:
     """Settle (or settle again) one disagreement; its consensus codings follow the decision."""
-    d = _lock(Disagreement, disagreement.pk, version=version)
+    d = lock_row(Disagreement, disagreement.pk, version=version)
     reconciliation = d.reconciliation
     transcript = Transcript.objects.select_for_update().get(pk=reconciliation.transcript_id)
     _check_resolver(actor, transcript)
@@ -368,7 +368,7 @@ def disagreement_resolve(
 @transaction.atomic
 def disagreement_reopen(*, actor, disagreement: Disagreement, reason: str) -> Disagreement:
     """A lead takes a settled disagreement back to open; its consensus codings go with it."""
-    d = _lock(Disagreement, disagreement.pk, version=None)
+    d = lock_row(Disagreement, disagreement.pk, version=None)
     transcript = Transcript.objects.select_for_update().get(pk=d.reconciliation.transcript_id)
     if "manage_assignments" not in _perms(actor, transcript.study):
         raise ValidationError("Only a lead can reopen a settled disagreement.")

@@ -27,9 +27,9 @@ from coding.models import (
     InductivePolicy,
 )
 from workbench import audit
+from workbench.locking import lock_row
 from workbench.models import Dimension, DimensionValue, GuideQuestion, Membership, Study
 from workbench.roles import permissions_for
-from workbench.services import _lock
 
 DEFINITION_FIELDS = ("definition", "when_to_use", "when_not_to_use", "example")
 TEXT_FIELDS = ("name", *DEFINITION_FIELDS)
@@ -238,7 +238,7 @@ def code_update(
     ``flag_codings`` asks for the code's existing codings to be flagged "to re-check" (only
     when the definition changed); the flag is kept on the version and the audit event too.
     """
-    code = _lock(Code, code.pk, version=version, study_id=code.study_id)
+    code = lock_row(Code, code.pk, version=version, study_id=code.study_id)
     study = code.study
     name = _clean_name(study, name, exclude_pk=code.pk)
     colour = normalise_colour(colour, default=code.colour)
@@ -297,7 +297,7 @@ def code_update(
 
 
 def _set_status(*, actor, code: Code, version, status: str, allowed_from, change, verb) -> Code:
-    code = _lock(Code, code.pk, version=version, study_id=code.study_id)
+    code = lock_row(Code, code.pk, version=version, study_id=code.study_id)
     if code.status not in allowed_from:
         messages = {
             ChangeKind.RETIRE: f"“{code.name}” is already retired.",
@@ -367,7 +367,7 @@ def codebook_settings_update(*, actor, study: Study, version: int | None, induct
     if inductive_codes not in InductivePolicy.values:
         raise ValidationError({"inductive_codes": "Choose one of the listed options."})
     current, _ = CodebookSettings.objects.get_or_create(study=study)
-    current = _lock(CodebookSettings, current.pk, version=version)
+    current = lock_row(CodebookSettings, current.pk, version=version)
     before = audit.snapshot(current)
     current.inductive_codes = inductive_codes
     if before["inductive_codes"] != inductive_codes:

@@ -10,8 +10,8 @@ from tests.factories import (
     UserFactory,
     give_roles,
 )
-from workbench import services
 from workbench.roles import Role
+from workbench.services import studies as study_services
 
 PASSWORD = "correct horse battery"
 
@@ -23,7 +23,7 @@ def admin_user(db):
 
 @pytest.fixture
 def study(admin_user):
-    return services.study_create(actor=admin_user, name="Open LLM interviews")
+    return study_services.study_create(actor=admin_user, name="Open LLM interviews")
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def reviewer(study):
 def outsider(db):
     """Has an account and a study of their own, but no role in ``study``."""
     user = UserFactory(username="oscar")
-    services.study_create(actor=user, name="Someone else's study")
+    study_services.study_create(actor=user, name="Someone else's study")
     return user
 
 

@@ -1,8 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from workbench import services
 from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion, Study
+from workbench.services import members as member_services
 
 User = get_user_model()
 
@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def give_roles(study, user, *roles, actor=None):
     actor = actor or study.created_by
-    services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+    member_services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
 
 
 class StudyFactory(factory.django.DjangoModelFactory):

@@ -28,7 +28,7 @@ from transcripts.models import ConsentUse, Transcript, Utterance
 from transcripts.pseudonymise import is_word_boundary
 from transcripts.services import allows, text_sha256
 from workbench import audit
-from workbench.services import _lock
+from workbench.locking import lock_row
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def lock_for_rewrite(transcript: Transcript, version: int | None) -> Transcript:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return _lock(Transcript, transcript.pk, version=version)
+    return lock_row(Transcript, transcript.pk, version=version)
 
 
 def reanchor_transcript(

@@ -19,8 +19,8 @@ from transcripts.corrections import lock_for_rewrite, reanchor_transcript
 from transcripts.models import ConsentUse, PseudonymRule, Transcript, Utterance
 from transcripts.services import allows, text_sha256
 from workbench import audit
+from workbench.locking import lock_row
 from workbench.models import Study
-from workbench.services import _lock
 
 
 def study_rules(study: Study) -> list[PseudonymRule]:
@@ -88,7 +88,7 @@ def pseudonym_rule_create(
 @transaction.atomic
 def pseudonym_rule_delete(*, actor, rule: PseudonymRule) -> None:
     """Take a name off the list; transcripts already pseudonymised stay as they are."""
-    rule = _lock(PseudonymRule, rule.pk, version=None)
+    rule = lock_row(PseudonymRule, rule.pk, version=None)
     audit.record(
         actor=actor,
         study=rule.study,

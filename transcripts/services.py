@@ -29,8 +29,8 @@ from transcripts.models import (
     Utterance,
 )
 from workbench import audit
+from workbench.locking import lock_row
 from workbench.models import Membership, Study
-from workbench.services import _lock
 
 
 def _save_unique(obj, field: str, message: str) -> None:
@@ -93,7 +93,7 @@ def attribute_create(
 @transaction.atomic
 def attribute_update(*, actor, attribute: Attribute, version: int, name: str, options=()):
     """Rename an attribute or change its options; a removed option must not be in use."""
-    attribute = _lock(Attribute, attribute.pk, version=version)
+    attribute = lock_row(Attribute, attribute.pk, version=version)
     before = audit.snapshot(attribute)
     name = _required_text(name, "name", "attribute a name", 100)
     if (
@@ -134,7 +134,7 @@ def _values_in_use(attribute: Attribute) -> set[str]:
 @transaction.atomic
 def attribute_delete(*, actor, attribute: Attribute, version: int) -> None:
     """Delete an attribute and every value recorded for it (the audit keeps a count)."""
-    attribute = _lock(Attribute, attribute.pk, version=version)
+    attribute = lock_row(Attribute, attribute.pk, version=version)
     key = str(attribute.pk)
     holders = list(_holders(attribute).select_for_update())
     cleared = 0
@@ -206,7 +206,7 @@ def case_create(*, actor, study: Study, name: str, description: str = "", attrib
 @transaction.atomic
 def case_update(*, actor, case: Case, version: int, name: str, description: str, attributes):
     case_attributes = _attributes_of(case.study, AttributeTarget.CASE)
-    case = _lock(Case, case.pk, version=version)
+    case = lock_row(Case, case.pk, version=version)
     study = case.study
     name = _required_text(name, "name", "case a name", 200)
     message = f"This study already has a case named {name}."
@@ -232,7 +232,7 @@ def case_update(*, actor, case: Case, version: int, name: str, description: str,
 
 @transaction.atomic
 def case_delete(*, actor, case: Case, version: int) -> None:
-    case = _lock(Case, case.pk, version=version)
+    case = lock_row(Case, case.pk, version=version)
     if case.participants.exists():
         raise ValidationError("Participants still belong to this case; move them first.")
     audit.record(
@@ -299,7 +299,7 @@ def participant_update(
     **contact,
 ) -> Participant:
     participant_attributes = _attributes_of(participant.study, AttributeTarget.PARTICIPANT)
-    participant = _lock(Participant, participant.pk, version=version)
+    participant = lock_row(Participant, participant.pk, version=version)
     study = participant.study
     code = _required_text(code, "code", "participant a pseudonym code", 30)
     message = f"{code} is already a participant of this study."
@@ -533,7 +533,7 @@ def transcript_import(
 @transaction.atomic
 def transcript_update(*, actor, transcript: Transcript, version: int, **fields) -> Transcript:
     """Edit metadata (title, status, interview date, mode, duration, language, interviewers)."""
-    transcript = _lock(Transcript, transcript.pk, version=version)
+    transcript = lock_row(Transcript, transcript.pk, version=version)
     before = audit.snapshot(transcript)
     interviewers = fields.pop("interviewers", None)
     allowed = {"title", "status", "interview_date", "mode", "duration_minutes", "language"}
@@ -562,7 +562,7 @@ def transcript_update(*, actor, transcript: Transcript, version: int, **fields) 
 @transaction.atomic
 def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
     """Delete a transcript's text and turns for good; the audit keeps a SHA-256 of the text."""
-    transcript = _lock(Transcript, transcript.pk, version=None)
+    transcript = lock_row(Transcript, transcript.pk, version=None)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why the transcript is purged."})

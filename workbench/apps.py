@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_permissions(sender, **kwargs):
-    from workbench.services import permissions_sync_all
+    from workbench.services.members import permissions_sync_all
 
     permissions_sync_all()
 

@@ -154,9 +154,9 @@ class TestRoles:
 
     def test_a_transcript_of_another_study_is_404(self, client_for, study, layers, coder):
         other_study = UserFactory(username="olga")
-        from workbench import services
+        from workbench.services import studies as study_services
 
-        theirs = services.study_create(actor=other_study, name="Theirs")
+        theirs = study_services.study_create(actor=other_study, name="Theirs")
         participant = consented_participant(theirs, "X1")
         foreign = imported_transcript(theirs, participant, "I1: Hello there.\n")
         response = client_for(coder).get(url("coding_view", study, foreign.pk))

@@ -33,10 +33,10 @@ from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared wit
     make_transcript,
 )
 from tests.factories import consented_participant, give_roles, imported_transcript
-from workbench import services as workbench_services
+from workbench.locking import StaleEdit
 from workbench.models import AuditEvent
 from workbench.roles import Role
-from workbench.services import StaleEdit
+from workbench.services import studies as study_services
 
 HX = {"HX-Request": "true"}
 DAY = datetime.date(2026, 3, 12)
@@ -280,7 +280,7 @@ class TestAgreementRounds:
         assert first.figures["overall"] == agreement_report.overall(report)
         assert first.figures["overall"] != second.figures["overall"]
         # Another study counts from 1.
-        study2 = workbench_services.study_create(actor=admin_user, name="Second study")
+        study2 = study_services.study_create(actor=admin_user, name="Second study")
         give_roles(study2, lead, Role.LEAD)
         give_roles(study2, coder, Role.CODER)
         give_roles(study2, coder2, Role.CODER)

@@ -70,7 +70,8 @@ def test_permissions_follow_roles_after_the_role_map_changes(study, coder, monke
     """A role that gains a permission (a new feature) gets it for existing members on migrate."""
     from django.core.management import call_command
 
-    from workbench import roles, services
+    from workbench import roles
+    from workbench.services import members as member_services
 
     request = type("R", (), {"user": coder})()
     assert not study_for(request, study.slug).can("view_audit")
@@ -80,4 +81,4 @@ def test_permissions_follow_roles_after_the_role_map_changes(study, coder, monke
     call_command("migrate", verbosity=0)
     assert study_for(request, study.slug).can("view_audit")
     # ...and nothing changes when run again.
-    assert services.permissions_sync_all() == 0
+    assert member_services.permissions_sync_all() == 0

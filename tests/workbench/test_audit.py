@@ -8,8 +8,9 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from workbench import audit, services
+from workbench import audit
 from workbench.models import AppendOnlyError, AuditEvent
+from workbench.services import design as design_services
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -73,10 +74,10 @@ class TestAppendOnly:
 
 class TestOneEventPerChange:
     def test_failed_write_leaves_no_event(self, study, lead):
-        services.research_question_create(actor=lead, study=study, label="RQ1", text="a")
+        design_services.research_question_create(actor=lead, study=study, label="RQ1", text="a")
         before = AuditEvent.objects.count()
         with pytest.raises(ValidationError):
-            services.research_question_create(actor=lead, study=study, label="rq1", text="b")
+            design_services.research_question_create(actor=lead, study=study, label="rq1", text="b")
         assert AuditEvent.objects.count() == before
 
     def test_event_and_change_commit_together(self, study, lead, monkeypatch):
@@ -85,20 +86,24 @@ class TestOneEventPerChange:
 
         monkeypatch.setattr(audit, "record", broken)
         with pytest.raises(RuntimeError):
-            services.research_question_create(actor=lead, study=study, label="RQ1", text="a")
+            design_services.research_question_create(actor=lead, study=study, label="RQ1", text="a")
         assert not study.research_questions.exists()
 
     def test_unchanged_save_records_nothing(self, study, lead):
-        rq = services.research_question_create(actor=lead, study=study, label="RQ1", text="a")
-        services.research_question_update(actor=lead, rq=rq, version=1, label="RQ1", text="a")
+        rq = design_services.research_question_create(
+            actor=lead, study=study, label="RQ1", text="a"
+        )
+        design_services.research_question_update(
+            actor=lead, rq=rq, version=1, label="RQ1", text="a"
+        )
         assert not AuditEvent.objects.filter(verb="research_question.update").exists()
 
 
 @pytest.fixture
 def history(study, admin_user, lead, coder):
     """A trail with several actors, verbs and object types; one event backdated in SQL-free way."""
-    services.research_question_create(actor=lead, study=study, label="RQ1", text="Where?")
-    services.dimension_create(actor=lead, study=study, name="Stage", values=["pre", "post"])
+    design_services.research_question_create(actor=lead, study=study, label="RQ1", text="Where?")
+    design_services.dimension_create(actor=lead, study=study, name="Stage", values=["pre", "post"])
     return study
 
 
@@ -151,7 +156,7 @@ class TestBrowsing:
 
     def test_shows_before_and_after(self, client, history, lead):
         rq = history.research_questions.get()
-        services.research_question_update(
+        design_services.research_question_update(
             actor=lead, rq=rq, version=1, label="RQ1", text="Where now?"
         )
         client.force_login(lead)
@@ -170,7 +175,9 @@ class TestBrowsing:
         assert '"text": "Where?"' in rows[0]["after"]
 
     def test_csv_neutralises_spreadsheet_formulas(self, client, study, lead, admin_user):
-        services.research_question_create(actor=lead, study=study, label="=HYPERLINK(1)", text="x")
+        design_services.research_question_create(
+            actor=lead, study=study, label="=HYPERLINK(1)", text="x"
+        )
         client.force_login(admin_user)
         response = client.get(url("audit_csv", study), {"object_type": "research_question"})
         rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -181,13 +188,17 @@ class TestBrowsing:
     ):
         client.force_login(lead)
         for n in range(3):
-            services.research_question_create(actor=lead, study=study, label=f"A{n}", text="t")
+            design_services.research_question_create(
+                actor=lead, study=study, label=f"A{n}", text="t"
+            )
         client.get(url("audit_trail", study))
         # session, user, study, permissions, filter vocabulary, count, page of events
         with django_assert_num_queries(7):
             client.get(url("audit_trail", study))
         for n in range(120):
-            services.research_question_create(actor=lead, study=study, label=f"B{n}", text="t")
+            design_services.research_question_create(
+                actor=lead, study=study, label=f"B{n}", text="t"
+            )
         with django_assert_num_queries(7):
             page = client.get(url("audit_trail", study)).content.decode()
         assert "Page 1 of 3" in page

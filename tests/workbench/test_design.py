@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import ResearchQuestionFactory
-from workbench import services
 from workbench.models import (
     AuditEvent,
     Dimension,
@@ -12,6 +11,7 @@ from workbench.models import (
     ResearchQuestion,
     Study,
 )
+from workbench.services import design as design_services
 
 HTMX = {"HX-Request": "true"}
 
@@ -67,7 +67,7 @@ class TestResearchQuestions:
 
     def test_same_label_in_another_study_is_fine(self, study, design, outsider):
         other = Study.objects.get(name="Someone else's study")
-        services.research_question_create(actor=outsider, study=other, label="RQ1", text="x")
+        design_services.research_question_create(actor=outsider, study=other, label="RQ1", text="x")
         assert ResearchQuestion.objects.filter(label="RQ1").count() == 2
 
     def test_inline_edit_form_fragment(self, as_lead, study, design):
@@ -107,7 +107,9 @@ class TestResearchQuestions:
 
     def test_stale_edit_is_refused_and_changes_nothing(self, as_lead, study, design, lead):
         rq = design["rq1"]
-        services.research_question_update(actor=lead, rq=rq, version=1, label="RQ1", text="First")
+        design_services.research_question_update(
+            actor=lead, rq=rq, version=1, label="RQ1", text="First"
+        )
         response = as_lead.post(
             url("design_item_edit", study, kind="rq", pk=rq.pk),
             {f"rq-{rq.pk}-label": "RQ1", f"rq-{rq.pk}-text": "Second", f"rq-{rq.pk}-version": 1},
@@ -131,7 +133,7 @@ class TestResearchQuestions:
 
     def test_edit_of_deleted_item_is_404(self, as_lead, study, design, lead):
         rq = design["rq2"]
-        services.design_item_delete(actor=lead, study=study, obj=rq, version=1)
+        design_services.design_item_delete(actor=lead, study=study, obj=rq, version=1)
         response = as_lead.post(
             url("design_item_edit", study, kind="rq", pk=rq.pk),
             {f"rq-{rq.pk}-label": "RQ2", f"rq-{rq.pk}-text": "x", f"rq-{rq.pk}-version": 1},
@@ -150,7 +152,9 @@ class TestResearchQuestions:
 
     def test_stale_delete_is_refused(self, as_lead, study, design, lead):
         rq = design["rq1"]
-        services.research_question_update(actor=lead, rq=rq, version=1, label="RQ1", text="New")
+        design_services.research_question_update(
+            actor=lead, rq=rq, version=1, label="RQ1", text="New"
+        )
         response = as_lead.post(
             url("design_item_delete", study, kind="rq", pk=rq.pk), {"version": 1}, follow=True
         )
@@ -158,7 +162,7 @@ class TestResearchQuestions:
         assert ResearchQuestion.objects.filter(pk=rq.pk).exists()
 
     def test_move_past_the_end_changes_nothing(self, study, design, lead):
-        services.design_item_move(actor=lead, study=study, obj=design["rq1"], direction="up")
+        design_services.design_item_move(actor=lead, study=study, obj=design["rq1"], direction="up")
         assert list(study.research_questions.values_list("label", flat=True)) == ["RQ1", "RQ2"]
         assert not AuditEvent.objects.filter(verb="research_question.move").exists()
 
@@ -194,7 +198,7 @@ class TestGuideQuestions:
         other = Study.objects.get(name="Someone else's study")
         foreign = ResearchQuestionFactory(study=other, label="RQ9")
         with pytest.raises(ValidationError):
-            services.guide_question_create(
+            design_services.guide_question_create(
                 actor=lead, study=study, text="x", research_questions=[foreign]
             )
         assert not GuideQuestion.objects.filter(text="x").exists()
@@ -266,7 +270,9 @@ class TestDimensions:
 
     def test_value_of_another_studys_dimension_is_404(self, as_lead, study, design, outsider):
         other = Study.objects.get(name="Someone else's study")
-        foreign = services.dimension_create(actor=outsider, study=other, name="Other", values=["a"])
+        foreign = design_services.dimension_create(
+            actor=outsider, study=other, name="Other", values=["a"]
+        )
         response = as_lead.post(
             url("dimension_value_create", study, parent_id=foreign.pk),
             {f"new-value-{foreign.pk}-label": "b"},
@@ -275,7 +281,9 @@ class TestDimensions:
         assert not DimensionValue.objects.filter(label="b").exists()
 
     def test_deleting_a_dimension_records_its_values(self, study, design, lead):
-        services.design_item_delete(actor=lead, study=study, obj=design["dimension"], version=1)
+        design_services.design_item_delete(
+            actor=lead, study=study, obj=design["dimension"], version=1
+        )
         event = AuditEvent.objects.get(verb="dimension.delete")
         assert event.before["values"] == ["pre-training", "post-release"]
         assert not DimensionValue.objects.exists()
@@ -291,9 +299,9 @@ def test_coder_sees_the_design_without_edit_controls(client, study, design, code
 def test_design_page_query_count_does_not_grow(client, study, lead, django_assert_num_queries):
     client.force_login(lead)
     for n in range(1, 4):
-        services.research_question_create(actor=lead, study=study, label=f"RQ{n}", text="t")
-    services.dimension_create(actor=lead, study=study, name="Stage", values=["a", "b"])
-    services.guide_question_create(
+        design_services.research_question_create(actor=lead, study=study, label=f"RQ{n}", text="t")
+    design_services.dimension_create(actor=lead, study=study, name="Stage", values=["a", "b"])
+    design_services.guide_question_create(
         actor=lead, study=study, text="Q0", research_questions=study.research_questions.all()
     )
 
@@ -308,12 +316,14 @@ def test_design_page_query_count_does_not_grow(client, study, lead, django_asser
     small = count()
     rqs = list(study.research_questions.all())
     for n in range(4, 30):
-        services.guide_question_create(
+        design_services.guide_question_create(
             actor=lead, study=study, text=f"Q{n}", research_questions=rqs
         )
-        services.research_question_create(actor=lead, study=study, label=f"RQ{n}", text="t")
+        design_services.research_question_create(actor=lead, study=study, label=f"RQ{n}", text="t")
     for n in range(5):
-        services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["x", "y", "z"])
+        design_services.dimension_create(
+            actor=lead, study=study, name=f"D{n}", values=["x", "y", "z"]
+        )
     # session, user, study, permissions, rqs, guide questions, their rqs, dimensions, values,
     # and the rq choices of the "add a guide question" form
     assert small == 10
@@ -324,7 +334,9 @@ def test_design_page_query_count_does_not_grow(client, study, lead, django_asser
 def test_failed_multi_step_write_changes_nothing(study, lead):
     # The dimension is written first, then its values; the duplicate value must undo it all.
     with pytest.raises(ValidationError):
-        services.dimension_create(actor=lead, study=study, name="Stage", values=["pre", "PRE"])
+        design_services.dimension_create(
+            actor=lead, study=study, name="Stage", values=["pre", "PRE"]
+        )
     assert not Dimension.objects.filter(study=study).exists()
     assert not AuditEvent.objects.filter(verb__startswith="dimension").exists()
 
@@ -340,7 +352,7 @@ class TestCancelRestoresOneRow:
         assert design["rq1"].text not in body
 
     def test_guide_row_keeps_its_number(self, as_lead, study, design, lead):
-        second = services.guide_question_create(
+        second = design_services.guide_question_create(
             actor=lead, study=study, text="Second?", research_questions=[design["rq1"]]
         )
         body = as_lead.get(

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import UserFactory, give_roles
-from workbench import services
 from workbench.access import study_for
 from workbench.models import AuditEvent, Membership
 from workbench.roles import Role
+from workbench.services import members as member_services
+from workbench.services import studies as study_services
 
 
 def roles_of(study, user):
@@ -39,13 +40,13 @@ class TestStudyCreation:
         assert not admin_user.memberships.exists()
 
     def test_two_studies_with_one_name_get_distinct_addresses(self, admin_user):
-        a = services.study_create(actor=admin_user, name="Same name")
-        b = services.study_create(actor=admin_user, name="Same name")
+        a = study_services.study_create(actor=admin_user, name="Same name")
+        b = study_services.study_create(actor=admin_user, name="Same name")
         assert a.slug != b.slug
 
     def test_stale_edit_of_study_details_is_refused(self, client, study, admin_user):
         client.force_login(admin_user)
-        services.study_update(
+        study_services.study_update(
             actor=admin_user, study=study, version=1, name="Renamed meanwhile", description=""
         )
         response = client.post(
@@ -146,7 +147,7 @@ class TestInvitations:
 
     def test_invitation_failure_sends_nothing(self, study, admin_user):
         with pytest.raises(ValidationError):
-            services.member_invite(
+            member_services.member_invite(
                 actor=admin_user,
                 study=study,
                 email="x@example.org",
@@ -201,14 +202,14 @@ class TestRoles:
 
     def test_two_admins_cannot_remove_each_other_to_zero(self, study, admin_user, lead):
         give_roles(study, lead, Role.ADMIN)
-        services.member_set_roles(actor=lead, study=study, user=admin_user, roles=set())
+        member_services.member_set_roles(actor=lead, study=study, user=admin_user, roles=set())
         with pytest.raises(ValidationError):
-            services.member_set_roles(actor=admin_user, study=study, user=lead, roles=set())
+            member_services.member_set_roles(actor=admin_user, study=study, user=lead, roles=set())
         assert roles_of(study, lead) == {Role.ADMIN}
 
     def test_unknown_role_changes_nothing(self, study, admin_user, coder):
         with pytest.raises(ValidationError):
-            services.member_set_roles(
+            member_services.member_set_roles(
                 actor=admin_user, study=study, user=coder, roles={"coder", "emperor"}
             )
         assert roles_of(study, coder) == {"coder"}

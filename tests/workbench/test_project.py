@@ -119,12 +119,12 @@ class TestDashboard:
 
     def test_query_count_does_not_grow(self, client, study, lead, django_assert_num_queries):
         from tests.factories import UserFactory, give_roles
-        from workbench import services
+        from workbench.services import design as design_services
 
         client.force_login(lead)
-        services.research_question_create(actor=lead, study=study, label="RQ1", text="t")
-        services.dimension_create(actor=lead, study=study, name="D", values=["a"])
-        services.guide_question_create(
+        design_services.research_question_create(actor=lead, study=study, label="RQ1", text="t")
+        design_services.dimension_create(actor=lead, study=study, name="D", values=["a"])
+        design_services.guide_question_create(
             actor=lead, study=study, text="q", research_questions=study.research_questions.all()
         )
         url = reverse("study_dashboard", kwargs={"study_slug": study.slug})
@@ -135,7 +135,9 @@ class TestDashboard:
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
-            services.dimension_create(actor=lead, study=study, name=f"D{n}", values=["a", "b"])
+            design_services.dimension_create(
+                actor=lead, study=study, name=f"D{n}", values=["a", "b"]
+            )
         with django_assert_num_queries(15):
             client.get(url)
 

@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from workbench import services
 from workbench.models import Membership, Study
 from workbench.roles import Role
+from workbench.services import design as design_services
+from workbench.services import members as member_services
+from workbench.services import studies as study_services
 
 User = get_user_model()
 
@@ -117,7 +119,7 @@ class Command(BaseCommand):
 
         study = Study.objects.filter(slug=STUDY_SLUG).first()
         if study is None:
-            study = services.study_create(
+            study = study_services.study_create(
                 actor=admin,
                 name="Open collaboration on open LLMs",
                 slug=STUDY_SLUG,
@@ -132,19 +134,19 @@ class Command(BaseCommand):
                 Membership.objects.filter(study=study, user=user).values_list("role", flat=True)
             )
             if roles and not has:
-                services.member_set_roles(actor=admin, study=study, user=user, roles=roles)
+                member_services.member_set_roles(actor=admin, study=study, user=user, roles=roles)
 
         lead = users["lead"]
         rqs = {rq.label: rq for rq in study.research_questions.all()}
         for label, text in RESEARCH_QUESTIONS:
             if label not in rqs:
-                rqs[label] = services.research_question_create(
+                rqs[label] = design_services.research_question_create(
                     actor=lead, study=study, label=label, text=text
                 )
         existing_guide = set(study.guide_questions.values_list("text", flat=True))
         for text, probes, labels in GUIDE:
             if text not in existing_guide:
-                services.guide_question_create(
+                design_services.guide_question_create(
                     actor=lead,
                     study=study,
                     text=text,
@@ -154,7 +156,7 @@ class Command(BaseCommand):
         for name, description, values in DIMENSIONS:
             dimension = study.dimensions.filter(name=name).first()
             if dimension is None:
-                services.dimension_create(
+                design_services.dimension_create(
                     actor=lead, study=study, name=name, description=description, values=values
                 )
 

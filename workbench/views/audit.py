@@ -1,0 +1,86 @@
+"""The audit trail: browse, filter, CSV."""
+
+import csv
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from workbench.access import study_for
+from workbench.exports import csv_safe
+from workbench.forms import (
+    AuditFilterForm,
+)
+from workbench.selectors import audit as audit_selectors
+
+
+def _audit_filters(request, study):
+    verbs, object_types = audit_selectors.audit_vocabulary(study)
+    form = AuditFilterForm(request.GET or None, verbs=verbs, object_types=object_types)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return form, filters
+
+
+@require_GET
+@login_required
+def audit_trail(request, study_slug):
+    access = study_for(request, study_slug, need="view_audit")
+    form, filters = _audit_filters(request, access.study)
+    events = audit_selectors.audit_events(access.study, filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "access": access,
+        "study": access.study,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+    }
+    template = "workbench/audit.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+@login_required
+def audit_csv(request, study_slug):
+    access = study_for(request, study_slug, need="view_audit")
+    form, filters = _audit_filters(request, access.study)
+    events = audit_selectors.audit_events(access.study, filters)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(
+            ["at", "actor", "verb", "object_type", "object_id", "object", "before", "after"]
+        )
+        for event in events.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    event.at.isoformat(),
+                    event.actor_name,
+                    event.verb,
+                    event.object_type,
+                    event.object_id,
+                    csv_safe(event.object_repr),
+                    csv_safe(_json(event.before)),
+                    csv_safe(_json(event.after)),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{access.study.slug}-audit.csv"'
+    return response
+
+
+def _json(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
