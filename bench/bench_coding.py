@@ -208,7 +208,7 @@ def build():
     from coding.models import Coding, CodingMode, Layer, LayerRole, LayerStatus
     from coding.services import code_create
     from tests.factories import consented_participant, imported_transcript
-    from transcripts import services as transcript_services
+    from transcripts.services import transcripts as transcript_services
     from workbench.services import members as member_services
     from workbench.services import studies as study_services
 

@@ -71,9 +71,10 @@ def main():
 
 def run():
     from tests.factories import consented_participant
-    from transcripts import importing, services
     from transcripts.formats import parse_transcript
     from transcripts.models import Transcript
+    from transcripts.selectors import imports as importing
+    from transcripts.services import imports as import_services
     from workbench.models import Study  # noqa: F401
     from workbench.services import members as member_services
     from workbench.services import studies as study_services
@@ -102,7 +103,7 @@ def run():
         n = next(counter)
         body = data + f"\n\nI1: run {n}\n".encode()
         [candidate], _ = importing.examine([("big.txt", body)], participants[0])
-        return services.transcript_import(
+        return import_services.transcript_import(
             actor=lead,
             study=study,
             participant=participants[0],
@@ -117,7 +118,7 @@ def run():
 
     long_text = interview(30_000, 1000)
     [candidate], _ = importing.examine([("long.txt", long_text.encode())], participants[1])
-    long = services.transcript_import(
+    long = import_services.transcript_import(
         actor=lead,
         study=study,
         participant=participants[1],

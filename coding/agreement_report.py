@@ -15,7 +15,7 @@ from django.db.models.functions import Length
 from coding import agreement
 from coding.models import Code, Coding, Layer, LayerRole, LayerStatus
 from transcripts.models import SpeakerRole, Utterance
-from transcripts.selectors import analysable_transcripts
+from transcripts.selectors.transcripts import analysable_transcripts
 
 RELIABLE, TENTATIVE = 0.800, 0.667  # Krippendorff's thresholds for alpha
 

@@ -26,7 +26,7 @@ from coding.models import (
     ReviewVerdict,
 )
 from transcripts.models import Transcript, TranscriptStatus
-from transcripts.services import allows
+from transcripts.selectors.consent import allows
 from workbench import audit
 from workbench.locking import lock_row
 

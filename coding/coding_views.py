@@ -33,7 +33,7 @@ from django_htmx.http import reswap
 from coding import coding_services
 from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus, PinnedCode
 from coding.visibility import OVERSEERS, visible_layers
-from transcripts import services as transcript_services
+from transcripts.selectors import consent as consent_selectors
 from workbench.access import study_for
 
 TEMPLATE = "coding/coding.html"
@@ -83,7 +83,7 @@ def _seat(request, study_slug, pk, access=None):
     own = next((layer for layer in layers if layer.coder_id == request.user.pk), None)
     if own is None and not OVERSEERS & access.perms:
         raise PermissionDenied
-    consent = transcript_services.current_consent(transcript.participant)
+    consent = consent_selectors.current_consent(transcript.participant)
     if consent is None or not consent.allows("analyse"):
         return _locked(request, access, transcript, consent)
     return Seat(access=access, transcript=transcript, layers=layers, own=own)

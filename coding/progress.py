@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from coding.models import Assignment, Layer, LayerRole, LayerStatus
-from transcripts.selectors import analysable_transcripts
+from transcripts.selectors.transcripts import analysable_transcripts
 
 STEP = {LayerStatus.NOT_STARTED: 0, LayerStatus.IN_PROGRESS: 1, LayerStatus.SUBMITTED: 2}
 

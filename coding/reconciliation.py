@@ -36,7 +36,7 @@ from coding.models import (
 )
 from coding.visibility import OVERSEERS
 from transcripts.models import Transcript
-from transcripts.services import allows
+from transcripts.selectors.consent import allows
 from workbench import audit
 from workbench.locking import lock_row
 

@@ -9,7 +9,7 @@ every layer. Every coding page, fragment, count and download must ask ``visible_
 from django.db.models import Q, QuerySet
 
 from coding.models import Assignment, CodingMode, Layer, LayerRole, LayerStatus
-from transcripts.selectors import analysable_transcripts
+from transcripts.selectors.transcripts import analysable_transcripts
 
 OVERSEERS = {"manage_assignments", "review_codings"}
 

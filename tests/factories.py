@@ -78,14 +78,15 @@ def consented_participant(study, code="I1", *, actor=None, uses=None, case=None,
     """A participant whose current consent covers everything (or just ``uses``)."""
     from datetime import date
 
-    from transcripts import services as transcript_services
     from transcripts.models import ConsentUse
+    from transcripts.services import consent as consent_services
+    from transcripts.services import participants as participant_services
 
     actor = actor or study.created_by
-    participant = transcript_services.participant_create(
+    participant = participant_services.participant_create(
         actor=actor, study=study, code=code, case=case, **kwargs
     )
-    transcript_services.consent_record(
+    consent_services.consent_record(
         actor=actor,
         participant=participant,
         form_version="v1",
@@ -99,13 +100,13 @@ def imported_transcript(
     study, participant, text: str, *, filename="interview.txt", actor=None, roles=None
 ):
     """Import ``text`` as a plain-text file through the real parser and service."""
-    from transcripts import importing
-    from transcripts import services as transcript_services
+    from transcripts.selectors import imports as importing
+    from transcripts.services import imports as import_services
 
     actor = actor or study.created_by
     data = text.encode("utf-8")
     [candidate], rejected = importing.examine([(filename, data)], participant)
-    return transcript_services.transcript_import(
+    return import_services.transcript_import(
         actor=actor,
         study=study,
         participant=participant,

@@ -12,9 +12,11 @@ from coding.coding_services import assignment_set, coding_create
 from coding.models import Disagreement, Reconciliation
 from coding.services import code_create
 from tests.factories import consented_participant, imported_transcript
-from transcripts import services as transcript_services
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
-from transcripts.pseudonym_services import pseudonym_rule_create
+from transcripts.services import attributes as attribute_services
+from transcripts.services import cases as case_services
+from transcripts.services import transcripts as transcript_services
+from transcripts.services.pseudonyms import pseudonym_rule_create
 
 MEMBERS = {"admin", "lead", "coder", "reviewer"}
 ADMIN_LEAD = {"admin", "lead"}
@@ -158,12 +160,12 @@ PK_OF = {
     "pseudonym_apply": "transcript",
     # Deleting: each role gets an object of its own, or the first allowed role would leave
     # the next one a 404.
-    "case_delete": lambda world: transcript_services.case_create(
+    "case_delete": lambda world: case_services.case_create(
         actor=world["users"]["admin"],
         study=world["case"].study,
         name=f"Doomed {Case.objects.count()}",
     ),
-    "attribute_delete": lambda world: transcript_services.attribute_create(
+    "attribute_delete": lambda world: attribute_services.attribute_create(
         actor=world["users"]["admin"],
         study=world["case"].study,
         target="case",
@@ -248,8 +250,8 @@ def test_every_study_url_is_in_the_matrix():
 def world(study, design, role_users, lead):
     participant = consented_participant(study, "I1")
     transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
-    case = transcript_services.case_create(actor=lead, study=study, name="Project A")
-    attribute = transcript_services.attribute_create(
+    case = case_services.case_create(actor=lead, study=study, name="Project A")
+    attribute = attribute_services.attribute_create(
         actor=lead,
         study=study,
         target=AttributeTarget.CASE,

@@ -15,7 +15,7 @@ from coding.services import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
 
 pytestmark = [

@@ -17,7 +17,8 @@ from coding import coding_services as cs
 from coding.models import CodingMode, LayerRole
 from coding.services import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
 
 TEXT = (
@@ -99,7 +100,7 @@ def test_only_transcripts_with_both_layers_submitted_are_compared(
     assert [t.pk for t in report.transcripts] == [coded.pk]
     assert report.pending == 1
     # A withdrawn participant's transcript leaves the figures altogether.
-    transcript_services.consent_withdraw(
+    consent_services.consent_withdraw(
         actor=admin_user,
         participant=coded.participant,
         reason="asked",

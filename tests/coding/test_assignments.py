@@ -4,7 +4,7 @@ from django.urls import reverse
 from coding import coding_services as cs
 from coding.models import Assignment, LayerStatus
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent
 from workbench.roles import Role
 

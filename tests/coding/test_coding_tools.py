@@ -33,7 +33,8 @@ from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with
     url,
 )
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -578,7 +579,7 @@ def test_codebook_usage_counts_only_what_the_viewer_may_see(
         cs.layer_submit(actor=user, layer=layers[role])
     assert usage(client_for(coder), study, code) == 3
     # A withdrawn participant's transcript leaves every count.
-    transcript_services.consent_withdraw(
+    consent_services.consent_withdraw(
         actor=admin_user,
         participant=transcript.participant,
         reason="asked",

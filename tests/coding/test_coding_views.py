@@ -9,8 +9,9 @@ from coding import coding_services as cs
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
 from coding.services import code_create, code_retire
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
 from transcripts.models import ConsentUse
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
 
 TEXT = (
@@ -141,7 +142,7 @@ class TestRoles:
     ):
         from datetime import date
 
-        transcript_services.consent_record(
+        consent_services.consent_record(
             actor=admin_user,
             participant=transcript.participant,
             form_version="v2",

@@ -9,7 +9,8 @@ from coding.models import Coding, CodingMode, LayerRole, LayerStatus
 from coding.services import code_create, code_retire
 from coding.visibility import visible_layers
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from workbench.access import study_for
 from workbench.models import AuditEvent
 from workbench.roles import Role
@@ -189,7 +190,7 @@ class TestCodings:
             cs.layer_reopen(actor=coder, layer=layer, reason="please")
 
     def test_withdrawal_stops_coding(self, assigned, coder, code, admin_user, transcript):
-        transcript_services.consent_withdraw(
+        consent_services.consent_withdraw(
             actor=admin_user,
             participant=transcript.participant,
             effective_on=timezone.localdate(),
@@ -292,7 +293,7 @@ def test_purging_a_transcript_deletes_its_codings_for_good(
         end=end,
         memo="no hardware",
     )
-    transcript_services.consent_withdraw(
+    consent_services.consent_withdraw(
         actor=admin_user,
         participant=transcript.participant,
         effective_on=timezone.localdate(),
@@ -310,7 +311,7 @@ def test_pseudonymising_a_coded_transcript_moves_the_codings_with_their_words(
 ):
     """A missed name found after coding began: codings follow their words, and one whose
     words were replaced is flagged to re-check — never dropped."""
-    from transcripts import pseudonym_services
+    from transcripts.services import pseudonyms as pseudonym_services
 
     start, end = span_of(transcript.text, "Compute, first.")
     cs.coding_create(
@@ -337,7 +338,7 @@ def test_the_pseudonym_preview_says_codings_will_move(
 ):
     from django.urls import reverse
 
-    from transcripts import pseudonym_services
+    from transcripts.services import pseudonyms as pseudonym_services
 
     start, end = span_of(transcript.text, "Compute, first.")
     cs.coding_create(

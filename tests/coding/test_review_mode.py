@@ -20,7 +20,7 @@ from coding.models import (
 )
 from coding.services import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
 
 TEXT = (

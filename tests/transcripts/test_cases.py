@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from transcripts import services
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case
+from transcripts.services import attributes as attribute_services
+from transcripts.services import cases as case_services
+from transcripts.services import participants as participant_services
 from workbench.models import AuditEvent, Study
 
 HTMX = {"HX-Request": "true"}
@@ -38,7 +40,7 @@ def attrs(study, admin_user):
     """Case attributes of every kind, plus a participant attribute."""
 
     def make(name, kind, options=(), target=AttributeTarget.CASE):
-        return services.attribute_create(
+        return attribute_services.attribute_create(
             actor=admin_user, study=study, target=target, name=name, kind=kind, options=options
         )
 
@@ -61,7 +63,7 @@ def cases(study, admin_user, attrs):
     """Three cases in the spirit of the paper's Table 1; I1, I2 and I10 belong to them."""
 
     def make(name, **named):
-        return services.case_create(
+        return case_services.case_create(
             actor=admin_user, study=study, name=name, attributes=values(attrs, **named)
         )
 
@@ -76,7 +78,9 @@ def cases(study, admin_user, attrs):
     meta = make("Meta", type="Corporation", datasets=11, founded="2004-02-04", models="Llama")
     bigscience = make("BigScience", datasets=10, platforms=["HF"])
     for code, case in [("I10", eleuther), ("I2", bigscience), ("I1", bigscience)]:
-        services.participant_create(actor=admin_user, study=study, code=code, case=case, **CONTACT)
+        participant_services.participant_create(
+            actor=admin_user, study=study, code=code, case=case, **CONTACT
+        )
     return {"eleuther": eleuther, "meta": meta, "bigscience": bigscience}
 
 
@@ -171,8 +175,8 @@ def test_it_refuses_the_wrong_method_on_item_urls(as_lead, study, cases, attrs):
 
 def test_another_studys_case_and_attribute_are_404(as_lead, study, outsider):
     other = Study.objects.get(name="Someone else's study")
-    case = services.case_create(actor=outsider, study=other, name="Theirs")
-    attribute = services.attribute_create(
+    case = case_services.case_create(actor=outsider, study=other, name="Theirs")
+    attribute = attribute_services.attribute_create(
         actor=outsider, study=other, target="case", name="Theirs", kind="text"
     )
     assert as_lead.get(url("case_edit", study, pk=case.pk)).status_code == 404
@@ -252,13 +256,13 @@ class TestCaseTable:
 
     def test_numbers_sort_as_numbers_not_text(self, as_lead, study, attrs, admin_user):
         for name, datasets in [("A", 9), ("B", 100), ("C", 25), ("D", -3), ("E", 2.5)]:
-            services.case_create(
+            case_services.case_create(
                 actor=admin_user,
                 study=study,
                 name=name,
                 attributes=values(attrs, datasets=datasets),
             )
-        services.case_create(actor=admin_user, study=study, name="F")
+        case_services.case_create(actor=admin_user, study=study, name="F")
         sort = {"sort": f"attr_{attrs['datasets'].pk}"}
         body = as_lead.get(url("case_table", study), sort).content.decode()
         names = ("A", "B", "C", "D", "E", "F")
@@ -271,10 +275,10 @@ class TestCaseTable:
     def test_dates_sort_as_dates(self, as_lead, study, attrs, admin_user):
         # Whatever form a date came in (text, a date, compact ISO), it sorts as a date.
         for name, founded in [("A", "2024-10-01"), ("B", "09990101"), ("C", date(2024, 9, 30))]:
-            services.case_create(
+            case_services.case_create(
                 actor=admin_user, study=study, name=name, attributes=values(attrs, founded=founded)
             )
-        services.case_create(actor=admin_user, study=study, name="D")
+        case_services.case_create(actor=admin_user, study=study, name="D")
         sort = {"sort": f"attr_{attrs['founded'].pk}", "dir": "desc"}
         body = as_lead.get(url("case_table", study), sort).content.decode()
         rows = sorted("ABCD", key=lambda n: body.index(f'<th scope="row">{n}</th>'))
@@ -282,7 +286,7 @@ class TestCaseTable:
 
     def test_case_names_sort_naturally(self, as_lead, study, admin_user):
         for name in ["Project 10", "project 9", "Project 1"]:
-            services.case_create(actor=admin_user, study=study, name=name)
+            case_services.case_create(actor=admin_user, study=study, name=name)
         body = as_lead.get(url("case_table", study), {"sort": "name"}).content.decode()
         assert sorted(["Project 10", "project 9", "Project 1"], key=body.index) == [
             "Project 1",
@@ -371,14 +375,14 @@ class TestDownloads:
         assert all(sheet.column_dimensions[c].width <= 62 for c in "ABCDEFGH")
 
     def test_formulas_are_neutralised(self, client, study, attrs, admin_user, coder):
-        services.case_create(
+        case_services.case_create(
             actor=admin_user,
             study=study,
             name='=HYPERLINK("http://evil","x")',
             description="+cmd|' /C calc'!A0",
             attributes=values(attrs, models="@SUM(1+1)", datasets=-5),
         )
-        services.participant_create(
+        participant_services.participant_create(
             actor=admin_user, study=study, code="-I3", case=Case.objects.get()
         )
         client.force_login(coder)
@@ -429,14 +433,14 @@ def test_case_table_query_count_does_not_grow(
 
     def grow(start, stop):
         for n in range(start, stop):
-            case = services.case_create(
+            case = case_services.case_create(
                 actor=admin_user,
                 study=study,
                 name=f"Project {n}",
                 attributes=values(attrs, datasets=n, type="Grassroots", platforms=["HF"]),
             )
             for m in range(2):
-                services.participant_create(
+                participant_services.participant_create(
                     actor=admin_user, study=study, code=f"I{n}-{m}", case=case, **CONTACT
                 )
 
@@ -449,7 +453,7 @@ def test_case_table_query_count_does_not_grow(
     small = {name: count(name) for name in ["case_table", "case_table_csv", "case_table_xlsx"]}
     grow(2, 40)
     for n in range(5):
-        services.attribute_create(
+        attribute_services.attribute_create(
             actor=admin_user, study=study, target="case", name=f"Extra {n}", kind="text"
         )
     # session, user, study, permissions, case attributes, cases, their participants' codes
@@ -639,7 +643,7 @@ class TestCaseWrites:
     ):
         case = cases["meta"]
         data = edit_data(case, attrs, name="Second")
-        services.case_update(
+        case_services.case_update(
             actor=admin_user,
             case=case,
             version=1,
@@ -683,7 +687,7 @@ class TestCaseWrites:
 
     def test_stale_delete_is_refused(self, as_lead, study, cases, attrs, admin_user):
         case = cases["meta"]
-        services.case_update(
+        case_services.case_update(
             actor=admin_user, case=case, version=1, name="Meta", description="x", attributes={}
         )
         response = as_lead.post(url("case_delete", study, pk=case.pk), {"version": 1}, follow=True)
@@ -819,7 +823,7 @@ class TestAttributes:
 
     def test_removing_an_unused_option_is_fine(self, as_lead, study, cases, attrs):
         attribute = attrs["platforms"]
-        services.case_update(
+        case_services.case_update(
             actor=attrs["type"].study.created_by,
             case=cases["eleuther"],
             version=1,
@@ -837,7 +841,9 @@ class TestAttributes:
 
     def test_stale_attribute_edit_is_refused(self, as_lead, study, attrs, admin_user):
         attribute = attrs["models"]
-        services.attribute_update(actor=admin_user, attribute=attribute, version=1, name="Models")
+        attribute_services.attribute_update(
+            actor=admin_user, attribute=attribute, version=1, name="Models"
+        )
         prefix = f"attribute-{attribute.pk}-"
         response = as_lead.post(
             url("attribute_edit", study, pk=attribute.pk),
@@ -876,7 +882,9 @@ class TestAttributes:
 
     def test_stale_attribute_delete_is_refused(self, as_lead, study, attrs, admin_user):
         attribute = attrs["models"]
-        services.attribute_update(actor=admin_user, attribute=attribute, version=1, name="Models")
+        attribute_services.attribute_update(
+            actor=admin_user, attribute=attribute, version=1, name="Models"
+        )
         response = as_lead.post(
             url("attribute_delete", study, pk=attribute.pk), {"version": 1}, follow=True
         )

@@ -7,8 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import consented_participant, imported_transcript
-from transcripts import selectors, services
 from transcripts.models import ConsentKind, ConsentRecord, ConsentUse
+from transcripts.selectors import consent as consent_selectors
+from transcripts.selectors import transcripts as transcript_selectors
+from transcripts.services import cases as case_services
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent
 
 INTERVIEW = "Interviewer: How did you start?\n\nI1: I fixed a broken script.\n"
@@ -21,30 +25,30 @@ def url(name, study, **kwargs):
 class TestConsentApi:
     def test_allows_answers_per_use(self, study):
         participant = consented_participant(study, uses={"record", "transcribe", "analyse"})
-        consent = services.current_consent(participant)
+        consent = consent_selectors.current_consent(participant)
         assert consent.allows("analyse") and consent.allows(ConsentUse.TRANSCRIBE)
         assert not consent.allows("quote") and not consent.allows("attribute")
 
     def test_unknown_use_is_a_programming_error(self, study):
-        consent = services.current_consent(consented_participant(study))
+        consent = consent_selectors.current_consent(consented_participant(study))
         with pytest.raises(ValueError):
             consent.allows("sell")
 
     def test_latest_record_is_current(self, study, admin_user):
         participant = consented_participant(study)
-        services.consent_record(
+        consent_services.consent_record(
             actor=admin_user,
             participant=participant,
             form_version="v2",
             effective_on=date(2026, 3, 1),
             allowed={"transcribe"},
         )
-        consent = services.current_consent(participant)
+        consent = consent_selectors.current_consent(participant)
         assert consent.form_version == "v2" and not consent.allows("analyse")
 
     def test_nothing_is_allowed_past_retention(self, study):
         participant = consented_participant(study)
-        consent = services.current_consent(participant)
+        consent = consent_selectors.current_consent(participant)
         consent.retain_until = date(2026, 6, 30)
         assert consent.allows("analyse", on=date(2026, 6, 30))
         assert not consent.allows("analyse", on=date(2026, 7, 1))
@@ -64,7 +68,7 @@ class TestConsentApi:
         participant = consented_participant(study)
         tomorrow = timezone.localdate() + timedelta(days=1)
         with pytest.raises(ValidationError):
-            services.consent_record(
+            consent_services.consent_record(
                 actor=admin_user,
                 participant=participant,
                 form_version="v2",
@@ -72,7 +76,7 @@ class TestConsentApi:
                 allowed=set(),
             )
         with pytest.raises(ValidationError):
-            services.consent_record(
+            consent_services.consent_record(
                 actor=admin_user,
                 participant=participant,
                 form_version="v2",
@@ -89,14 +93,14 @@ class TestWithdrawal:
     ):
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
-        assert selectors.analysable_transcripts(study).count() == 1
+        assert transcript_selectors.analysable_transcripts(study).count() == 1
         client.force_login(admin_user)
         response = client.post(
             url("consent_withdraw", study, pk=participant.pk),
             {"effective_on": timezone.localdate(), "reason": "Changed their mind", "confirm": "on"},
         )
         assert response.status_code == 302
-        assert selectors.analysable_transcripts(study).count() == 0
+        assert transcript_selectors.analysable_transcripts(study).count() == 0
         client.force_login(coder)
         locked = client.get(url("transcript_detail", study, pk=transcript.pk))
         assert locked.status_code == 403
@@ -116,7 +120,7 @@ class TestWithdrawal:
         )
         assert response.status_code == 200
         assert "This field is required" in response.content.decode()
-        assert not services.current_consent(participant).is_withdrawal
+        assert not consent_selectors.current_consent(participant).is_withdrawal
 
     def test_only_admins_manage_consent(self, client, study, lead, coder):
         participant = consented_participant(study)
@@ -137,7 +141,7 @@ class TestPurge:
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
         digest = transcript.text_sha256
-        services.consent_withdraw(
+        consent_services.consent_withdraw(
             actor=admin_user,
             participant=participant,
             effective_on=timezone.localdate(),
@@ -166,14 +170,16 @@ class TestPurge:
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
         with pytest.raises(ValidationError):
-            services.transcript_purge(actor=admin_user, transcript=transcript, reason="oops")
+            transcript_services.transcript_purge(
+                actor=admin_user, transcript=transcript, reason="oops"
+            )
         transcript.refresh_from_db()
         assert "broken script" in transcript.text
 
     def test_retention_page_lists_expired_transcripts(self, client, study, admin_user):
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
-        services.consent_record(
+        consent_services.consent_record(
             actor=admin_user,
             participant=participant,
             form_version="v1",
@@ -188,13 +194,15 @@ class TestPurge:
         client.force_login(admin_user)
         page = client.get(url("stewardship", study)).content.decode()
         assert "Past their retention date" in page and transcript.title in page
-        services.transcript_purge(actor=admin_user, transcript=transcript, reason="retention")
+        transcript_services.transcript_purge(
+            actor=admin_user, transcript=transcript, reason="retention"
+        )
         assert AuditEvent.objects.get(verb="transcript.purge").after["because"] == "retention"
 
     def test_lead_cannot_purge(self, client, study, lead, admin_user):
         participant = consented_participant(study)
         transcript = imported_transcript(study, participant, INTERVIEW)
-        services.consent_withdraw(
+        consent_services.consent_withdraw(
             actor=admin_user,
             participant=participant,
             effective_on=timezone.localdate(),
@@ -210,10 +218,10 @@ class TestPurge:
 def test_withdrawn_participant_leaves_the_case_table_and_its_downloads(
     client, study, lead, admin_user
 ):
-    case = services.case_create(actor=lead, study=study, name="Project A")
+    case = case_services.case_create(actor=lead, study=study, name="Project A")
     consented_participant(study, "I1", case=case)
     gone = consented_participant(study, "I2", case=case)
-    services.consent_withdraw(
+    consent_services.consent_withdraw(
         actor=admin_user, participant=gone, effective_on=timezone.localdate(), reason="x"
     )
     client.force_login(lead)

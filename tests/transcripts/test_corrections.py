@@ -16,11 +16,12 @@ from coding import coding_services as cs
 from coding.models import Coding, CodingMode, Layer, LayerRole
 from coding.services import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import pseudonym_services
-from transcripts import services as transcript_services
-from transcripts.corrections import replace_all, transcript_correct
 from transcripts.models import Transcript
-from transcripts.services import text_sha256
+from transcripts.services import consent as consent_services
+from transcripts.services import pseudonyms as pseudonym_services
+from transcripts.services import transcripts as transcript_services
+from transcripts.services.corrections import replace_all, transcript_correct
+from transcripts.services.transcripts import text_sha256
 from workbench.models import AuditEvent
 from workbench.roles import Role
 
@@ -289,7 +290,7 @@ class TestRefusals:
         assert "reason" in caught.value.message_dict
 
     def test_a_withdrawn_participants_transcript_is_locked(self, admin_user, lead, transcript):
-        transcript_services.consent_withdraw(
+        consent_services.consent_withdraw(
             actor=admin_user,
             participant=transcript.participant,
             effective_on=timezone.localdate(),
@@ -476,7 +477,7 @@ class TestPage:
         assert 'aria-label="Correct turn 2"' in page
 
     def test_a_locked_transcript_stays_closed(self, client_for, admin_user, lead, transcript):
-        transcript_services.consent_withdraw(
+        consent_services.consent_withdraw(
             actor=admin_user,
             participant=transcript.participant,
             effective_on=timezone.localdate(),

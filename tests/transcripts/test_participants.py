@@ -3,8 +3,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import consented_participant
-from transcripts import services
 from transcripts.models import AttributeKind, AttributeTarget, Participant
+from transcripts.services import attributes as attribute_services
+from transcripts.services import cases as case_services
+from transcripts.services import participants as participant_services
 from workbench.models import AuditEvent
 
 
@@ -15,28 +17,28 @@ def url(name, study, **kwargs):
 @pytest.fixture
 def attributes(study, lead):
     return {
-        "role": services.attribute_create(
+        "role": attribute_services.attribute_create(
             actor=lead,
             study=study,
             target=AttributeTarget.PARTICIPANT,
             name="Role",
             kind=AttributeKind.TEXT,
         ),
-        "years": services.attribute_create(
+        "years": attribute_services.attribute_create(
             actor=lead,
             study=study,
             target=AttributeTarget.PARTICIPANT,
             name="Years",
             kind=AttributeKind.NUMBER,
         ),
-        "since": services.attribute_create(
+        "since": attribute_services.attribute_create(
             actor=lead,
             study=study,
             target=AttributeTarget.PARTICIPANT,
             name="Joined",
             kind=AttributeKind.DATE,
         ),
-        "langs": services.attribute_create(
+        "langs": attribute_services.attribute_create(
             actor=lead,
             study=study,
             target=AttributeTarget.PARTICIPANT,
@@ -99,7 +101,7 @@ class TestParticipants:
 
     def test_service_validates_types_too(self, study, lead, attributes):
         with pytest.raises(ValidationError) as info:
-            services.participant_create(
+            participant_services.participant_create(
                 actor=lead,
                 study=study,
                 code="I9",
@@ -114,14 +116,14 @@ class TestParticipants:
         }
 
     def test_codes_are_unique_per_study_ignoring_case(self, study, lead):
-        services.participant_create(actor=lead, study=study, code="I1")
+        participant_services.participant_create(actor=lead, study=study, code="I1")
         with pytest.raises(ValidationError):
-            services.participant_create(actor=lead, study=study, code="i1")
+            participant_services.participant_create(actor=lead, study=study, code="i1")
 
     def test_contact_details_only_for_admins_and_leads(
         self, client, study, lead, coder, reviewer, admin_user
     ):
-        participant = services.participant_create(
+        participant = participant_services.participant_create(
             actor=lead, study=study, code="I2", contact_email="secret@example.org"
         )
         for user in (lead, admin_user):
@@ -135,8 +137,8 @@ class TestParticipants:
             assert "secret@example.org" not in page.content.decode()
 
     def test_stale_edit_is_refused(self, client, study, lead):
-        participant = services.participant_create(actor=lead, study=study, code="I3")
-        services.participant_update(
+        participant = participant_services.participant_create(actor=lead, study=study, code="I3")
+        participant_services.participant_update(
             actor=lead, participant=participant, version=1, code="I3b", case=None, attributes={}
         )
         client.force_login(lead)
@@ -150,7 +152,7 @@ class TestParticipants:
     def test_list_filters_by_consent_state(self, client, study, lead, admin_user):
         consented_participant(study, "I1")
         consented_participant(study, "I2", uses={"transcribe"})
-        services.participant_create(actor=lead, study=study, code="I3")
+        participant_services.participant_create(actor=lead, study=study, code="I3")
         client.force_login(lead)
 
         def codes(state):
@@ -165,7 +167,7 @@ class TestParticipants:
         from workbench.models import Study
 
         other = Study.objects.get(name="Someone else's study")
-        foreign = services.participant_create(actor=outsider, study=other, code="X1")
+        foreign = participant_services.participant_create(actor=outsider, study=other, code="X1")
         client.force_login(lead)
         assert client.get(url("participant_detail", study, pk=foreign.pk)).status_code == 404
 
@@ -189,12 +191,15 @@ class TestParticipants:
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda s, u: services.case_create(actor=u, study=s, name="  "), "name"),
-        (lambda s, u: services.case_create(actor=u, study=s, name="x" * 201), "name"),
-        (lambda s, u: services.participant_create(actor=u, study=s, code=""), "code"),
-        (lambda s, u: services.participant_create(actor=u, study=s, code="I" * 31), "code"),
+        (lambda s, u: case_services.case_create(actor=u, study=s, name="  "), "name"),
+        (lambda s, u: case_services.case_create(actor=u, study=s, name="x" * 201), "name"),
+        (lambda s, u: participant_services.participant_create(actor=u, study=s, code=""), "code"),
         (
-            lambda s, u: services.attribute_create(
+            lambda s, u: participant_services.participant_create(actor=u, study=s, code="I" * 31),
+            "code",
+        ),
+        (
+            lambda s, u: attribute_services.attribute_create(
                 actor=u, study=s, target="case", name="", kind="text"
             ),
             "name",

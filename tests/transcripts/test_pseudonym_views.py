@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from transcripts import pseudonym_services as ps
 from transcripts.models import (
     ConsentKind,
     ConsentRecord,
@@ -20,7 +19,8 @@ from transcripts.models import (
     Transcript,
     Utterance,
 )
-from transcripts.services import text_sha256
+from transcripts.services import pseudonyms as ps
+from transcripts.services.transcripts import text_sha256
 from workbench.models import AuditEvent, Study
 
 HTMX = {"HX-Request": "true"}
@@ -139,7 +139,7 @@ def as_lead(client, lead):
 
 class TestRules:
     def test_it_records_the_label_and_a_digest_never_the_name(self, study, lead, settings):
-        from transcripts.pseudonymise import find_digest
+        from transcripts.rewriting.pseudonymise import find_digest
 
         secret = settings.SECRET_KEY.encode()
         rule = ps.pseudonym_rule_create(
@@ -274,7 +274,7 @@ class TestPseudonymise:
         assert not AuditEvent.objects.filter(verb="transcript.pseudonymise").exists()
 
     def test_a_list_changed_since_the_preview_is_refused(self, study, lead, transcript):
-        from transcripts import pseudonymise as pure
+        from transcripts.rewriting import pseudonymise as pure
 
         add_rules(study, lead, RULES[:2])
         fingerprint = pure.rules_fingerprint(ps.study_rules(study))

@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from transcripts.pseudonymise import (
+from transcripts.rewriting.pseudonymise import (
     Replacement,
     Rule,
     apply,

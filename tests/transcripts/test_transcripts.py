@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import consented_participant, imported_transcript
-from transcripts import services
 from transcripts.models import SpeakerRole, Transcript, Utterance
+from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent
 
 INTERVIEW = (
@@ -222,7 +222,7 @@ class TestReading:
         two = consented_participant(study, "I2", uses={"transcribe"})
         imported_transcript(study, one, INTERVIEW)
         t2 = imported_transcript(study, two, INTERVIEW.replace("I1", "I2"))
-        services.transcript_update(actor=lead, transcript=t2, version=1, title="Second")
+        transcript_services.transcript_update(actor=lead, transcript=t2, version=1, title="Second")
         client.force_login(lead)
         page = client.get(
             url("transcript_list", study), {"consent": "limited"}, headers={"HX-Request": "true"}
@@ -235,7 +235,9 @@ class TestReading:
         participant = consented_participant(study, "I2", uses={"transcribe"})
         transcript = imported_transcript(study, participant, INTERVIEW)
         with pytest.raises(Exception, match="cannot be ready for coding"):
-            services.transcript_update(actor=lead, transcript=transcript, version=1, status="ready")
+            transcript_services.transcript_update(
+                actor=lead, transcript=transcript, version=1, status="ready"
+            )
 
     def test_list_query_count_is_constant(self, client, study, lead, django_assert_num_queries):
         participant = consented_participant(study, "I1")

@@ -146,13 +146,13 @@ def test_dashboard_counts_interviews_and_consent(client, study, lead, admin_user
     from django.utils import timezone
 
     from tests.factories import consented_participant, imported_transcript
-    from transcripts import services
+    from transcripts.services import consent as consent_services
 
     one = consented_participant(study, "I1")
     two = consented_participant(study, "I2")
     imported_transcript(study, one, "Interviewer: Hi?\n\nI1: Hello.\n")
     imported_transcript(study, two, "Interviewer: Hi?\n\nI2: Hello.\n")
-    services.consent_withdraw(
+    consent_services.consent_withdraw(
         actor=admin_user, participant=two, effective_on=timezone.localdate(), reason="x"
     )
     client.force_login(admin_user)

@@ -9,8 +9,14 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from transcripts import importing, services
 from transcripts.models import AttributeKind, AttributeTarget, SpeakerRole
+from transcripts.selectors import imports as importing
+from transcripts.services import attributes as attribute_services
+from transcripts.services import cases as case_services
+from transcripts.services import consent as consent_services
+from transcripts.services import imports as import_services
+from transcripts.services import participants as participant_services
+from transcripts.services import transcripts as transcript_services
 
 HERE = Path(__file__).resolve().parent
 
@@ -111,7 +117,7 @@ PSEUDONYMS = [("Hannah Okafor", "[P-LEAD]"), ("Okafor", "[P-LEAD]")]
 
 def seed(*, study, admin, lead, interviewers=()) -> None:
     """Idempotent: adds whatever of the demo data is missing."""
-    from transcripts.pseudonym_services import pseudonym_rule_create
+    from transcripts.services.pseudonyms import pseudonym_rule_create
 
     attributes = {a.name: a for a in study.attributes.all()}
     for target, specs in (
@@ -120,7 +126,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
     ):
         for name, kind, options in specs:
             if name not in attributes:
-                attributes[name] = services.attribute_create(
+                attributes[name] = attribute_services.attribute_create(
                     actor=lead, study=study, target=target, name=name, kind=kind, options=options
                 )
 
@@ -130,7 +136,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
     cases = {case.name: case for case in study.cases.all()}
     for name, description, values in CASES:
         if name not in cases:
-            cases[name] = services.case_create(
+            cases[name] = case_services.case_create(
                 actor=lead,
                 study=study,
                 name=name,
@@ -142,7 +148,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
     for index, (code, case_name, values, uses, interview) in enumerate(PARTICIPANTS):
         participant = study.participants.filter(code=code).first()
         if participant is None:
-            participant = services.participant_create(
+            participant = participant_services.participant_create(
                 actor=lead,
                 study=study,
                 code=code,
@@ -151,7 +157,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
                 contact_email=f"{code.lower()}@participants.demo.test",
             )
         if uses is not None and not participant.consent_records.exists():
-            services.consent_record(
+            consent_services.consent_record(
                 actor=admin,
                 participant=participant,
                 form_version="v2.1",
@@ -168,7 +174,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
             label: SpeakerRole.PARTICIPANT if label == code else SpeakerRole.INTERVIEWER
             for label in candidate.parsed.speakers
         }
-        transcript = services.transcript_import(
+        transcript = import_services.transcript_import(
             actor=lead,
             study=study,
             participant=participant,
@@ -184,7 +190,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
             duration_minutes=minutes,
             language=language,
         )
-        services.transcript_update(
+        transcript_services.transcript_update(
             actor=lead, transcript=transcript, version=transcript.version, status="ready"
         )
 

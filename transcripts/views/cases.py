@@ -22,10 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from transcripts import case_table as summary
-from transcripts import selectors, services
 from transcripts.forms import AttributeEditForm, AttributeForm, CaseForm
 from transcripts.models import Attribute, AttributeTarget, Case
+from transcripts.selectors import case_table as summary
+from transcripts.selectors import cases as case_selectors
+from transcripts.services import attributes as attribute_services
+from transcripts.services import cases as case_services
 from workbench.access import study_for
 from workbench.forms import apply_service
 
@@ -53,7 +55,7 @@ def _case_form(attributes, data=None, case: Case | None = None) -> CaseForm:
 
 
 def _case_of(study, pk: int) -> Case:
-    case = selectors.case_table_cases(study).filter(pk=pk).first()
+    case = case_selectors.case_table_cases(study).filter(pk=pk).first()
     if case is None:
         raise Http404
     return case
@@ -137,11 +139,11 @@ def case_table_xlsx(request, study_slug):
 def case_create(request, study_slug):
     access = study_for(request, study_slug, need=MANAGE)
     study = access.study
-    form = _case_form(selectors.attributes_for(study, AttributeTarget.CASE), request.POST)
+    form = _case_form(case_selectors.attributes_for(study, AttributeTarget.CASE), request.POST)
     if form.is_valid():
         case = apply_service(
             form,
-            services.case_create,
+            case_services.case_create,
             actor=request.user,
             study=study,
             name=form.cleaned_data["name"],
@@ -181,12 +183,12 @@ def case_edit(request, study_slug, pk):
     access = study_for(request, study_slug, need=MANAGE)
     study = access.study
     case = _case_of(study, pk)
-    attributes = selectors.attributes_for(study, AttributeTarget.CASE)
+    attributes = case_selectors.attributes_for(study, AttributeTarget.CASE)
     form = _case_form(attributes, request.POST if request.method == "POST" else None, case)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
-            services.case_update,
+            case_services.case_update,
             actor=request.user,
             case=case,
             version=form.cleaned_data["version"],
@@ -220,7 +222,7 @@ def case_delete(request, study_slug, pk):
     case = _case_of(access.study, pk)
     try:
         version = int(request.POST.get("version", ""))
-        services.case_delete(actor=request.user, case=case, version=version)
+        case_services.case_delete(actor=request.user, case=case, version=version)
     except (ValueError, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
         messages.error(request, f"Not deleted: {message}")
@@ -313,7 +315,7 @@ def attribute_create(request, study_slug):
     if form.is_valid():
         attribute = apply_service(
             form,
-            services.attribute_create,
+            attribute_services.attribute_create,
             actor=request.user,
             study=access.study,
             target=form.cleaned_data["target"],
@@ -352,7 +354,7 @@ def attribute_edit(request, study_slug, pk):
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
-            services.attribute_update,
+            attribute_services.attribute_update,
             actor=request.user,
             attribute=attribute,
             version=form.cleaned_data["version"],
@@ -375,7 +377,9 @@ def attribute_delete(request, study_slug, pk):
     attribute = _attribute_of(access.study, pk)
     try:
         version = int(request.POST.get("version", ""))
-        services.attribute_delete(actor=request.user, attribute=attribute, version=version)
+        attribute_services.attribute_delete(
+            actor=request.user, attribute=attribute, version=version
+        )
     except (ValueError, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
         messages.error(request, f"Not deleted: {message}")

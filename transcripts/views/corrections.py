@@ -18,8 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import retarget
 
 from coding.models import Coding
-from transcripts import corrections, pseudonymise, services
 from transcripts.models import Transcript
+from transcripts.rewriting import pseudonymise
+from transcripts.selectors import consent as consent_selectors
+from transcripts.services import corrections
 from workbench.access import study_for
 from workbench.forms import apply_service
 
@@ -81,7 +83,7 @@ def _gate(request, study_slug, pk):
     """Access, the transcript, and the locked page when consent does not cover analysis."""
     access = study_for(request, study_slug, need=NEED)
     transcript = _transcript_or_404(access.study, pk)
-    consent = services.current_consent(transcript.participant)
+    consent = consent_selectors.current_consent(transcript.participant)
     if consent is not None and consent.allows("analyse"):
         return access, transcript, None
     context = {"access": access, "study": access.study, "transcript": transcript}

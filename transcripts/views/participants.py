@@ -7,10 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from transcripts import selectors, services
-from transcripts.attributes import display
 from transcripts.forms import ConsentForm, ParticipantForm, WithdrawalForm
 from transcripts.models import AttributeTarget, ConsentUse
+from transcripts.selectors import cases as case_selectors
+from transcripts.selectors import consent as consent_selectors
+from transcripts.selectors import participants as participant_selectors
+from transcripts.selectors.attributes import display
+from transcripts.services import consent as consent_services
+from transcripts.services import participants as participant_services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
 
@@ -19,7 +23,7 @@ def _participant_form(access, data=None, participant=None):
     study = access.study
     kwargs = {
         "study": study,
-        "attributes": selectors.attributes_for(study, AttributeTarget.PARTICIPANT),
+        "attributes": case_selectors.attributes_for(study, AttributeTarget.PARTICIPANT),
         "with_contacts": access.can("view_contacts"),
     }
     if participant is not None:
@@ -37,7 +41,7 @@ def _participant_form(access, data=None, participant=None):
 
 def _rows(participants, attributes):
     for participant in participants:
-        participant.consent_state = selectors.consent_state(
+        participant.consent_state = consent_selectors.consent_state(
             participant.consent_kind, participant.consent_analyse, participant.consent_retain_until
         )
         participant.attribute_cells = [
@@ -50,14 +54,14 @@ def _rows(participants, attributes):
 def _list_page(request, access, form=None):
     """The participant list, filtered as the query string asks, with the add form if allowed."""
     study = access.study
-    attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
-    participants = selectors.participants(study)
+    attributes = case_selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
+    participants = participant_selectors.participants(study)
     case_filter = request.GET.get("case", "")
     state_filter = request.GET.get("consent", "")
     if case_filter.isdigit():
         participants = participants.filter(case_id=int(case_filter))
     if state_filter:
-        participants = selectors.filter_consent_state(participants, state_filter)
+        participants = consent_selectors.filter_consent_state(participants, state_filter)
     if form is None and access.can("manage_participants"):
         form = _participant_form(access)
     context = {
@@ -66,7 +70,7 @@ def _list_page(request, access, form=None):
         "attributes": attributes,
         "participants": _rows(list(participants), attributes),
         "cases": list(study.cases.all()),
-        "states": selectors.ConsentState.CHOICES,
+        "states": consent_selectors.ConsentState.CHOICES,
         "case_filter": case_filter,
         "state_filter": state_filter,
         "form": form,
@@ -88,7 +92,7 @@ def participant_create(request, study_slug):
     if form.is_valid():
         participant = apply_service(
             form,
-            services.participant_create,
+            participant_services.participant_create,
             actor=request.user,
             study=access.study,
             code=form.cleaned_data["code"],
@@ -104,17 +108,17 @@ def participant_create(request, study_slug):
 
 def _detail_context(access, participant, **forms):
     study = access.study
-    attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
-    case_attributes = selectors.attributes_for(study, AttributeTarget.CASE)
+    attributes = case_selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
+    case_attributes = case_selectors.attributes_for(study, AttributeTarget.CASE)
     records = list(participant.consent_records.all())
     for record in records:
         scope = record.scope()
         record.allowed_labels = [label for use, label in ConsentUse.choices if scope[use]]
         record.denied_labels = [label for use, label in ConsentUse.choices if not scope[use]]
     current = records[0] if records else None
-    transcripts = selectors.with_consent(participant.transcripts.all(), "participant_id").order_by(
-        "interview_date", "id"
-    )
+    transcripts = consent_selectors.with_consent(
+        participant.transcripts.all(), "participant_id"
+    ).order_by("interview_date", "id")
     return {
         "access": access,
         "study": study,
@@ -138,7 +142,7 @@ def _detail_context(access, participant, **forms):
 
 
 def _participant_or_404(access, pk):
-    participant = selectors.participant_detail(access.study, pk)
+    participant = participant_selectors.participant_detail(access.study, pk)
     if participant is None:
         raise Http404
     return participant
@@ -163,7 +167,7 @@ def participant_edit(request, study_slug, pk):
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
-            services.participant_update,
+            participant_services.participant_update,
             actor=request.user,
             participant=participant,
             version=form.cleaned_data["version"],
@@ -191,7 +195,7 @@ def consent_record(request, study_slug, pk):
     if form.is_valid():
         record = apply_service(
             form,
-            services.consent_record,
+            consent_services.consent_record,
             actor=request.user,
             participant=participant,
             form_version=form.cleaned_data["form_version"],
@@ -215,7 +219,7 @@ def consent_withdraw(request, study_slug, pk):
     if form.is_valid():
         record = apply_service(
             form,
-            services.consent_withdraw,
+            consent_services.consent_withdraw,
             actor=request.user,
             participant=participant,
             effective_on=form.cleaned_data["effective_on"],

@@ -20,8 +20,10 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from coding.models import Coding
-from transcripts import pseudonym_services, pseudonymise, selectors, services
 from transcripts.models import Transcript
+from transcripts.rewriting import pseudonymise
+from transcripts.selectors import consent as consent_selectors
+from transcripts.services import pseudonyms as pseudonym_services
 from workbench.access import study_for
 from workbench.forms import apply_service
 
@@ -64,16 +66,16 @@ def _list_page(request, access, *, form=None, focus=""):
     template = "transcripts/pseudonyms.html"
     if request.htmx:
         return render(request, template + "#pseudonyms", context)
-    transcripts = selectors.with_consent(
+    transcripts = consent_selectors.with_consent(
         study.transcripts.select_related("participant").defer("text"), "participant_id"
     ).order_by("participant__code", "interview_date", "id")
     rows = list(transcripts)
     for transcript in rows:
-        transcript.consent_state = selectors.consent_state(
+        transcript.consent_state = consent_selectors.consent_state(
             transcript.consent_kind, transcript.consent_analyse, transcript.consent_retain_until
         )
     context["transcripts"] = rows
-    context["active"] = selectors.ConsentState.ACTIVE
+    context["active"] = consent_selectors.ConsentState.ACTIVE
     return render(request, template, context)
 
 
@@ -145,7 +147,7 @@ def _transcript_or_404(study, pk) -> Transcript:
 
 def _locked(request, access, transcript):
     """The same page the reader shows: without consent to analysis the text stays closed."""
-    consent = services.current_consent(transcript.participant)
+    consent = consent_selectors.current_consent(transcript.participant)
     if consent is not None and consent.allows("analyse"):
         return None
     context = {

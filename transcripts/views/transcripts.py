@@ -17,8 +17,6 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from transcripts import importing, selectors, services, staging
-from transcripts.attributes import display
 from transcripts.forms import PurgeForm, TranscriptEditForm, TranscriptMetaForm, UploadForm
 from transcripts.models import (
     AttributeTarget,
@@ -26,6 +24,13 @@ from transcripts.models import (
     TranscriptStatus,
     Utterance,
 )
+from transcripts.selectors import cases as case_selectors
+from transcripts.selectors import consent as consent_selectors
+from transcripts.selectors import imports as importing
+from transcripts.selectors.attributes import display
+from transcripts.services import imports as import_services
+from transcripts.services import staging
+from transcripts.services import transcripts as transcript_services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
 
@@ -45,8 +50,8 @@ def transcript_list(request, study_slug):
     access = study_for(request, study_slug)
     study = access.study
     # Withdrawn participants' transcripts leave every list (they are on the stewardship page).
-    transcripts = selectors.not_withdrawn(
-        selectors.with_consent(
+    transcripts = consent_selectors.not_withdrawn(
+        consent_selectors.with_consent(
             study.transcripts.select_related("participant__case"), "participant_id"
         )
     )
@@ -58,7 +63,7 @@ def transcript_list(request, study_slug):
     if filters["participant"].isdigit():
         transcripts = transcripts.filter(participant_id=int(filters["participant"]))
     if filters["consent"]:
-        transcripts = selectors.filter_consent_state(transcripts, filters["consent"])
+        transcripts = consent_selectors.filter_consent_state(transcripts, filters["consent"])
     if filters["status"] in TranscriptStatus.values:
         transcripts = transcripts.filter(status=filters["status"])
     by_status = dict(
@@ -83,7 +88,7 @@ def transcript_list(request, study_slug):
     page = Paginator(transcripts, 100).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for transcript in rows:
-        transcript.consent_state = selectors.consent_state(
+        transcript.consent_state = consent_selectors.consent_state(
             transcript.consent_kind, transcript.consent_analyse, transcript.consent_retain_until
         )
     query = request.GET.copy()
@@ -98,7 +103,7 @@ def transcript_list(request, study_slug):
         "filters": filters,
         "cases": list(study.cases.all()),
         "participants": list(study.participants.all()),
-        "states": [s for s in selectors.ConsentState.CHOICES if s[0] != "withdrawn"],
+        "states": [s for s in consent_selectors.ConsentState.CHOICES if s[0] != "withdrawn"],
         "statuses": TranscriptStatus.choices,
         "counts": [(label, by_status.get(value, 0)) for value, label in TranscriptStatus.choices],
     }
@@ -144,7 +149,7 @@ def transcript_detail(request, study_slug, pk):
     access = study_for(request, study_slug)
     study = access.study
     transcript = _transcript_or_404(study, pk)
-    consent = services.current_consent(transcript.participant)
+    consent = consent_selectors.current_consent(transcript.participant)
     if consent is None or not consent.allows("analyse"):
         return render(
             request,
@@ -172,8 +177,8 @@ def transcript_detail(request, study_slug, pk):
     can_code = any(layer.coder_id == request.user.pk for layer in layers) or (
         layers and (access.can("manage_assignments") or access.can("review_codings"))
     )
-    case_attributes = selectors.attributes_for(study, AttributeTarget.CASE)
-    participant_attributes = selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
+    case_attributes = case_selectors.attributes_for(study, AttributeTarget.CASE)
+    participant_attributes = case_selectors.attributes_for(study, AttributeTarget.PARTICIPANT)
     context = {
         "access": access,
         "study": study,
@@ -225,7 +230,7 @@ def transcript_edit(request, study_slug, pk):
         data = form.cleaned_data
         saved = apply_service(
             form,
-            services.transcript_update,
+            transcript_services.transcript_update,
             actor=request.user,
             transcript=transcript,
             version=data["version"],
@@ -375,7 +380,7 @@ def transcript_import_confirm(request, study_slug, token):
         }
         data = form.cleaned_data
         try:
-            transcript = services.transcript_import(
+            transcript = import_services.transcript_import(
                 actor=request.user,
                 study=study,
                 participant=data["participant"],
@@ -428,13 +433,19 @@ def stewardship(request, study_slug):
     access = study_for(request, study_slug, need="manage_consent")
     study = access.study
     today = timezone.localdate()
-    annotated = selectors.with_consent(
+    annotated = consent_selectors.with_consent(
         study.transcripts.select_related("participant"), "participant_id"
     )
     withdrawn = list(
-        selectors.filter_consent_state(annotated, selectors.ConsentState.WITHDRAWN, today)
+        consent_selectors.filter_consent_state(
+            annotated, consent_selectors.ConsentState.WITHDRAWN, today
+        )
     )
-    expired = list(selectors.filter_consent_state(annotated, selectors.ConsentState.EXPIRED, today))
+    expired = list(
+        consent_selectors.filter_consent_state(
+            annotated, consent_selectors.ConsentState.EXPIRED, today
+        )
+    )
     return render(
         request,
         "transcripts/stewardship.html",
@@ -459,7 +470,7 @@ def transcript_purge(request, study_slug, pk):
         return redirect("stewardship", study_slug=study_slug)
     title = transcript.title
     try:
-        services.transcript_purge(
+        transcript_services.transcript_purge(
             actor=request.user, transcript=transcript, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:

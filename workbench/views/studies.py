@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coding.progress import my_layers, study_percent, transcript_progress
-from transcripts import selectors as transcript_selectors
+from transcripts.selectors import transcripts as transcript_selectors
 from workbench.access import study_for
 from workbench.forms import (
     StudyForm,

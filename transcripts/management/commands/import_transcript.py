@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from guardian.shortcuts import get_user_perms
 
-from transcripts import importing, services
 from transcripts.models import SpeakerRole
+from transcripts.selectors import imports as importing
+from transcripts.services import imports as import_services
 from workbench.models import Study
 
 User = get_user_model()
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         failed += len(rejected)
         for candidate in candidates:
             try:
-                transcript = services.transcript_import(
+                transcript = import_services.transcript_import(
                     actor=user,
                     study=study,
                     participant=participant,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coding.reanchor import Change, apply_edits, diff, reanchor, remap_turns
+from transcripts.rewriting.reanchor import Change, apply_edits, diff, reanchor, remap_turns
 
 TEXT = "We asked. Then we waited weeks for GPUs. Then it worked."
 CODED = "waited weeks"

@@ -2,8 +2,8 @@
 
 A correction is an explicit edit of the canonical text: a list of ``(start, end, replacement)``
 edits on the current text, with a reason. In one transaction the turns and the codings of every
-layer are moved onto the new text by a character diff (``coding.reanchor``): each keeps covering
-the same words, and a coding whose words were changed is flagged to re-check. A correction that
+layer are moved onto the new text by a character diff (``transcripts.rewriting.reanchor``):
+each keeps covering the same words, and a coding whose words were changed is flagged to re-check. A correction that
 would leave a coding or a turn with no text at all is refused as a whole — nothing is ever
 silently dropped.
 
@@ -21,12 +21,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coding import reanchor
 from coding.models import Coding, Layer
 from transcripts.formats.normalise import normalise
 from transcripts.models import ConsentUse, Transcript, Utterance
-from transcripts.pseudonymise import is_word_boundary
-from transcripts.services import allows, text_sha256
+from transcripts.rewriting import reanchor
+from transcripts.rewriting.pseudonymise import is_word_boundary
+from transcripts.selectors.consent import allows
+from transcripts.services.transcripts import text_sha256
 from workbench import audit
 from workbench.locking import lock_row
 

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from coding import reanchor
-from transcripts import pseudonymise
-from transcripts.corrections import lock_for_rewrite, reanchor_transcript
 from transcripts.models import ConsentUse, PseudonymRule, Transcript, Utterance
-from transcripts.services import allows, text_sha256
+from transcripts.rewriting import pseudonymise, reanchor
+from transcripts.selectors.consent import allows
+from transcripts.services.corrections import lock_for_rewrite, reanchor_transcript
+from transcripts.services.transcripts import text_sha256
 from workbench import audit
 from workbench.locking import lock_row
 from workbench.models import Study

@@ -18,9 +18,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from transcripts import selectors
-from transcripts.attributes import display
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case
+from transcripts.selectors import cases as case_selectors
+from transcripts.selectors.attributes import display
 from workbench.exports import csv_safe
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -142,14 +142,14 @@ def build(study, params, *, cases=None, attributes=None) -> Table:
     Queries: the case attributes, the cases, their participants' codes: three, however many.
     """
     if attributes is None:
-        attributes = selectors.attributes_for(study, AttributeTarget.CASE)
+        attributes = case_selectors.attributes_for(study, AttributeTarget.CASE)
     columns = _columns(attributes)
     keys = {column.key for column in columns}
     sort = params.get("sort", DEFAULT_SORT)
     sort = sort if sort in keys else DEFAULT_SORT
     descending = params.get("dir") == "desc"
     rows = []
-    for case in cases if cases is not None else selectors.case_table_cases(study):
+    for case in cases if cases is not None else case_selectors.case_table_cases(study):
         codes = sorted((p.code for p in case.participants.all()), key=_natural)
         rows.append(Row(case=case, codes=codes, cells=[_cell(c, case, codes) for c in columns]))
     # Ties (and the empty values, always last) stay in case-name order.

@@ -1,0 +1,86 @@
+"""Editing a transcript's metadata and status, and purging its text for good."""
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from transcripts.models import (
+    Transcript,
+    TranscriptStatus,
+)
+from transcripts.selectors.consent import allows, current_consent
+from workbench import audit
+from workbench.locking import lock_row
+from workbench.models import Membership
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def transcript_update(*, actor, transcript: Transcript, version: int, **fields) -> Transcript:
+    """Edit metadata (title, status, interview date, mode, duration, language, interviewers)."""
+    transcript = lock_row(Transcript, transcript.pk, version=version)
+    before = audit.snapshot(transcript)
+    interviewers = fields.pop("interviewers", None)
+    allowed = {"title", "status", "interview_date", "mode", "duration_minutes", "language"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"Not a transcript field: {', '.join(sorted(unknown))}")
+    if fields.get("status") == TranscriptStatus.READY and not allows(transcript, "analyse"):
+        raise ValidationError(
+            {"status": "Consent does not cover analysis, so it cannot be ready for coding."}
+        )
+    for name, value in fields.items():
+        setattr(transcript, name, value)
+    transcript.version += 1
+    transcript.save()
+    if interviewers is not None:
+        member_ids = set(
+            Membership.objects.filter(study=transcript.study).values_list("user_id", flat=True)
+        )
+        if any(user.pk not in member_ids for user in interviewers):
+            raise ValidationError({"interviewers": "Interviewers must be members of the study."})
+        transcript.interviewers.set(interviewers)
+    audit.record_changes(actor=actor, study=transcript.study, obj=transcript, before=before)
+    return transcript
+
+
+@transaction.atomic
+def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
+    """Delete a transcript's text and turns for good; the audit keeps a SHA-256 of the text."""
+    transcript = lock_row(Transcript, transcript.pk, version=None)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the transcript is purged."})
+    consent = current_consent(transcript.participant)
+    withdrawn = consent is not None and consent.is_withdrawal
+    expired = (
+        consent is not None
+        and consent.retain_until is not None
+        and consent.retain_until < timezone.localdate()
+    )
+    if not (withdrawn or expired):
+        raise ValidationError(
+            "Only transcripts whose participant withdrew or whose retention date has passed "
+            "can be purged."
+        )
+    audit.record(
+        actor=actor,
+        study=transcript.study,
+        verb="transcript.purge",
+        obj=transcript,
+        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
+        before={
+            "participant": transcript.participant.code,
+            "sha256 of file": transcript.original_sha256,
+            "sha256 of text": transcript.text_sha256,
+            "characters": len(transcript.text),
+            "turns": transcript.utterances.count(),
+        },
+        after={"reason": reason, "because": "withdrawal" if withdrawn else "retention"},
+    )
+    transcript.delete()
