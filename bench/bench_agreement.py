@@ -232,9 +232,9 @@ def build_study(rng, people, name: str, n: int) -> dict:
     """A study of ``n`` transcripts, ready, assigned, both layers coded and submitted."""
     from django.utils import timezone
 
-    from coding import coding_services
     from coding.models import Coding, CodingMode, Layer, LayerRole, LayerStatus
-    from coding.services import code_create
+    from coding.services import codings as coding_services
+    from coding.services.codebook import code_create
     from tests.factories import consented_participant, imported_transcript
     from transcripts.services import transcripts as transcript_services
     from workbench.services import members as member_services
@@ -380,7 +380,7 @@ class Split:
 
     def run(self, fn, n):
         import coding.agreement
-        from coding import reconciliation
+        from coding.services import reconciliation
 
         split = self
         patches = [
@@ -501,7 +501,7 @@ def print_split(label, spent):
 
 def agreement_steps(data, people, repeats, target) -> list:
     """Whole-study agreement as the page computes it, and the page itself."""
-    from coding import agreement_report
+    from coding.selectors import agreement as agreement_report
 
     study, n = data["study"], len(data["transcripts"])
     steps = []
@@ -572,8 +572,8 @@ def agreement_steps(data, people, repeats, target) -> list:
 
 def disagreement_steps(data, people, repeats) -> list:
     """``reconciliation_start`` on one transcript (rolled back), then the reconcile page."""
-    from coding import reconciliation
     from coding.models import Disagreement, Reconciliation
+    from coding.services import reconciliation
 
     study, transcript = data["study"], data["transcripts"][0]
     reviewer = people["rosa"]

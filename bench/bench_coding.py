@@ -204,9 +204,9 @@ def build():
     """Study, people, codebook, the transcript (ready, assigned) and SMALL codings."""
     from django.contrib.auth import get_user_model
 
-    from coding import coding_services
     from coding.models import Coding, CodingMode, Layer, LayerRole, LayerStatus
-    from coding.services import code_create
+    from coding.services import codings as coding_services
+    from coding.services.codebook import code_create
     from tests.factories import consented_participant, imported_transcript
     from transcripts.services import transcripts as transcript_services
     from workbench.services import members as member_services
@@ -350,7 +350,7 @@ class Split:
     def measure(self, fn, n, after=None):
         from django.db.models.query import QuerySet
 
-        from coding import coding_views
+        from coding.views import codings as coding_views
 
         split = self
         patches = [
@@ -791,8 +791,8 @@ def main():
 
 
 def run():
-    from coding import coding_services
     from coding.models import Coding
+    from coding.services import codings as coding_services
 
     started = time.perf_counter()
     data = build()

@@ -2,7 +2,7 @@
 inductive ones that coders "found" in the demo interviews."""
 
 from coding.models import Code, CodeKind, CodeOrigin
-from coding.services import code_create
+from coding.services.codebook import code_create
 
 # name, definition, when to use, guide question number (1-based) or None, dimension values
 DEDUCTIVE = [
@@ -192,8 +192,8 @@ SUBMITTED = ("Interview with I1",)
 def seed_coding(*, study, lead, primary, second) -> None:
     """Assign two demo transcripts to the two demo coders (independent mode) and code parts
     of them, with some disagreement, so that agreement has something to measure."""
-    from coding.coding_services import assignment_set, coding_create, layer_submit
     from coding.models import Assignment
+    from coding.services.codings import assignment_set, coding_create, layer_submit
 
     codes = {code.name: code for code in Code.objects.filter(study=study)}
     for title in ("Interview with I1", "Interview with I2"):
@@ -227,8 +227,8 @@ def seed_notes(*, study, lead, reviewer, coders) -> None:
     """A first agreement round, a debriefing note and a memo, as after the first interview."""
     import datetime
 
-    from coding import notes_services
     from coding.models import AgreementRound, RoundKind
+    from coding.services import notes as notes_services
 
     if AgreementRound.objects.filter(study=study).exists():
         return

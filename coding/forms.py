@@ -1,7 +1,7 @@
 from django import forms
 
 from coding.models import Code, CodeKind, CodeOrigin, CodeStatus, CodingMode, InductivePolicy
-from coding.selectors import parent_choices
+from coding.selectors.codebook import parent_choices
 from workbench.forms import VersionedForm
 from workbench.models import Dimension, DimensionValue, GuideQuestion
 

@@ -8,9 +8,9 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from coding.coding_services import assignment_set, coding_create
 from coding.models import Disagreement, Reconciliation
-from coding.services import code_create
+from coding.services.codebook import code_create
+from coding.services.codings import assignment_set, coding_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
 from transcripts.services import attributes as attribute_services

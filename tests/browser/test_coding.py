@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from coding import coding_services as cs
 from coding.models import Code, Coding, CodingMode
-from coding.services import code_create
+from coding.services import codings as cs
+from coding.services.codebook import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript

@@ -1,11 +1,11 @@
 import pytest
 
-from coding import services
+from coding.services import codebook as codebook_services
 
 
 @pytest.fixture
 def code(study, admin_user, design):
-    return services.code_create(
+    return codebook_services.code_create(
         actor=admin_user,
         study=study,
         name="Onboarding",

@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from coding import agreement_report
-from coding import coding_services as cs
 from coding.models import CodingMode, LayerRole
-from coding.services import code_create
+from coding.selectors import agreement as agreement_report
+from coding.services import codings as cs
+from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import consent as consent_services
 from transcripts.services import transcripts as transcript_services

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from coding import coding_services as cs
 from coding.models import Assignment, LayerStatus
+from coding.services import codings as cs
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from coding import interchange, services
+from coding.formats import codebook as interchange
 from coding.models import Code, CodeKind
+from coding.services import codebook as codebook_services
 from workbench.models import AuditEvent, Study
 
 INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "refi-qda"
@@ -23,10 +24,10 @@ def _csv(text: str) -> bytes:
 
 @pytest.fixture
 def tree(study, admin_user, code):
-    category = services.code_create(
+    category = codebook_services.code_create(
         actor=admin_user, study=study, name="On-ramps", kind=CodeKind.CATEGORY, colour="#123456"
     )
-    theme = services.code_create(
+    theme = codebook_services.code_create(
         actor=admin_user,
         study=study,
         name="Joining",
@@ -34,7 +35,7 @@ def tree(study, admin_user, code):
         parent=category,
         definition="=SUM(A1) looks like a formula",
     )
-    services.code_update(
+    codebook_services.code_update(
         actor=admin_user,
         code=code,
         version=code.version,
@@ -59,7 +60,9 @@ class TestCsv:
         other = Study.objects.get(name="Someone else's study")
         parsed = interchange.parse_csv(text.encode(), other)
         assert parsed.valid, [r.errors for r in parsed.rows]
-        report = services.codes_import(actor=outsider, study=other, parsed=parsed, source="x.csv")
+        report = codebook_services.codes_import(
+            actor=outsider, study=other, parsed=parsed, source="x.csv"
+        )
         assert len(report.created) == 3
         onboarding = Code.objects.get(study=other, name="Onboarding")
         assert onboarding.parent.name == "Joining" and onboarding.parent.parent.name == "On-ramps"
@@ -106,7 +109,9 @@ class TestCsv:
         assert "not deductive or inductive" in errors[7][0]
         assert errors[2] == []
         with pytest.raises(Exception, match="nothing was imported"):
-            services.codes_import(actor=admin_user, study=study, parsed=parsed, source="x.csv")
+            codebook_services.codes_import(
+                actor=admin_user, study=study, parsed=parsed, source="x.csv"
+            )
         assert not Code.objects.exists()
 
     @pytest.mark.parametrize(
@@ -147,7 +152,7 @@ class TestRefiQda:
         assert rows["Values"].guid == uuid.UUID("9fa9bcb7-5b59-47a9-8c3e-f65cffdc7520")
         assert rows["Economy"].definition == "Anything about jobs or taxes or business"
         assert rows["Economy"].colour == "#ffff00"
-        report = services.codes_import(
+        report = codebook_services.codes_import(
             actor=admin_user, study=study, parsed=parsed, source="codebook.qdc"
         )
         assert len(report.created) == 6
@@ -180,9 +185,9 @@ class TestRefiQda:
         assert "root:" not in parsed.rows[0].definition
 
     def test_export_validates_against_the_schema_and_round_trips(self, study, tree, outsider):
-        from coding import selectors
+        from coding.selectors import codebook as codebook_selectors
 
-        codes = selectors.tree_order(list(selectors.codes(study)))
+        codes = codebook_selectors.tree_order(list(codebook_selectors.codes(study)))
         data = interchange.qdc_bytes(codes)
         schema = etree.XMLSchema(etree.parse(str(XSD)))
         document = etree.fromstring(data)
@@ -190,7 +195,7 @@ class TestRefiQda:
         other = Study.objects.get(name="Someone else's study")
         parsed = interchange.parse_qdc(data, other)
         assert parsed.valid
-        services.codes_import(actor=outsider, study=other, parsed=parsed, source="x.qdc")
+        codebook_services.codes_import(actor=outsider, study=other, parsed=parsed, source="x.qdc")
         copy = Code.objects.get(study=other, name="Onboarding")
         assert copy.guid == tree["code"].guid
         assert copy.parent.name == "Joining" and copy.parent.parent.name == "On-ramps"
@@ -199,7 +204,7 @@ class TestRefiQda:
         assert copy.definition == tree["code"].definition
 
     def test_parent_that_exists_with_another_kind_is_a_row_error(self, study, admin_user):
-        services.code_create(actor=admin_user, study=study, name="Topics")  # a plain code
+        codebook_services.code_create(actor=admin_user, study=study, name="Topics")  # a plain code
         path = INTEROP / "hand-authored" / "ornio-sample-study" / "project.qde"
         parsed = interchange.parse_qdc(path.read_bytes(), study)
         assert not parsed.valid

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from coding import services
 from coding.models import Code, CodebookSettings, CodeKind, CodeStatus, CodeVersion
+from coding.services import codebook as codebook_services
 from tests.factories import DimensionFactory, DimensionValueFactory, give_roles
 from workbench.models import AuditEvent, Study
 from workbench.roles import Role
@@ -22,38 +22,42 @@ class TestCreate:
     @pytest.mark.parametrize("name", ["onboarding", " ONBOARDING ", "Onboarding"])
     def test_it_refuses_a_duplicate_name_case_insensitively(self, study, admin_user, code, name):
         with pytest.raises(ValidationError) as exc:
-            services.code_create(actor=admin_user, study=study, name=name)
+            codebook_services.code_create(actor=admin_user, study=study, name=name)
         assert "already has a code" in str(exc.value)
         assert Code.objects.count() == 1
 
     def test_same_name_in_another_study_is_fine(self, study, code, outsider):
         other = Study.objects.get(name="Someone else's study")
-        services.code_create(actor=outsider, study=other, name="Onboarding")
+        codebook_services.code_create(actor=outsider, study=other, name="Onboarding")
         assert Code.objects.filter(name="Onboarding").count() == 2
 
     @pytest.mark.parametrize("colour", ["red", "#12345", "#ggg000"])
     def test_it_refuses_a_bad_colour(self, study, admin_user, colour):
         with pytest.raises(ValidationError):
-            services.code_create(actor=admin_user, study=study, name="X", colour=colour)
+            codebook_services.code_create(actor=admin_user, study=study, name="X", colour=colour)
         assert not Code.objects.exists()
 
     def test_short_colour_is_expanded(self, study, admin_user):
-        code = services.code_create(actor=admin_user, study=study, name="X", colour="#F0A")
+        code = codebook_services.code_create(actor=admin_user, study=study, name="X", colour="#F0A")
         assert code.colour == "#ff00aa"
 
     def test_tree_rules(self, study, admin_user, code):
-        category = services.code_create(
+        category = codebook_services.code_create(
             actor=admin_user, study=study, name="Barriers", kind=CodeKind.CATEGORY
         )
-        theme = services.code_create(
+        theme = codebook_services.code_create(
             actor=admin_user, study=study, name="Joining", kind=CodeKind.THEME, parent=category
         )
-        child = services.code_create(actor=admin_user, study=study, name="Mentoring", parent=theme)
+        child = codebook_services.code_create(
+            actor=admin_user, study=study, name="Mentoring", parent=theme
+        )
         assert child.parent == theme and theme.parent == category
         with pytest.raises(ValidationError, match="only be grouped under a theme"):
-            services.code_create(actor=admin_user, study=study, name="Bad", parent=category)
+            codebook_services.code_create(
+                actor=admin_user, study=study, name="Bad", parent=category
+            )
         with pytest.raises(ValidationError, match="no parent"):
-            services.code_create(
+            codebook_services.code_create(
                 actor=admin_user, study=study, name="Bad", kind=CodeKind.CATEGORY, parent=category
             )
 
@@ -61,7 +65,9 @@ class TestCreate:
         other = Study.objects.get(name="Someone else's study")
         value = DimensionValueFactory(dimension=DimensionFactory(study=other))
         with pytest.raises(ValidationError):
-            services.code_create(actor=admin_user, study=study, name="X", dimension_values=[value])
+            codebook_services.code_create(
+                actor=admin_user, study=study, name="X", dimension_values=[value]
+            )
         assert not Code.objects.exists()
 
 
@@ -78,7 +84,7 @@ class TestUpdate:
             "guide_questions": list(code.guide_questions.all()),
             "dimension_values": list(code.dimension_values.all()),
         } | changes
-        return services.code_update(actor=actor, code=code, version=code.version, **values)
+        return codebook_services.code_update(actor=actor, code=code, version=code.version, **values)
 
     def test_it_reports_each_kind_of_change(self, code, admin_user):
         result = self._update(
@@ -122,7 +128,7 @@ class TestUpdate:
         stale_version = code.version
         self._update(code, admin_user, name="First rename")
         with pytest.raises(ValidationError, match="changed by someone else"):
-            services.code_update(
+            codebook_services.code_update(
                 actor=admin_user,
                 code=code,
                 version=stale_version,
@@ -139,12 +145,12 @@ class TestUpdate:
         assert code.versions.count() == 2
 
     def test_rename_to_an_existing_name_is_refused(self, study, code, admin_user):
-        services.code_create(actor=admin_user, study=study, name="Leaving")
+        codebook_services.code_create(actor=admin_user, study=study, name="Leaving")
         with pytest.raises(ValidationError, match="already has a code"):
             self._update(code, admin_user, name="leaving")
 
     def test_move_under_a_theme(self, study, code, admin_user):
-        theme = services.code_create(actor=admin_user, study=study, name="T", kind="theme")
+        theme = codebook_services.code_create(actor=admin_user, study=study, name="T", kind="theme")
         result = self._update(code, admin_user, parent=theme)
         assert result.changes == ["move"]
         assert code.versions.order_by("-number").first().snapshot["parent"] == "T"
@@ -152,9 +158,11 @@ class TestUpdate:
 
 class TestStatus:
     def test_retire_keeps_the_code_and_reactivate_brings_it_back(self, code, admin_user):
-        retired = services.code_retire(actor=admin_user, code=code, version=code.version)
+        retired = codebook_services.code_retire(actor=admin_user, code=code, version=code.version)
         assert Code.objects.filter(pk=code.pk, status="retired").exists()
-        back = services.code_reactivate(actor=admin_user, code=retired, version=retired.version)
+        back = codebook_services.code_reactivate(
+            actor=admin_user, code=retired, version=retired.version
+        )
         assert back.status == "active"
         assert [v.change for v in code.versions.all()] == ["create", "retire", "reactivate"]
         assert list(
@@ -162,13 +170,15 @@ class TestStatus:
         ) == ["code.reactivate", "code.retire", "code.create"]
 
     def test_retiring_twice_is_refused(self, code, admin_user):
-        code = services.code_retire(actor=admin_user, code=code, version=code.version)
+        code = codebook_services.code_retire(actor=admin_user, code=code, version=code.version)
         with pytest.raises(ValidationError, match="already retired"):
-            services.code_retire(actor=admin_user, code=code, version=code.version)
+            codebook_services.code_retire(actor=admin_user, code=code, version=code.version)
 
     def test_stale_retire_is_refused(self, code, admin_user):
         with pytest.raises(ValidationError, match="someone else"):
-            services.code_retire(actor=admin_user, code=code, version=code.version - 1 or 99)
+            codebook_services.code_retire(
+                actor=admin_user, code=code, version=code.version - 1 or 99
+            )
         code.refresh_from_db()
         assert code.status == "active"
 
@@ -176,36 +186,40 @@ class TestStatus:
         # Codings will reference codes with PROTECT too; the tree already does.
         from django.db.models import ProtectedError
 
-        theme = services.code_create(actor=admin_user, study=study, name="T", kind="theme")
-        services.code_create(actor=admin_user, study=study, name="C", parent=theme)
+        theme = codebook_services.code_create(actor=admin_user, study=study, name="T", kind="theme")
+        codebook_services.code_create(actor=admin_user, study=study, name="C", parent=theme)
         with pytest.raises(ProtectedError):
             theme.delete()
 
 
 class TestInductivePolicy:
     def test_coder_code_is_pending_when_approval_is_required(self, study, admin_user, coder):
-        services.codebook_settings_update(
+        codebook_services.codebook_settings_update(
             actor=admin_user, study=study, version=None, inductive_codes="pending"
         )
-        code = services.code_create(actor=coder, study=study, name="New", origin="inductive")
+        code = codebook_services.code_create(
+            actor=coder, study=study, name="New", origin="inductive"
+        )
         assert code.status == CodeStatus.PENDING
-        approved = services.code_approve(actor=admin_user, code=code, version=code.version)
+        approved = codebook_services.code_approve(actor=admin_user, code=code, version=code.version)
         assert approved.status == "active"
         assert approved.versions.order_by("-number").first().change == "approve"
 
     def test_admin_codes_need_no_approval(self, study, admin_user):
-        services.codebook_settings_update(
+        codebook_services.codebook_settings_update(
             actor=admin_user, study=study, version=None, inductive_codes="pending"
         )
-        code = services.code_create(actor=admin_user, study=study, name="N", origin="inductive")
+        code = codebook_services.code_create(
+            actor=admin_user, study=study, name="N", origin="inductive"
+        )
         assert code.status == "active"
 
     def test_allowed_by_default(self, study, coder):
-        code = services.code_create(actor=coder, study=study, name="N", origin="inductive")
+        code = codebook_services.code_create(actor=coder, study=study, name="N", origin="inductive")
         assert code.status == "active"
 
     def test_settings_change_is_audited_and_versioned(self, study, admin_user):
-        s = services.codebook_settings_update(
+        s = codebook_services.codebook_settings_update(
             actor=admin_user, study=study, version=None, inductive_codes="pending"
         )
         assert s.version == 2
@@ -213,36 +227,36 @@ class TestInductivePolicy:
             "inductive_codes": "pending"
         }
         with pytest.raises(ValidationError):
-            services.codebook_settings_update(
+            codebook_services.codebook_settings_update(
                 actor=admin_user, study=study, version=1, inductive_codes="allowed"
             )
         assert CodebookSettings.objects.get().inductive_codes == "pending"
 
     def test_lead_is_not_a_codebook_manager(self, study, admin_user, lead):
         give_roles(study, lead, Role.LEAD)
-        services.codebook_settings_update(
+        codebook_services.codebook_settings_update(
             actor=admin_user, study=study, version=None, inductive_codes="pending"
         )
-        code = services.code_create(actor=lead, study=study, name="N", origin="inductive")
+        code = codebook_services.code_create(actor=lead, study=study, name="N", origin="inductive")
         assert code.status == "pending"
 
 
 class TestSeeding:
     def test_one_suggestion_per_guide_question(self, study, design):
-        [suggestion] = services.suggest_codes_from_guide(study)
+        [suggestion] = codebook_services.suggest_codes_from_guide(study)
         assert suggestion.guide_question_ids == [design["gq"].pk]
         assert suggestion.name and "Q1" in suggestion.definition
         assert not suggestion.exists
 
     def test_guide_question_with_a_code_is_marked(self, study, design, code):
-        [suggestion] = services.suggest_codes_from_guide(study)
+        [suggestion] = codebook_services.suggest_codes_from_guide(study)
         assert suggestion.exists
 
     def test_dimension_combinations(self, study, design):
         kinds = DimensionFactory(study=study, name="Collaboration type", position=2)
         for label in ("model", "data", "software"):
             DimensionValueFactory(dimension=kinds, label=label)
-        suggestions = services.suggest_codes_from_dimensions(
+        suggestions = codebook_services.suggest_codes_from_dimensions(
             study, [design["dimension"].pk, kinds.pk]
         )
         assert len(suggestions) == 6
@@ -252,13 +266,17 @@ class TestSeeding:
     def test_another_studys_dimension_is_refused(self, study, design, outsider):
         other = DimensionFactory(study=Study.objects.get(name="Someone else's study"))
         with pytest.raises(ValidationError):
-            services.suggest_codes_from_dimensions(study, [other.pk])
+            codebook_services.suggest_codes_from_dimensions(study, [other.pk])
 
     def test_bulk_create_skips_existing_names(self, study, design, admin_user, code):
-        suggestions = services.suggest_codes_from_dimensions(study, [design["dimension"].pk])
-        suggestions.append(services.Suggestion(name="ONBOARDING"))
-        suggestions.append(services.Suggestion(name="pre-training"))
-        report = services.codes_create_bulk(actor=admin_user, study=study, suggestions=suggestions)
+        suggestions = codebook_services.suggest_codes_from_dimensions(
+            study, [design["dimension"].pk]
+        )
+        suggestions.append(codebook_services.Suggestion(name="ONBOARDING"))
+        suggestions.append(codebook_services.Suggestion(name="pre-training"))
+        report = codebook_services.codes_create_bulk(
+            actor=admin_user, study=study, suggestions=suggestions
+        )
         assert [c.name for c in report.created] == ["pre-training", "post-release"]
         assert report.skipped == [
             ("ONBOARDING", "already in the codebook"),

@@ -2,8 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from coding import services
 from coding.models import Code, CodebookSettings, CodeKind
+from coding.services import codebook as codebook_services
 from workbench.models import AuditEvent
 
 HTMX = {"HX-Request": "true"}
@@ -50,8 +50,8 @@ def as_admin(client, admin_user):
 
 
 def test_every_codebook_url_is_listed():
-    from coding import views
     from coding.urls import urlpatterns
+    from coding.views import codebook as views
 
     codebook_views = {p.name for p in urlpatterns if p.callback.__module__ == views.__name__}
     assert codebook_views == set(CODEBOOK_URLS)
@@ -95,7 +95,7 @@ def test_a_code_of_another_study_is_404(as_admin, study, code, outsider):
     from workbench.models import Study
 
     other = Study.objects.get(name="Someone else's study")
-    foreign = services.code_create(actor=outsider, study=other, name="Secret")
+    foreign = codebook_services.code_create(actor=outsider, study=other, name="Secret")
     assert as_admin.get(url("code_edit", study, pk=foreign.pk)).status_code == 404
     assert as_admin.get(url("code_history", study, pk=foreign.pk)).status_code == 404
 
@@ -126,7 +126,7 @@ class TestCodebookPage:
         assert (f'id="code-{code.pk}"' in body) is found
 
     def test_filter_by_dimension_value(self, as_admin, study, code, design, admin_user):
-        services.code_create(actor=admin_user, study=study, name="Other")
+        codebook_services.code_create(actor=admin_user, study=study, name="Other")
         body = as_admin.get(
             url("codebook", study) + f"?dimension_value={design['value'].pk}"
         ).content.decode()
@@ -140,7 +140,7 @@ class TestCodebookPage:
         assert "Add a code" not in body and "Seed from guide" not in body
 
     def test_user_text_is_escaped(self, as_admin, study, admin_user):
-        services.code_create(actor=admin_user, study=study, name="<script>x</script>")
+        codebook_services.code_create(actor=admin_user, study=study, name="<script>x</script>")
         body = as_admin.get(url("codebook", study)).content.decode()
         assert "<script>x</script>" not in body and "&lt;script&gt;" in body
 
@@ -151,7 +151,7 @@ class TestCodebookPage:
 
         def make(n):
             for i in range(n):
-                services.code_create(
+                codebook_services.code_create(
                     actor=admin_user,
                     study=study,
                     name=f"Code {Code.objects.count()} {i}",
@@ -293,7 +293,7 @@ class TestInlineEditing:
 
 class TestHistory:
     def test_history_shows_word_diff_escaped(self, as_admin, study, code, admin_user):
-        services.code_update(
+        codebook_services.code_update(
             actor=admin_user,
             code=code,
             version=code.version,
@@ -326,8 +326,10 @@ class TestHistory:
         with django_assert_num_queries(9):
             as_admin.get(url("code_history", study, pk=code.pk), headers=HTMX)
         for _ in range(5):
-            code = services.code_retire(actor=admin_user, code=code, version=code.version)
-            code = services.code_reactivate(actor=admin_user, code=code, version=code.version)
+            code = codebook_services.code_retire(actor=admin_user, code=code, version=code.version)
+            code = codebook_services.code_reactivate(
+                actor=admin_user, code=code, version=code.version
+            )
         with django_assert_num_queries(9):
             as_admin.get(url("code_history", study, pk=code.pk), headers=HTMX)
 

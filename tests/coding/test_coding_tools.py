@@ -7,8 +7,6 @@ import re
 
 import pytest
 
-from coding import coding_services as cs
-from coding import services
 from coding.models import (
     Code,
     CodeOrigin,
@@ -20,7 +18,9 @@ from coding.models import (
     LayerStatus,
     PinnedCode,
 )
-from coding.visibility import visible_layers, visible_layers_in_study
+from coding.selectors.blindness import visible_layers, visible_layers_in_study
+from coding.services import codebook as codebook_services
+from coding.services import codings as cs
 from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
     HX,
     code,
@@ -292,7 +292,7 @@ class TestNewCodeWhileCoding:
     def test_under_the_approval_policy_the_code_is_pending_but_usable(
         self, client_for, study, transcript, layers, coder, admin_user
     ):
-        services.codebook_settings_update(
+        codebook_services.codebook_settings_update(
             actor=admin_user, study=study, version=None, inductive_codes=InductivePolicy.PENDING
         )
         html = post(
@@ -369,7 +369,7 @@ class TestPicker:
     @pytest.fixture
     def many(self, study, admin_user):
         return [
-            services.code_create(actor=admin_user, study=study, name=f"Code {n:02d}")
+            codebook_services.code_create(actor=admin_user, study=study, name=f"Code {n:02d}")
             for n in range(12)
         ]
 
@@ -491,7 +491,7 @@ def test_redefining_a_code_can_flag_its_codings_in_every_layer(
         f: getattr(code, f) for f in ("name", "when_to_use", "when_not_to_use", "example", "colour")
     }
     # A recolour alone flags nothing, even when asked to.
-    result = services.code_update(
+    result = codebook_services.code_update(
         actor=admin_user,
         code=code,
         version=code.version,
@@ -501,7 +501,7 @@ def test_redefining_a_code_can_flag_its_codings_in_every_layer(
         **(fields | {"colour": "#123456"}),
     )
     assert result.flagged == 0
-    result = services.code_update(
+    result = codebook_services.code_update(
         actor=admin_user,
         code=result.code,
         version=result.code.version,

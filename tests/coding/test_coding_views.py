@@ -5,9 +5,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from coding import coding_services as cs
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
-from coding.services import code_create, code_retire
+from coding.services import codings as cs
+from coding.services.codebook import code_create, code_retire
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.models import ConsentUse
 from transcripts.services import consent as consent_services

@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from coding import coding_services as cs
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
-from coding.services import code_create, code_retire
-from coding.visibility import visible_layers
+from coding.selectors.blindness import visible_layers
+from coding.services import codings as cs
+from coding.services.codebook import code_create, code_retire
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import consent as consent_services
 from transcripts.services import transcripts as transcript_services

@@ -9,10 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from coding import agreement_report
-from coding import coding_services as cs
-from coding import notes_services as ns
-from coding.agreement_views import reliability_chart, round_code_rows
 from coding.models import (
     AgreementRound,
     AnalyticMemo,
@@ -24,7 +20,11 @@ from coding.models import (
     Reconciliation,
     RoundKind,
 )
-from coding.services import code_create
+from coding.selectors import agreement as agreement_report
+from coding.services import codings as cs
+from coding.services import notes as ns
+from coding.services.codebook import code_create
+from coding.views.agreement import reliability_chart, round_code_rows
 from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared with the agreement tests)
     code,
     coded,

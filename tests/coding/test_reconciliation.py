@@ -5,8 +5,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from coding import coding_services as cs
-from coding import reconciliation as rec
 from coding.models import (
     CodingMode,
     ConsensusCoding,
@@ -17,7 +15,9 @@ from coding.models import (
     Reconciliation,
     Tolerance,
 )
-from coding.services import code_create
+from coding.services import codings as cs
+from coding.services import reconciliation as rec
+from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coding import coding_services as cs
 from coding.models import Coding, CodingMode, Layer, LayerRole
-from coding.services import code_create
+from coding.services import codings as cs
+from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.models import Transcript
 from transcripts.services import consent as consent_services

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coding.progress import my_layers, study_percent, transcript_progress
+from coding.selectors.assignments import my_layers, study_percent, transcript_progress
 from transcripts.selectors import transcripts as transcript_selectors
 from workbench.access import study_for
 from workbench.forms import (

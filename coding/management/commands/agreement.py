@@ -5,7 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from coding import agreement_report
+from coding.selectors import agreement as agreement_report
 from workbench.models import Study
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from coding import interchange, selectors, services
+from coding.formats import codebook as interchange
 from coding.forms import (
     CodebookFilterForm,
     CodebookImportForm,
@@ -27,7 +27,9 @@ from coding.forms import (
     DimensionPickForm,
     SuggestionFormSet,
 )
-from coding.visibility import visible_layers_in_study
+from coding.selectors import codebook as codebook_selectors
+from coding.selectors.blindness import visible_layers_in_study
+from coding.services import codebook as codebook_services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
 
@@ -41,7 +43,7 @@ def _usage_layers(request, access):
 
 
 def _code_of(request, access, pk: int):
-    code = selectors.code(access.study, pk, _usage_layers(request, access))
+    code = codebook_selectors.code(access.study, pk, _usage_layers(request, access))
     if code is None:
         raise Http404
     return code
@@ -79,7 +81,7 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
     filter_form, filters = _filters(request, study)
     context = _context(
         access,
-        codes=selectors.codebook(study, filters, _usage_layers(request, access)),
+        codes=codebook_selectors.codebook(study, filters, _usage_layers(request, access)),
         filter_form=filter_form,
         filtered=bool(filters and any(filters.values())),
         query=request.GET.urlencode(),
@@ -87,7 +89,7 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
         focus=focus,
     )
     if context["can_edit"]:
-        settings = services.codebook_settings(study)
+        settings = codebook_services.codebook_settings(study)
         context |= {
             "add_form": add_form or _code_form(study),
             "settings_form": CodebookSettingsForm(
@@ -136,7 +138,7 @@ def code_create(request, study_slug):
     if form.is_valid():
         code = apply_service(
             form,
-            services.code_create,
+            codebook_services.code_create,
             actor=request.user,
             study=access.study,
             origin=form.cleaned_data["origin"],
@@ -170,7 +172,7 @@ def code_edit(request, study_slug, pk):
     if request.method == "POST" and form.is_valid():
         result = apply_service(
             form,
-            services.code_update,
+            codebook_services.code_update,
             actor=request.user,
             code=code,
             version=form.cleaned_data["version"],
@@ -213,20 +215,20 @@ def _status_change(request, study_slug, pk, operation, done: str):
 @login_required
 def code_retire(request, study_slug, pk):
     return _status_change(
-        request, study_slug, pk, services.code_retire, "retired; its codings are kept"
+        request, study_slug, pk, codebook_services.code_retire, "retired; its codings are kept"
     )
 
 
 @require_POST
 @login_required
 def code_reactivate(request, study_slug, pk):
-    return _status_change(request, study_slug, pk, services.code_reactivate, "reactivated")
+    return _status_change(request, study_slug, pk, codebook_services.code_reactivate, "reactivated")
 
 
 @require_POST
 @login_required
 def code_approve(request, study_slug, pk):
-    return _status_change(request, study_slug, pk, services.code_approve, "approved")
+    return _status_change(request, study_slug, pk, codebook_services.code_approve, "approved")
 
 
 @require_GET
@@ -234,7 +236,7 @@ def code_approve(request, study_slug, pk):
 def code_history(request, study_slug, pk):
     access = study_for(request, study_slug)
     code = _code_of(request, access, pk)
-    context = _context(access, code=code, history=selectors.code_history(code))
+    context = _context(access, code=code, history=codebook_selectors.code_history(code))
     if request.htmx:
         template = (
             "coding/code_history.html#history-closed"
@@ -252,7 +254,7 @@ def codebook_settings(request, study_slug):
     form = CodebookSettingsForm(request.POST)
     if form.is_valid():
         try:
-            services.codebook_settings_update(
+            codebook_services.codebook_settings_update(
                 actor=request.user,
                 study=access.study,
                 version=form.cleaned_data["version"],
@@ -286,7 +288,7 @@ def _suggestion_initial(suggestions):
 
 def _create_from_formset(request, access, formset, note):
     chosen = [
-        services.Suggestion(
+        codebook_services.Suggestion(
             name=f.cleaned_data["name"],
             definition=f.cleaned_data["definition"],
             when_to_use=f.cleaned_data["when_to_use"],
@@ -299,7 +301,7 @@ def _create_from_formset(request, access, formset, note):
     if not chosen:
         messages.error(request, "Nothing was ticked, so no code was created.")
         return None
-    report = services.codes_create_bulk(
+    report = codebook_services.codes_create_bulk(
         actor=request.user, study=access.study, suggestions=chosen, note=note
     )
     text = f"{len(report.created)} code{'s' if len(report.created) != 1 else ''} created."
@@ -313,7 +315,7 @@ def _create_from_formset(request, access, formset, note):
 @login_required
 def codebook_seed_guide(request, study_slug):
     access = study_for(request, study_slug, need=MANAGE)
-    suggestions = services.suggest_codes_from_guide(access.study)
+    suggestions = codebook_services.suggest_codes_from_guide(access.study)
     formset = SuggestionFormSet(posted(request), initial=_suggestion_initial(suggestions))
     if request.method == "POST" and formset.is_valid():
         done = _create_from_formset(request, access, formset, note="seeded from the guide")
@@ -332,7 +334,7 @@ def codebook_seed_dimensions(request, study_slug):
     suggestions, formset = [], None
     if pick.is_bound and pick.is_valid():
         try:
-            suggestions = services.suggest_codes_from_dimensions(
+            suggestions = codebook_services.suggest_codes_from_dimensions(
                 access.study, [d.pk for d in pick.cleaned_data["dimensions"]]
             )
         except ValidationError as exc:
@@ -371,7 +373,7 @@ def codebook_import(request, study_slug):
             parsed = interchange.parse_csv(data, access.study)
         if parsed.valid:
             try:
-                report = services.codes_import(
+                report = codebook_services.codes_import(
                     actor=request.user, study=access.study, parsed=parsed, source=upload.name
                 )
             except ValidationError as exc:
@@ -391,7 +393,7 @@ def codebook_import(request, study_slug):
 @login_required
 def codebook_csv(request, study_slug):
     access = study_for(request, study_slug)
-    codes = selectors.tree_order(list(selectors.codes(access.study)))
+    codes = codebook_selectors.tree_order(list(codebook_selectors.codes(access.study)))
     out = io.StringIO()
     interchange.write_csv(codes, out)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -403,7 +405,7 @@ def codebook_csv(request, study_slug):
 @login_required
 def codebook_qdc(request, study_slug):
     access = study_for(request, study_slug)
-    codes = selectors.tree_order(list(selectors.codes(access.study)))
+    codes = codebook_selectors.tree_order(list(codebook_selectors.codes(access.study)))
     body = interchange.qdc_bytes(codes, origin=f"Qualitative workbench: {access.study.name}")
     response = HttpResponse(body, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{access.study.slug}-codebook.qdc"'

@@ -14,8 +14,6 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding import reconciliation as services
-from coding.coding_views import Seat, _int, _seat
 from coding.models import (
     Code,
     CodeStatus,
@@ -26,6 +24,8 @@ from coding.models import (
     Reconciliation,
     Tolerance,
 )
+from coding.services import reconciliation as reconciliation_services
+from coding.views.codings import Seat, _int, _seat
 from workbench.access import study_for
 from workbench.models import AuditEvent
 
@@ -54,7 +54,7 @@ def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
         "nav_section": "transcripts",
         "layers": layers,
         "ready": _both_submitted(seat),
-        "can_resolve": services.can_resolve(request.user, transcript, access.perms),
+        "can_resolve": reconciliation_services.can_resolve(request.user, transcript, access.perms),
         "can_reopen": "manage_assignments" in access.perms,
         "reconciliation": reconciliation,
         "tolerances": Tolerance.choices,
@@ -133,11 +133,11 @@ def reconcile_start(request, study_slug, pk):
     seat = _seat(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    if not services.can_resolve(request.user, seat.transcript, seat.access.perms):
+    if not reconciliation_services.can_resolve(request.user, seat.transcript, seat.access.perms):
         raise PermissionDenied
     chars = _int(request.POST.get("tolerance_chars"))
     try:
-        services.reconciliation_start(
+        reconciliation_services.reconciliation_start(
             actor=request.user,
             transcript=seat.transcript,
             tolerance=request.POST.get("tolerance", ""),
@@ -177,7 +177,7 @@ def disagreement_resolve(request, study_slug, pk):
     d, seat = _disagreement(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    if not services.can_resolve(request.user, seat.transcript, seat.access.perms):
+    if not reconciliation_services.can_resolve(request.user, seat.transcript, seat.access.perms):
         raise PermissionDenied
     decision = request.POST.get("decision", "")
     code = None
@@ -186,7 +186,7 @@ def disagreement_resolve(request, study_slug, pk):
             study=seat.access.study, pk=_int(request.POST.get("code"))
         ).first()
     try:
-        services.disagreement_resolve(
+        reconciliation_services.disagreement_resolve(
             actor=request.user,
             disagreement=d,
             version=_int(request.POST.get("version")),
@@ -218,7 +218,7 @@ def disagreement_reopen(request, study_slug, pk):
     if "manage_assignments" not in seat.access.perms:
         raise PermissionDenied
     try:
-        services.disagreement_reopen(
+        reconciliation_services.disagreement_reopen(
             actor=request.user, disagreement=d, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:

@@ -30,9 +30,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap
 
-from coding import coding_services
 from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus, PinnedCode
-from coding.visibility import OVERSEERS, visible_layers
+from coding.selectors.blindness import OVERSEERS, visible_layers
+from coding.services import codings as coding_services
 from transcripts.selectors import consent as consent_selectors
 from workbench.access import study_for
 

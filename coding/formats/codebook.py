@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from lxml import etree
 
 from coding.models import PARENT_KIND, Code, CodeKind, CodeOrigin, CodeStatus
-from coding.services import normalise_colour
+from coding.services.codebook import normalise_colour
 from workbench.exports import csv_safe
 
 CSV_COLUMNS = [

@@ -22,9 +22,10 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding import agreement_report, notes_services
 from coding.models import AgreementRound, Layer, RoundKind
-from coding.visibility import OVERSEERS
+from coding.selectors import agreement as agreement_report
+from coding.selectors.blindness import OVERSEERS
+from coding.services import notes as notes_services
 from workbench.access import study_for
 from workbench.exports import csv_safe
 from workbench.forms import apply_service

@@ -364,7 +364,7 @@ def coding_create_with_new_code(
     "pending approval" policy it is pending, usable by its creator until an admin decides.
     All or nothing: a refused coding leaves no orphan code behind.
     """
-    from coding.services import code_create
+    from coding.services.codebook import code_create
 
     locked = Layer.objects.select_for_update().select_related("transcript").get(pk=layer.pk)
     _check_can_write(actor, locked)

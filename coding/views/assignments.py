@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from coding import coding_services
 from coding.forms import AssignmentForm
 from coding.models import Layer
-from coding.progress import transcript_progress
+from coding.selectors.assignments import transcript_progress
+from coding.services import codings as coding_services
 from workbench.access import study_for
 from workbench.forms import apply_service
 

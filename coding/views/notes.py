@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from coding import notes_services as services
 from coding.models import AnalyticMemo, Code, CodeStatus, DebriefNote, Disagreement, NoteKind
+from coding.services import notes as notes_services
 from transcripts.models import Transcript
 from workbench.access import study_for
 from workbench.forms import VersionedForm, apply_service, posted
@@ -193,7 +193,7 @@ def _filters(request, study):
 def _note_form(access, data=None, note=None):
     kwargs = {
         "study": access.study,
-        "with_disagreements": services.can_see_disagreements(access.perms),
+        "with_disagreements": notes_services.can_see_disagreements(access.perms),
     }
     if note is None:
         return DebriefNoteForm(
@@ -260,19 +260,19 @@ def _memo_args(form) -> dict:
 def _mark_note(request, access, note):
     """What the row template needs: the viewer's rights and the links they may see."""
     perms = access.perms
-    note.can_edit = services.can_write_notes(perms)
-    note.can_delete = services.can_delete_note(request.user, perms, note)
+    note.can_edit = notes_services.can_write_notes(perms)
+    note.can_delete = notes_services.can_delete_note(request.user, perms, note)
     note.codes_list = list(note.codes.all())
     # Disagreements were not even fetched for someone who may not see reconciliations.
     note.shown_disagreements = (
-        list(note.disagreements.all()) if services.can_see_disagreements(perms) else []
+        list(note.disagreements.all()) if notes_services.can_see_disagreements(perms) else []
     )
     note.decision_lines = [line.strip() for line in note.decisions.splitlines() if line.strip()]
     return note
 
 
 def _mark_memo(request, access, memo):
-    memo.can_change = services.can_change_memo(request.user, access.perms, memo)
+    memo.can_change = notes_services.can_change_memo(request.user, access.perms, memo)
     memo.codes_list, memo.shown_disagreements = [], []
     return memo
 
@@ -283,9 +283,9 @@ def _context(request, access, **extra):
         "access": access,
         "study": access.study,
         "nav_section": "notes",
-        "can_write_notes": services.can_write_notes(perms),
-        "can_write_memos": services.can_write_memos(perms),
-        "see_disagreements": services.can_see_disagreements(perms),
+        "can_write_notes": notes_services.can_write_notes(perms),
+        "can_write_memos": notes_services.can_write_memos(perms),
+        "see_disagreements": notes_services.can_see_disagreements(perms),
         "query": request.GET.urlencode(),
     } | extra
 
@@ -295,7 +295,7 @@ def _notes_page(
 ):
     study = access.study
     filter_form, filters = _filters(request, study)
-    see = services.can_see_disagreements(access.perms)
+    see = notes_services.can_see_disagreements(access.perms)
     notes = [_mark_note(request, access, n) for n in _notes(study, filters, with_disagreements=see)]
     memos = [_mark_memo(request, access, m) for m in _memos(study, filters)]
     if editing:
@@ -344,7 +344,7 @@ def _note_of(request, access, pk):
     found = _notes(
         access.study,
         {},
-        with_disagreements=services.can_see_disagreements(access.perms),
+        with_disagreements=notes_services.can_see_disagreements(access.perms),
         pk=pk,
     )
     if not found:
@@ -374,12 +374,12 @@ def notes(request, study_slug):
 @login_required
 def note_create(request, study_slug):
     access = study_for(request, study_slug)
-    _need(services.can_write_notes(access.perms))
+    _need(notes_services.can_write_notes(access.perms))
     form = _note_form(access, request.POST)
     if form.is_valid():
         note = apply_service(
             form,
-            services.debrief_note_create,
+            notes_services.debrief_note_create,
             actor=request.user,
             study=access.study,
             **_note_args(form),
@@ -406,13 +406,13 @@ def note_row(request, study_slug, pk):
 @login_required
 def note_edit(request, study_slug, pk):
     access = study_for(request, study_slug)
-    _need(services.can_write_notes(access.perms))
+    _need(notes_services.can_write_notes(access.perms))
     note = _note_of(request, access, pk)
     form = _note_form(access, posted(request), note)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
-            services.debrief_note_update,
+            notes_services.debrief_note_update,
             actor=request.user,
             note=note,
             version=form.cleaned_data["version"],
@@ -431,12 +431,12 @@ def note_edit(request, study_slug, pk):
 @login_required
 def note_delete(request, study_slug, pk):
     access = study_for(request, study_slug)
-    _need(services.can_write_notes(access.perms))
+    _need(notes_services.can_write_notes(access.perms))
     note = _note_of(request, access, pk)
     _need(note.can_delete)
     try:
         version = int(request.POST.get("version", ""))
-        services.debrief_note_delete(actor=request.user, note=note, version=version)
+        notes_services.debrief_note_delete(actor=request.user, note=note, version=version)
     except (ValueError, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
         messages.error(request, f"Not deleted: {message}")
@@ -452,11 +452,15 @@ def note_delete(request, study_slug, pk):
 @login_required
 def memo_create(request, study_slug):
     access = study_for(request, study_slug)
-    _need(services.can_write_memos(access.perms))
+    _need(notes_services.can_write_memos(access.perms))
     form = _memo_form(access, request.POST)
     if form.is_valid():
         memo = apply_service(
-            form, services.memo_create, actor=request.user, study=access.study, **_memo_args(form)
+            form,
+            notes_services.memo_create,
+            actor=request.user,
+            study=access.study,
+            **_memo_args(form),
         )
         if memo is not None:
             messages.success(request, f"Memo “{memo.title}” added.")
@@ -480,14 +484,14 @@ def memo_row(request, study_slug, pk):
 @login_required
 def memo_edit(request, study_slug, pk):
     access = study_for(request, study_slug)
-    _need(services.can_write_memos(access.perms))
+    _need(notes_services.can_write_memos(access.perms))
     memo = _memo_of(request, access, pk)
     _need(memo.can_change)
     form = _memo_form(access, posted(request), memo)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
-            services.memo_update,
+            notes_services.memo_update,
             actor=request.user,
             memo=memo,
             version=form.cleaned_data["version"],
@@ -506,12 +510,12 @@ def memo_edit(request, study_slug, pk):
 @login_required
 def memo_delete(request, study_slug, pk):
     access = study_for(request, study_slug)
-    _need(services.can_write_memos(access.perms))
+    _need(notes_services.can_write_memos(access.perms))
     memo = _memo_of(request, access, pk)
     _need(memo.can_change)
     try:
         version = int(request.POST.get("version", ""))
-        services.memo_delete(actor=request.user, memo=memo, version=version)
+        notes_services.memo_delete(actor=request.user, memo=memo, version=version)
     except (ValueError, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
         messages.error(request, f"Not deleted: {message}")

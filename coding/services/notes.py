@@ -27,7 +27,6 @@ from django.db import transaction
 from django.db.models import Max
 from guardian.shortcuts import get_user_perms
 
-from coding import agreement_report
 from coding.models import (
     AgreementRound,
     AnalyticMemo,
@@ -37,7 +36,8 @@ from coding.models import (
     NoteKind,
     RoundKind,
 )
-from coding.visibility import OVERSEERS
+from coding.selectors import agreement as agreement_report
+from coding.selectors.blindness import OVERSEERS
 from transcripts.models import Transcript
 from workbench import audit
 from workbench.locking import lock_row

@@ -16,7 +16,6 @@ from django.utils import timezone
 from guardian.shortcuts import get_user_perms
 
 from coding.agreement import SAME_UTTERANCE, find_disagreements
-from coding.coding_services import _check_span, _mode
 from coding.models import (
     Code,
     CodeStatus,
@@ -34,7 +33,8 @@ from coding.models import (
     ReviewVerdict,
     Tolerance,
 )
-from coding.visibility import OVERSEERS
+from coding.selectors.blindness import OVERSEERS
+from coding.services.codings import _check_span, _mode
 from transcripts.models import Transcript
 from transcripts.selectors.consent import allows
 from workbench import audit
