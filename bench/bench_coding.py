@@ -205,7 +205,7 @@ def build():
     from django.contrib.auth import get_user_model
 
     from coding.models import Coding, CodingMode, Layer, LayerRole, LayerStatus
-    from coding.services import codings as coding_services
+    from coding.services import assignments as assignment_services
     from coding.services.codebook import code_create
     from tests.factories import consented_participant, imported_transcript
     from transcripts.services import transcripts as transcript_services
@@ -242,7 +242,7 @@ def build():
     transcript = transcript_services.transcript_update(
         actor=admin, transcript=transcript, version=transcript.version, status="ready"
     )
-    coding_services.assignment_set(
+    assignment_services.assignment_set(
         actor=people["lena"],
         transcript=transcript,
         primary=people["chen"],

@@ -193,7 +193,8 @@ def seed_coding(*, study, lead, primary, second) -> None:
     """Assign two demo transcripts to the two demo coders (independent mode) and code parts
     of them, with some disagreement, so that agreement has something to measure."""
     from coding.models import Assignment
-    from coding.services.codings import assignment_set, coding_create, layer_submit
+    from coding.services.assignments import assignment_set, layer_submit
+    from coding.services.codings import coding_create
 
     codes = {code.name: code for code in Code.objects.filter(study=study)}
     for title in ("Interview with I1", "Interview with I2"):
@@ -228,11 +229,12 @@ def seed_notes(*, study, lead, reviewer, coders) -> None:
     import datetime
 
     from coding.models import AgreementRound, RoundKind
+    from coding.services import agreement as agreement_services
     from coding.services import notes as notes_services
 
     if AgreementRound.objects.filter(study=study).exists():
         return
-    notes_services.agreement_round_record(
+    agreement_services.agreement_round_record(
         actor=lead,
         study=study,
         label="After I1, before reconciliation",

@@ -9,8 +9,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.models import Disagreement, Reconciliation
+from coding.services.assignments import assignment_set
 from coding.services.codebook import code_create
-from coding.services.codings import assignment_set, coding_create
+from coding.services.codings import coding_create
 from tests.factories import consented_participant, imported_transcript
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
 from transcripts.services import attributes as attribute_services

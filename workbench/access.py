@@ -1,13 +1,14 @@
-"""The one gate every study view and fragment passes first.
+"""The one place that answers "may this member do X in this study".
 
-Non-members get 404, exactly as if the study did not exist; members lacking the permission a
-view needs get 403. Permissions come from django-guardian, mirrored from memberships by
-``workbench.services``; nothing else in the views reads guardian.
+Views and fragments pass ``study_for`` first: non-members get 404, exactly as if the study did
+not exist; members lacking the permission a view needs get 403. Services ask ``member_perms``
+(or ``require``). Permissions come from django-guardian, mirrored from memberships by
+``workbench.services.members``; nothing else reads guardian.
 """
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from guardian.shortcuts import get_user_perms
 
@@ -30,6 +31,22 @@ class StudyAccess:
         raise AttributeError(name)
 
 
+def member_perms(user, study: Study) -> frozenset[str]:
+    """The study permissions ``user`` holds (empty for non-members)."""
+    # get_user_perms reads the user's own grants only: superusers get no silent back door
+    # into studies they are not members of.
+    return frozenset(get_user_perms(user, study))
+
+
+def require(user, study: Study, *codenames: str, message: str) -> frozenset[str]:
+    """Refuse a write (ValidationError, nothing changed) unless ``user`` holds one of
+    ``codenames`` in ``study``; returns their permissions."""
+    perms = member_perms(user, study)
+    if not perms & set(codenames):
+        raise ValidationError(message, code="forbidden")
+    return perms
+
+
 def study_for(request, study_slug: str, need: str = "view_study") -> StudyAccess:
     if need not in PERMISSION_CODENAMES:
         raise ValueError(f"Unknown study permission {need!r}")
@@ -39,9 +56,7 @@ def study_for(request, study_slug: str, need: str = "view_study") -> StudyAccess
     study = Study.objects.filter(slug=study_slug).first()
     if study is None:
         raise Http404
-    # get_user_perms reads the user's own grants only: superusers get no silent back door
-    # into studies they are not members of.
-    perms = frozenset(get_user_perms(user, study))
+    perms = member_perms(user, study)
     if "view_study" not in perms:
         raise Http404
     if need not in perms:

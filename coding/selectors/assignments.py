@@ -74,3 +74,8 @@ def my_layers(study, user) -> list[Layer]:
         .defer("transcript__text")
         .order_by("status", "transcript__participant__code")
     )
+
+
+def coding_mode(transcript) -> str | None:
+    assignment = Assignment.objects.filter(transcript=transcript).first()
+    return assignment.mode if assignment else None

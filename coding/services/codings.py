@@ -7,12 +7,8 @@ never be purged, transcripts can): a coding is recorded by its code, span and la
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.template.defaultfilters import pluralize
-from django.utils import timezone
-from guardian.shortcuts import get_user_perms
 
 from coding.models import (
-    Assignment,
     Code,
     CodeOrigin,
     CodeStatus,
@@ -25,19 +21,16 @@ from coding.models import (
     PinnedCode,
     ReviewVerdict,
 )
-from transcripts.models import Transcript, TranscriptStatus
+from coding.selectors.assignments import coding_mode
 from transcripts.selectors.consent import allows
 from workbench import audit
+from workbench.access import member_perms
 from workbench.locking import lock_row
 
 CODING_PERMISSIONS = {"code_transcripts", "review_codings"}
 
 
-def _can_code(user, study) -> bool:
-    return bool(CODING_PERMISSIONS & set(get_user_perms(user, study)))
-
-
-def _layer_facts(layer: Layer) -> dict:
+def layer_facts(layer: Layer) -> dict:
     return {
         "transcript": layer.transcript_id,
         "layer": layer.role,
@@ -45,144 +38,8 @@ def _layer_facts(layer: Layer) -> dict:
     }
 
 
-# --- assignments ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def assignment_set(*, actor, transcript: Transcript, primary, second, mode: str) -> Assignment:
-    """Assign (or re-assign) a transcript's two coders; work already coded is never dropped."""
-    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
-    study = transcript.study
-    if mode not in CodingMode.values:
-        raise ValidationError({"mode": "Choose independent or review mode."})
-    if primary == second:
-        raise ValidationError({"second_coder": "The second coder must be someone else."})
-    for field, user in (("primary_coder", primary), ("second_coder", second)):
-        if not _can_code(user, study):
-            raise ValidationError(
-                {field: f"{user.get_username()} is not a coder or reviewer here."}
-            )
-    if transcript.status != TranscriptStatus.READY or not allows(transcript, "analyse"):
-        raise ValidationError(
-            "Only transcripts that are ready for coding, with consent to analysis, can be assigned."
-        )
-    existing = Assignment.objects.filter(transcript=transcript).first()
-    layers = {layer.role: layer for layer in transcript.layers.select_related("coder")}
-    wanted = {LayerRole.PRIMARY: primary, LayerRole.SECOND: second}
-    for role, layer in layers.items():
-        if layer.coder_id != wanted[role].pk and layer.codings.exists():
-            raise ValidationError(
-                f"{layer.coder.get_username()} has already coded this transcript as "
-                f"{layer.get_role_display().lower()}; their layer cannot be handed to someone else."
-            )
-    if (
-        existing
-        and existing.mode != mode
-        and any(layer.status == LayerStatus.SUBMITTED for layer in layers.values())
-    ):
-        raise ValidationError(
-            {"mode": "A layer is already submitted: the mode can no longer change."}
-        )
-    before = None
-    if existing:
-        before = {
-            "primary": existing.primary_coder.get_username(),
-            "second": existing.second_coder.get_username(),
-            "mode": existing.mode,
-        }
-        existing.primary_coder, existing.second_coder, existing.mode = primary, second, mode
-        existing.assigned_by = actor
-        existing.version += 1
-        existing.save()
-        assignment = existing
-    else:
-        assignment = Assignment.objects.create(
-            transcript=transcript,
-            primary_coder=primary,
-            second_coder=second,
-            mode=mode,
-            assigned_by=actor,
-        )
-    # Free both places first so that swapping the two coders does not collide.
-    for role, layer in layers.items():
-        if layer.coder_id != wanted[role].pk:
-            layer.delete()
-    for role, user in wanted.items():
-        Layer.objects.get_or_create(transcript=transcript, role=role, defaults={"coder": user})
-    after = {"primary": primary.get_username(), "second": second.get_username(), "mode": mode}
-    audit.record(
-        actor=actor,
-        study=study,
-        verb="assignment.set",
-        obj=assignment,
-        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
-        before=before,
-        after=after,
-    )
-    return assignment
-
-
-# --- layers --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def layer_submit(*, actor, layer: Layer) -> Layer:
-    layer = lock_row(Layer, layer.pk, version=None)
-    if layer.coder_id != actor.pk:
-        raise ValidationError("Only the layer's coder can submit it.")
-    if layer.status == LayerStatus.SUBMITTED:
-        raise ValidationError("This layer is already submitted.")
-    if layer.role == LayerRole.SECOND and _mode(layer.transcript) == CodingMode.REVIEW:
-        unreviewed = Coding.objects.filter(
-            layer__transcript=layer.transcript, layer__role=LayerRole.PRIMARY, review__isnull=True
-        ).count()
-        if unreviewed:
-            raise ValidationError(
-                f"{unreviewed} of the primary coder's codings {pluralize(unreviewed, 'is,are')} "
-                "not reviewed yet: confirm or challenge each before submitting."
-            )
-    layer.status, layer.submitted_at = LayerStatus.SUBMITTED, timezone.now()
-    layer.version += 1
-    layer.save()
-    audit.record(
-        actor=actor,
-        study=layer.transcript.study,
-        verb="layer.submit",
-        obj=layer,
-        after=_layer_facts(layer) | {"codings": layer.codings.count()},
-    )
-    return layer
-
-
-@transaction.atomic
-def layer_reopen(*, actor, layer: Layer, reason: str) -> Layer:
-    """A lead reopens a submitted layer so its coder can work on it again."""
-    layer = lock_row(Layer, layer.pk, version=None)
-    if "manage_assignments" not in set(get_user_perms(actor, layer.transcript.study)):
-        raise ValidationError("Only a lead can reopen a submitted layer.")
-    if layer.status != LayerStatus.SUBMITTED:
-        raise ValidationError("Only a submitted layer can be reopened.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the layer is reopened."})
-    layer.status, layer.submitted_at = LayerStatus.IN_PROGRESS, None
-    layer.version += 1
-    layer.save()
-    audit.record(
-        actor=actor,
-        study=layer.transcript.study,
-        verb="layer.reopen",
-        obj=layer,
-        after=_layer_facts(layer) | {"reason": reason.strip()},
-    )
-    return layer
-
-
-# --- codings -------------------------------------------------------------------------------
-
-
-def _mode(transcript) -> str | None:
-    assignment = Assignment.objects.filter(transcript=transcript).first()
-    return assignment.mode if assignment else None
+def can_code(user, study) -> bool:
+    return bool(CODING_PERMISSIONS & member_perms(user, study))
 
 
 def _check_can_write(actor, layer: Layer) -> None:
@@ -193,7 +50,7 @@ def _check_can_write(actor, layer: Layer) -> None:
     transcript = layer.transcript
     if not allows(transcript, "analyse"):
         raise ValidationError("The participant's consent does not cover analysis: no coding.")
-    if layer.role == LayerRole.SECOND and _mode(transcript) == CodingMode.REVIEW:
+    if layer.role == LayerRole.SECOND and coding_mode(transcript) == CodingMode.REVIEW:
         primary = transcript.layers.filter(role=LayerRole.PRIMARY).first()
         if primary is None or primary.status != LayerStatus.SUBMITTED:
             raise ValidationError(
@@ -213,7 +70,7 @@ def _check_code(actor, layer: Layer, code: Code) -> Code:
     return code
 
 
-def _check_span(text: str, start: int, end: int) -> None:
+def check_span(text: str, start: int, end: int) -> None:
     if not (isinstance(start, int) and isinstance(end, int)):
         raise ValidationError("Offsets must be whole numbers.")
     if start < 0 or end > len(text):
@@ -239,7 +96,7 @@ def coding_create(
     _check_can_write(actor, layer)
     code = _check_code(actor, layer, code)
     text = layer.transcript.text
-    _check_span(text, start, end)
+    check_span(text, start, end)
     coding = Coding.objects.create(
         layer=layer,
         code=code,
@@ -258,7 +115,7 @@ def coding_create(
         verb="coding.create",
         obj=coding,
         object_repr=f"{code.name} [{start}:{end}]",
-        after=_layer_facts(layer)
+        after=layer_facts(layer)
         | {
             "code": code.name,
             "start": start,
@@ -299,7 +156,7 @@ def coding_update(
         coding.code = _check_code(actor, layer, code)
     start = coding.start if start is None else start
     end = coding.end if end is None else end
-    _check_span(layer.transcript.text, start, end)
+    check_span(layer.transcript.text, start, end)
     coding.start, coding.end = start, end
     coding.snippet = layer.transcript.text[start:end]
     if memo is not None:
@@ -344,14 +201,11 @@ def coding_delete(*, actor, coding: Coding) -> dict:
         verb="coding.delete",
         obj=coding,
         object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
-        before=_layer_facts(layer)
+        before=layer_facts(layer)
         | {"code": coding.code.name, "start": coding.start, "end": coding.end},
     )
     coding.delete()
     return undo
-
-
-# --- while coding: new inductive codes, pins, span nudges ------------------------------------
 
 
 @transaction.atomic
@@ -368,7 +222,7 @@ def coding_create_with_new_code(
 
     locked = Layer.objects.select_for_update().select_related("transcript").get(pk=layer.pk)
     _check_can_write(actor, locked)
-    _check_span(locked.transcript.text, start, end)
+    check_span(locked.transcript.text, start, end)
     if not name.strip():
         raise ValidationError({"name": "Give the new code a name."})
     if not definition.strip():
@@ -448,9 +302,6 @@ def nudged(text: str, start: int, end: int, edge: str, forward: bool) -> tuple[i
     return (start, end) if i <= start else (start, i)
 
 
-# --- review mode -------------------------------------------------------------------------------
-
-
 @transaction.atomic
 def coding_review(
     *,
@@ -466,7 +317,7 @@ def coding_review(
     mode). A challenge needs a comment and may offer another code and/or span."""
     coding = Coding.objects.select_related("layer__transcript", "code").get(pk=coding.pk)
     transcript = coding.layer.transcript
-    if coding.layer.role != LayerRole.PRIMARY or _mode(transcript) != CodingMode.REVIEW:
+    if coding.layer.role != LayerRole.PRIMARY or coding_mode(transcript) != CodingMode.REVIEW:
         raise ValidationError("Only the primary coder's codings are reviewed, in review mode.")
     own = Layer.objects.select_for_update().filter(transcript=transcript, coder=actor).first()
     if own is None or own.role != LayerRole.SECOND:
@@ -486,7 +337,7 @@ def coding_review(
     if (alt_start is None) != (alt_end is None):
         raise ValidationError("Give both ends of the alternative span, or neither.")
     if alt_start is not None:
-        _check_span(transcript.text, alt_start, alt_end)
+        check_span(transcript.text, alt_start, alt_end)
     review, created = CodingReview.objects.update_or_create(
         coding=coding,
         defaults={
@@ -509,7 +360,7 @@ def coding_review(
         verb="coding.review",
         obj=review,
         object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
-        after=_layer_facts(own)
+        after=layer_facts(own)
         | {
             "coding": coding.pk,
             "verdict": verdict,

@@ -24,32 +24,28 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
-from guardian.shortcuts import get_user_perms
 
 from coding.models import (
-    AgreementRound,
     AnalyticMemo,
     Code,
     DebriefNote,
     Disagreement,
     NoteKind,
-    RoundKind,
 )
-from coding.selectors import agreement as agreement_report
 from coding.selectors.blindness import OVERSEERS
 from transcripts.models import Transcript
 from workbench import audit
+from workbench.access import member_perms
 from workbench.locking import lock_row
 from workbench.models import Membership, Study
 
 NOTE_WRITERS = frozenset({"manage_analysis", "review_codings"})
+
+
 MEMO_WRITERS = frozenset({"manage_analysis", "review_codings", "code_transcripts"})
+
+
 LEAD = "manage_analysis"
-ROUND_RECORDERS = "manage_assignments"
-
-
-# --- who may do what (shared by the views) ---------------------------------------------------
 
 
 def can_write_notes(perms) -> bool:
@@ -73,20 +69,9 @@ def can_see_disagreements(perms) -> bool:
     return bool(OVERSEERS & set(perms))
 
 
-def can_record_rounds(perms) -> bool:
-    return ROUND_RECORDERS in perms
-
-
-def _perms(actor, study) -> frozenset[str]:
-    return frozenset(get_user_perms(actor, study))
-
-
-def _refuse_unless(allowed: bool, message: str) -> None:
+def refuse_unless(allowed: bool, message: str) -> None:
     if not allowed:
         raise ValidationError(message, code="forbidden")
-
-
-# --- cleaning ------------------------------------------------------------------------------
 
 
 def _text(value, *, field: str, required: str = "", max_length: int | None = None) -> str:
@@ -167,9 +152,6 @@ def _date(value) -> datetime.date:
     return value
 
 
-# --- audit snapshots (lengths for bodies, labels for links, never transcript text) --------
-
-
 def _labels(items, label=str) -> list[str]:
     return sorted(label(item) for item in items)
 
@@ -209,9 +191,6 @@ def _memo_snapshot(memo: AnalyticMemo) -> dict:
     }
 
 
-# --- debrief notes -------------------------------------------------------------------------
-
-
 @transaction.atomic
 def debrief_note_create(
     *,
@@ -228,8 +207,8 @@ def debrief_note_create(
     codes=(),
     disagreements=(),
 ) -> DebriefNote:
-    perms = _perms(actor, study)
-    _refuse_unless(
+    perms = member_perms(actor, study)
+    refuse_unless(
         can_write_notes(perms), "Only leads and reviewers write debriefing notes and syntheses."
     )
     if disagreements and not can_see_disagreements(perms):
@@ -273,8 +252,8 @@ def debrief_note_update(
 ) -> DebriefNote:
     """Save a note; ``disagreements=None`` leaves its disagreement links as they are."""
     study = note.study
-    perms = _perms(actor, study)
-    _refuse_unless(
+    perms = member_perms(actor, study)
+    refuse_unless(
         can_write_notes(perms), "Only leads and reviewers edit debriefing notes and syntheses."
     )
     if disagreements is not None and not can_see_disagreements(perms):
@@ -310,9 +289,9 @@ def debrief_note_update(
 @transaction.atomic
 def debrief_note_delete(*, actor, note: DebriefNote, version: int) -> None:
     study = note.study
-    perms = _perms(actor, study)
+    perms = member_perms(actor, study)
     note = lock_row(DebriefNote, note.pk, version=version, study=study)
-    _refuse_unless(
+    refuse_unless(
         can_delete_note(actor, perms, note),
         "Only the note's author or a lead can delete it.",
     )
@@ -330,9 +309,6 @@ def debrief_note_delete(*, actor, note: DebriefNote, version: int) -> None:
     )
 
 
-# --- analytic memos ------------------------------------------------------------------------
-
-
 def _memo_code(study: Study, code: Code | None) -> Code | None:
     if code is not None and code.study_id != study.pk:
         raise ValidationError({"code": "Link the memo to one of this study's codes."})
@@ -347,8 +323,8 @@ def _memo_body(body) -> str:
 def memo_create(
     *, actor, study: Study, title: str, body: str, code: Code | None = None, transcripts=()
 ) -> AnalyticMemo:
-    _refuse_unless(
-        can_write_memos(_perms(actor, study)),
+    refuse_unless(
+        can_write_memos(member_perms(actor, study)),
         "Only leads, reviewers and coders write analytic memos.",
     )
     memo = AnalyticMemo.objects.create(
@@ -375,9 +351,9 @@ def memo_update(
     transcripts=(),
 ) -> AnalyticMemo:
     study = memo.study
-    perms = _perms(actor, study)
+    perms = member_perms(actor, study)
     memo = lock_row(AnalyticMemo, memo.pk, version=version, study=study)
-    _refuse_unless(
+    refuse_unless(
         can_change_memo(actor, perms, memo), "Only the memo's author or a lead can edit it."
     )
     before = _memo_snapshot(memo)
@@ -398,9 +374,9 @@ def memo_update(
 @transaction.atomic
 def memo_delete(*, actor, memo: AnalyticMemo, version: int) -> None:
     study = memo.study
-    perms = _perms(actor, study)
+    perms = member_perms(actor, study)
     memo = lock_row(AnalyticMemo, memo.pk, version=version, study=study)
-    _refuse_unless(
+    refuse_unless(
         can_change_memo(actor, perms, memo), "Only the memo's author or a lead can delete it."
     )
     before = _memo_snapshot(memo)
@@ -415,73 +391,3 @@ def memo_delete(*, actor, memo: AnalyticMemo, version: int) -> None:
         object_repr=label,
         before=before,
     )
-
-
-# --- agreement rounds ----------------------------------------------------------------------
-
-CODE_FIGURES = (
-    "alpha_u",
-    "alpha_nominal",
-    "kappa",
-    "percent_agreement",
-    "transcripts",
-    "characters",
-)
-
-
-def round_figures(report: agreement_report.Report) -> dict:
-    """What a round keeps of a report: the overall figures as the page shows them, and per code
-    (keyed by code id, so a renamed code stays one line) its name, coefficients and counts."""
-    codes = {}
-    # ``code_rows`` walks ``result.codes`` in order: pair each row with its code id.
-    for code_id, row in zip(report.result.codes, agreement_report.code_rows(report), strict=True):
-        codes[str(code_id)] = {"name": row["code"]} | {key: row[key] for key in CODE_FIGURES}
-    return {"overall": agreement_report.overall(report), "codes": codes}
-
-
-@transaction.atomic
-def agreement_round_record(*, actor, study: Study, label: str, kind: str) -> AgreementRound:
-    """Keep the study's agreement figures as they are now, as round 1, 2, 3… of the study."""
-    _refuse_unless(can_record_rounds(_perms(actor, study)), "Only leads record agreement rounds.")
-    label = " ".join((label or "").split())
-    if not label:
-        raise ValidationError({"label": "Name the round, e.g. “Before reconciliation, I1–I5”."})
-    if len(label) > 200:
-        raise ValidationError({"label": "Keep the label under 200 characters."})
-    if kind not in RoundKind.values:
-        raise ValidationError({"kind": "Choose what kind of round this is."})
-    # One recording at a time per study: the number is taken and the figures read under the
-    # study's row lock, so two leads recording at once get rounds n and n + 1, never a clash.
-    Study.objects.select_for_update().get(pk=study.pk)
-    report = agreement_report.build(study)
-    if report.empty:
-        raise ValidationError(
-            "No transcript has both layers submitted yet: there are no figures to record.",
-            code="empty",
-        )
-    figures = round_figures(report)
-    number = (AgreementRound.objects.filter(study=study).aggregate(n=Max("number"))["n"] or 0) + 1
-    agreement_round = AgreementRound.objects.create(
-        study=study,
-        number=number,
-        label=label,
-        kind=kind,
-        recorded_by=actor,
-        transcripts=figures["overall"]["transcripts"],
-        figures=figures,
-    )
-    audit.record(
-        actor=actor,
-        study=study,
-        verb="agreement_round.record",
-        obj=agreement_round,
-        after={
-            "number": number,
-            "label": label,
-            "kind": kind,
-            "transcripts": agreement_round.transcripts,
-            "alpha_u": figures["overall"]["alpha_u"],
-            "kappa": figures["overall"]["kappa"],
-        },
-    )
-    return agreement_round

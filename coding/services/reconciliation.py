@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import get_user_perms
 
 from coding.agreement import SAME_UTTERANCE, find_disagreements
 from coding.models import (
@@ -33,24 +32,22 @@ from coding.models import (
     ReviewVerdict,
     Tolerance,
 )
+from coding.selectors.assignments import coding_mode
 from coding.selectors.blindness import OVERSEERS
-from coding.services.codings import _check_span, _mode
+from coding.services.codings import check_span
 from transcripts.models import Transcript
 from transcripts.selectors.consent import allows
 from workbench import audit
+from workbench.access import member_perms
 from workbench.locking import lock_row
 
 # A decision that keeps every coding needs no justification; any other rejects something.
 NO_RATIONALE_NEEDED = {Decision.BOTH}
 
 
-def _perms(user, study) -> set[str]:
-    return set(get_user_perms(user, study))
-
-
 def can_resolve(user, transcript, perms=None) -> bool:
     """Reviewers and leads settle disagreements — but never on a transcript they coded."""
-    perms = _perms(user, transcript.study) if perms is None else perms
+    perms = member_perms(user, transcript.study) if perms is None else perms
     coders = {layer.coder_id for layer in transcript.layers.all()}
     return bool(OVERSEERS & set(perms)) and user.pk not in coders
 
@@ -184,7 +181,7 @@ def reconciliation_start(
     a, b = sides
     # The codebook once, rather than a copy of a code with every coding.
     codes = {code.pk: code for code in Code.objects.filter(study=study)}
-    if _mode(transcript) == CodingMode.REVIEW:
+    if coding_mode(transcript) == CodingMode.REVIEW:
         found = _review_disagreements(transcript, a, b, codes)
     else:
         utterances = list(transcript.utterances.values_list("start", "end", "role"))
@@ -307,7 +304,7 @@ def disagreement_resolve(
             raise ValidationError({"code": "Choose the code for the edited coding."})
         if code.status == CodeStatus.RETIRED:
             raise ValidationError({"code": f"“{code.name}” is retired; choose an active code."})
-        _check_span(transcript.text, start, end)
+        check_span(transcript.text, start, end)
     before = {"decision": d.decision or None}
     d.consensus_codings.all().delete()
     if decision == Decision.EDIT:
@@ -370,7 +367,7 @@ def disagreement_reopen(*, actor, disagreement: Disagreement, reason: str) -> Di
     """A lead takes a settled disagreement back to open; its consensus codings go with it."""
     d = lock_row(Disagreement, disagreement.pk, version=None)
     transcript = Transcript.objects.select_for_update().get(pk=d.reconciliation.transcript_id)
-    if "manage_assignments" not in _perms(actor, transcript.study):
+    if "manage_assignments" not in member_perms(actor, transcript.study):
         raise ValidationError("Only a lead can reopen a settled disagreement.")
     if not d.decision:
         raise ValidationError("This disagreement is still open.")

@@ -25,17 +25,10 @@ from django.views.decorators.vary import vary_on_headers
 from coding.models import AgreementRound, Layer, RoundKind
 from coding.selectors import agreement as agreement_report
 from coding.selectors.blindness import OVERSEERS
-from coding.services import notes as notes_services
+from coding.services import agreement as agreement_services
 from workbench.access import study_for
 from workbench.exports import csv_safe
-from workbench.forms import apply_service
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+from workbench.forms import apply_service, int_or_none
 
 
 def _coders(study):
@@ -58,9 +51,12 @@ def _agreement_page(request, access, *, round_form=None):
     study = access.study
     coders = _coders(study)
     by_pk = {c.pk: c for c in coders}
-    a, b = by_pk.get(_int(request.GET.get("a"))), by_pk.get(_int(request.GET.get("b")))
+    a, b = (
+        by_pk.get(int_or_none(request.GET.get("a"))),
+        by_pk.get(int_or_none(request.GET.get("b"))),
+    )
     pair = (a, b) if a and b and a != b else None
-    transcript = _int(request.GET.get("transcript"))
+    transcript = int_or_none(request.GET.get("transcript"))
     report = agreement_report.build(
         study,
         transcript_ids=[transcript] if transcript else None,
@@ -119,7 +115,7 @@ class RoundForm(forms.Form):
 
 def _rounds_context(access, comparable: bool, round_form=None) -> dict:
     rounds = list(AgreementRound.objects.filter(study=access.study).select_related("recorded_by"))
-    can_record = notes_services.can_record_rounds(access.perms)
+    can_record = agreement_services.can_record_rounds(access.perms)
     return {
         "rounds": rounds,
         "round_chart": reliability_chart(rounds),
@@ -284,7 +280,7 @@ def agreement_round_record(request, study_slug):
     if form.is_valid():
         recorded = apply_service(
             form,
-            notes_services.agreement_round_record,
+            agreement_services.agreement_round_record,
             actor=request.user,
             study=access.study,
             label=form.cleaned_data["label"],

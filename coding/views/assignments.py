@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coding.forms import AssignmentForm
 from coding.models import Layer
 from coding.selectors.assignments import transcript_progress
-from coding.services import codings as coding_services
+from coding.services import assignments as assignment_services
 from workbench.access import study_for
 from workbench.forms import apply_service
 
@@ -71,7 +71,7 @@ def assignment_set(request, study_slug, pk):
         data = form.cleaned_data
         done = apply_service(
             form,
-            coding_services.assignment_set,
+            assignment_services.assignment_set,
             actor=request.user,
             transcript=transcript,
             primary=data["primary_coder"],
@@ -94,7 +94,7 @@ def layer_reopen(request, study_slug, pk):
     if layer is None:
         raise Http404
     try:
-        coding_services.layer_reopen(
+        assignment_services.layer_reopen(
             actor=request.user,
             layer=layer,
             # htmx asks for the reason in a prompt and sends it as a header.

@@ -25,8 +25,9 @@ from coding.models import (
     Tolerance,
 )
 from coding.services import reconciliation as reconciliation_services
-from coding.views.codings import Seat, _int, _seat
+from coding.views.seats import Seat, seat_for
 from workbench.access import study_for
+from workbench.forms import int_or_none
 from workbench.models import AuditEvent
 
 TEMPLATE = "coding/reconcile.html"
@@ -121,21 +122,21 @@ def _page(seat, number=None):
 @login_required
 @vary_on_headers("HX-Request")
 def reconcile(request, study_slug, pk):
-    seat = _seat(request, study_slug, pk)
+    seat = seat_for(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    return _render(request, seat, number=_int(request.GET.get("d")))
+    return _render(request, seat, number=int_or_none(request.GET.get("d")))
 
 
 @require_POST
 @login_required
 def reconcile_start(request, study_slug, pk):
-    seat = _seat(request, study_slug, pk)
+    seat = seat_for(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
     if not reconciliation_services.can_resolve(request.user, seat.transcript, seat.access.perms):
         raise PermissionDenied
-    chars = _int(request.POST.get("tolerance_chars"))
+    chars = int_or_none(request.POST.get("tolerance_chars"))
     try:
         reconciliation_services.reconciliation_start(
             actor=request.user,
@@ -165,7 +166,7 @@ def _disagreement(request, study_slug, pk):
     )
     if d is None:
         raise Http404
-    seat = _seat(request, study_slug, d.reconciliation.transcript_id, access)
+    seat = seat_for(request, study_slug, d.reconciliation.transcript_id, access)
     if isinstance(seat, Seat) and seat.own is not None and not _both_submitted(seat):
         raise Http404  # a coder still coding blind: the disagreement does not exist for them
     return d, seat
@@ -183,18 +184,18 @@ def disagreement_resolve(request, study_slug, pk):
     code = None
     if decision == Decision.EDIT:
         code = Code.objects.filter(
-            study=seat.access.study, pk=_int(request.POST.get("code"))
+            study=seat.access.study, pk=int_or_none(request.POST.get("code"))
         ).first()
     try:
         reconciliation_services.disagreement_resolve(
             actor=request.user,
             disagreement=d,
-            version=_int(request.POST.get("version")),
+            version=int_or_none(request.POST.get("version")),
             decision=decision,
             rationale=request.POST.get("rationale", ""),
             code=code,
-            start=_int(request.POST.get("start")),
-            end=_int(request.POST.get("end")),
+            start=int_or_none(request.POST.get("start")),
+            end=int_or_none(request.POST.get("end")),
         )
     except ValidationError as exc:
         # Keep what was typed; the same disagreement stays on screen with the message.

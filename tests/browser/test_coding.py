@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from coding.models import Code, Coding, CodingMode
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
 from coding.services.codebook import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
@@ -122,7 +122,7 @@ def coding_setup(study, admin_user, lead, coder, coder2):
             colour="#4477aa",
         ),
     ]
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=transcript, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
     )
     path = reverse("coding_view", kwargs={"study_slug": study.slug, "pk": transcript.pk})

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from coding.models import CodingMode, LayerRole
 from coding.selectors import agreement as agreement_report
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import consent as consent_services
@@ -48,7 +49,7 @@ def make_transcript(study, lead, coder, coder2, code_name="I1"):
     participant = consented_participant(study, code_name)
     t = imported_transcript(study, participant, TEXT.replace("I1:", f"{code_name}:"))
     t = transcript_services.transcript_update(actor=lead, transcript=t, version=1, status="ready")
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=t, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
     )
     return t, {layer.role: layer for layer in t.layers.all()}
@@ -56,7 +57,7 @@ def make_transcript(study, lead, coder, coder2, code_name="I1"):
 
 def code(user, layer, code, text, phrase, trim=0):
     start = text.index(phrase)
-    return cs.coding_create(
+    return coding_services.coding_create(
         actor=user, layer=layer, code=code, start=start, end=start + len(phrase) - trim
     )
 
@@ -69,8 +70,8 @@ def coded(study, lead, coder, coder2, codes):
     code(coder, a, codes[0], t.text, "We had no GPUs at all")
     code(coder2, b, codes[0], t.text, "We had no GPUs at all", trim=4)
     code(coder, a, codes[1], t.text, "Small but stubborn.")
-    cs.layer_submit(actor=coder, layer=a)
-    cs.layer_submit(actor=coder2, layer=b)
+    assignment_services.layer_submit(actor=coder, layer=a)
+    assignment_services.layer_submit(actor=coder2, layer=b)
     return t
 
 
@@ -95,7 +96,7 @@ def test_only_transcripts_with_both_layers_submitted_are_compared(
 ):
     open_one, layers = make_transcript(study, lead, coder, coder2, "I2")
     code(coder, layers[LayerRole.PRIMARY], codes[0], open_one.text, "Compute, first.")
-    cs.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])  # the other is still open
+    assignment_services.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])  # the other is still open
     report = agreement_report.build(study)
     assert [t.pk for t in report.transcripts] == [coded.pk]
     assert report.pending == 1
@@ -216,7 +217,7 @@ class TestPage:
             t, layers = make_transcript(study, lead, coder, coder2, f"I{n}")
             code(coder, layers[LayerRole.PRIMARY], codes[1], t.text, "Small but stubborn.")
             for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
-                cs.layer_submit(actor=user, layer=layers[role])
+                assignment_services.layer_submit(actor=user, layer=layers[role])
         with django_assert_num_queries(len(first.captured_queries)):
             html = page(c, study).content.decode()
         assert "4 transcripts" in html

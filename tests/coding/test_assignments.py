@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from coding.models import Assignment, LayerStatus
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent
@@ -71,11 +71,11 @@ def test_only_coders_and_reviewers_are_offered(client, study, lead, coder, revie
 
 
 def test_lead_reopens_a_submitted_layer_with_a_reason(client, study, lead, coder, coder2, ready):
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=ready, primary=coder, second=coder2, mode="independent"
     )
     layer = ready.layers.get(role="primary")
-    cs.layer_submit(actor=coder, layer=layer)
+    assignment_services.layer_submit(actor=coder, layer=layer)
     client.force_login(lead)
     client.post(
         url("layer_reopen", study, pk=layer.pk),
@@ -87,11 +87,11 @@ def test_lead_reopens_a_submitted_layer_with_a_reason(client, study, lead, coder
 
 
 def test_progress_shows_statuses_never_counts(client, study, lead, coder, coder2, ready):
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=ready, primary=coder, second=coder2, mode="independent"
     )
     layer = ready.layers.get(role="primary")
-    cs.layer_submit(actor=coder, layer=layer)
+    assignment_services.layer_submit(actor=coder, layer=layer)
     client.force_login(coder2)
     page = client.get(url("study_dashboard", study)).content.decode()
     assert 'aria-valuenow="50"' in page
@@ -108,7 +108,7 @@ def test_assignments_page_query_count_is_constant(
         t = transcript_services.transcript_update(
             actor=lead, transcript=t, version=1, status="ready"
         )
-        cs.assignment_set(
+        assignment_services.assignment_set(
             actor=lead, transcript=t, primary=coder, second=coder2, mode="independent"
         )
     # session, user, study, permissions, transcripts (with consent, participant, assignment
@@ -123,7 +123,7 @@ def test_assignments_page_query_count_is_constant(
         t = transcript_services.transcript_update(
             actor=lead, transcript=t, version=1, status="ready"
         )
-        cs.assignment_set(actor=lead, transcript=t, primary=coder2, second=coder, mode="review")
+        assignment_services.assignment_set(actor=lead, transcript=t, primary=coder2, second=coder, mode="review")
     with django_assert_num_queries(7):
         page = client.get(url("assignments", study)).content.decode()
     assert page.count('class="card assignment"') == 8
@@ -132,7 +132,7 @@ def test_assignments_page_query_count_is_constant(
 def test_coders_find_their_work_on_the_dashboard_and_transcript_page(
     client, study, lead, coder, coder2, ready, admin_user
 ):
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=ready, primary=coder, second=coder2, mode="independent"
     )
     coding_url = reverse("coding_view", kwargs={"study_slug": study.slug, "pk": ready.pk})

@@ -19,8 +19,9 @@ from coding.models import (
     PinnedCode,
 )
 from coding.selectors.blindness import visible_layers, visible_layers_in_study
+from coding.services import assignments as assignment_services
 from coding.services import codebook as codebook_services
-from coding.services import codings as cs
+from coding.services import codings as coding_services
 from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
     HX,
     code,
@@ -66,18 +67,18 @@ def undo(client, study, transcript, html):
 def test_nudges_move_an_edge_by_whole_words(edge, forward, expected):
     text = "one two three four"
     start, end = text.index("two"), text.index("three") + len("three")
-    s, e = cs.nudged(text, start, end, edge, forward)
+    s, e = coding_services.nudged(text, start, end, edge, forward)
     assert text[s:e] == expected
 
 
 def test_a_nudge_never_empties_the_span_or_leaves_the_text():
     text = "only"
-    assert cs.nudged(text, 0, 4, "start", True) == (0, 4)
-    assert cs.nudged(text, 0, 4, "end", False) == (0, 4)
-    assert cs.nudged(text, 0, 4, "start", False) == (0, 4)
-    assert cs.nudged(text, 0, 4, "end", True) == (0, 4)
+    assert coding_services.nudged(text, 0, 4, "start", True) == (0, 4)
+    assert coding_services.nudged(text, 0, 4, "end", False) == (0, 4)
+    assert coding_services.nudged(text, 0, 4, "start", False) == (0, 4)
+    assert coding_services.nudged(text, 0, 4, "end", True) == (0, 4)
     # From the middle of a word, a nudge outward takes in the rest of the word.
-    assert cs.nudged("a 🤗emoji b", 3, 5, "end", True) == (3, 8)
+    assert coding_services.nudged("a 🤗emoji b", 3, 5, "end", True) == (3, 8)
 
 
 # --- the editor ------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class TestUndo:
             c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
         )
         coding = Coding.objects.get()
-        cs.coding_update(actor=coder, coding=coding, version=coding.version, memo="later thought")
+        coding_services.coding_update(actor=coder, coding=coding, version=coding.version, memo="later thought")
         html = undo(c, study, transcript, html)
         assert "Could not undo" in html
         assert Coding.objects.get().memo == "later thought"
@@ -239,7 +240,7 @@ class TestUndo:
     def test_undo_of_a_delete_brings_back_the_re_check_flag(
         self, client_for, study, transcript, coded, coder
     ):
-        coded = cs.coding_update(
+        coded = coding_services.coding_update(
             actor=coder, coding=coded, version=coded.version, needs_recheck=True
         )
         c = client_for(coder)
@@ -335,7 +336,7 @@ class TestNewCodeWhileCoding:
     def test_a_submitted_layer_creates_no_orphan_code(
         self, client_for, study, transcript, layers, coder
     ):
-        cs.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])
+        assignment_services.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])
         html = post(
             client_for(coder),
             "coding_new_code",
@@ -408,7 +409,7 @@ class TestPicker:
         layer = layers[LayerRole.PRIMARY]
         s, e = span(transcript.text, "so we waited")
         for used in (many[10], many[5]):
-            cs.coding_create(actor=coder, layer=layer, code=used, start=s, end=e)
+            coding_services.coding_create(actor=coder, layer=layer, code=used, start=s, end=e)
         html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
         order = [pk for pk, _ in picker_order(html)]
         assert order[:2] == [str(many[5].pk), str(many[10].pk)]  # the latest first
@@ -424,9 +425,9 @@ class TestFilters:
     ):
         layer = layers[LayerRole.PRIMARY]
         s, e = span(transcript.text, "ทีมของเราเล็กมาก")
-        cs.coding_create(actor=coder, layer=layer, code=code2, start=s, end=e)
+        coding_services.coding_create(actor=coder, layer=layer, code=code2, start=s, end=e)
         s, e = span(transcript.text, "Compute, first.")
-        cs.coding_create(actor=coder, layer=layer, code=code, start=s, end=e)
+        coding_services.coding_create(actor=coder, layer=layer, code=code, start=s, end=e)
         c = client_for(coder)
         html = c.get(
             url("coding_view", study, transcript.pk) + f"?code={code2.pk}"
@@ -449,20 +450,20 @@ class TestFilters:
     def test_only_my_layer_and_only_to_re_check(
         self, client_for, study, transcript, layers, coder, coder2, code
     ):
-        mine = cs.coding_create(
+        mine = coding_services.coding_create(
             actor=coder,
             layer=layers[LayerRole.PRIMARY],
             code=code,
             **dict(zip(("start", "end"), span(transcript.text, "Compute"), strict=True)),
         )
-        theirs = cs.coding_create(
+        theirs = coding_services.coding_create(
             actor=coder2,
             layer=layers[LayerRole.SECOND],
             code=code,
             **dict(zip(("start", "end"), span(transcript.text, "so we waited"), strict=True)),
         )
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
-            cs.layer_submit(actor=user, layer=layers[role])
+            assignment_services.layer_submit(actor=user, layer=layers[role])
         c = client_for(coder)
         page = url("coding_view", study, transcript.pk)
         html = c.get(page).content.decode()
@@ -481,12 +482,12 @@ def test_redefining_a_code_can_flag_its_codings_in_every_layer(
     client_for, study, transcript, layers, coder, coder2, code, code2, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    one = cs.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
-    two = cs.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
-    other = cs.coding_create(
+    one = coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
+    two = coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
+    other = coding_services.coding_create(
         actor=coder, layer=layers[LayerRole.PRIMARY], code=code2, start=s, end=e
     )
-    cs.layer_submit(actor=coder2, layer=layers[LayerRole.SECOND])
+    assignment_services.layer_submit(actor=coder2, layer=layers[LayerRole.SECOND])
     fields = {
         f: getattr(code, f) for f in ("name", "when_to_use", "when_not_to_use", "example", "colour")
     }
@@ -535,7 +536,7 @@ def test_the_codebook_page_offers_and_reports_the_flag(
     client_for, study, transcript, layers, coder, code, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    cs.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
+    coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
     from django.urls import reverse
 
     response = client_for(admin_user).post(
@@ -568,15 +569,15 @@ def test_codebook_usage_counts_only_what_the_viewer_may_see(
     client_for, study, transcript, layers, coder, coder2, code, lead, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    cs.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
-    cs.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
-    cs.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s + 1, end=e)
+    coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
+    coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
+    coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s + 1, end=e)
     assert usage(client_for(coder), study, code) == 1
     assert usage(client_for(coder2), study, code) == 2
     assert usage(client_for(lead), study, code) == 3
     assert usage(client_for(admin_user), study, code) == 0  # admins manage, they do not oversee
     for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
-        cs.layer_submit(actor=user, layer=layers[role])
+        assignment_services.layer_submit(actor=user, layer=layers[role])
     assert usage(client_for(coder), study, code) == 3
     # A withdrawn participant's transcript leaves every count.
     consent_services.consent_withdraw(
@@ -604,7 +605,7 @@ def test_study_wide_visibility_agrees_with_the_per_transcript_rule(study, lead, 
         t = transcript_services.transcript_update(
             actor=lead, transcript=t, version=1, status="ready"
         )
-        cs.assignment_set(actor=lead, transcript=t, primary=pair[0], second=pair[1], mode=mode)
+        assignment_services.assignment_set(actor=lead, transcript=t, primary=pair[0], second=pair[1], mode=mode)
         for layer in t.layers.all():
             layer.status = s1 if layer.role == LayerRole.PRIMARY else s2
             layer.save()

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services.codebook import code_create, code_retire
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.models import ConsentUse
@@ -51,7 +52,7 @@ def code2(study, admin_user):
 
 @pytest.fixture
 def layers(transcript, lead, coder, coder2):
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead,
         transcript=transcript,
         primary=coder,
@@ -74,7 +75,7 @@ def url(name, study, pk):
 def coded(transcript, layers, coder, code):
     """One coding by the primary coder over a phrase with Chinese and an emoji."""
     start, end = span(transcript.text, "我们没有GPU 🤗")
-    return cs.coding_create(
+    return coding_services.coding_create(
         actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=start, end=end, memo="gpu"
     )
 
@@ -188,8 +189,8 @@ class TestPage:
         layer = layers[LayerRole.PRIMARY]
         s1, e1 = span(transcript.text, "Compute, first. 我们没有GPU")
         s2, e2 = span(transcript.text, "我们没有GPU 🤗 so we")
-        one = cs.coding_create(actor=coder, layer=layer, code=code, start=s1, end=e1)
-        two = cs.coding_create(actor=coder, layer=layer, code=code2, start=s2, end=e2)
+        one = coding_services.coding_create(actor=coder, layer=layer, code=code, start=s1, end=e1)
+        two = coding_services.coding_create(actor=coder, layer=layer, code=code2, start=s2, end=e2)
         html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
         pieces = dict(
             (m.group(2), m.group(1))
@@ -356,7 +357,7 @@ class TestApply:
         ).content.decode()
         assert "is retired" in html
         assert not Coding.objects.exists()  # all or nothing: not even the active code
-        cs.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])
+        assignment_services.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])
         html = c.post(
             url("coding_apply", study, transcript.pk),
             {"start": s, "end": e, "code": code2.pk},

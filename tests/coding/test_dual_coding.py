@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
 from coding.selectors.blindness import visible_layers
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services.codebook import code_create, code_retire
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.services import consent as consent_services
@@ -43,7 +44,7 @@ def code(study, admin_user):
 
 @pytest.fixture
 def assigned(transcript, lead, coder, coder2):
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead,
         transcript=transcript,
         primary=coder,
@@ -75,7 +76,7 @@ class TestAssignment:
         outsider_in_study = UserFactory(username="nobody")
         give_roles(study, outsider_in_study, Role.LEAD)
         with pytest.raises(ValidationError):
-            cs.assignment_set(
+            assignment_services.assignment_set(
                 actor=lead,
                 transcript=transcript,
                 primary=coder,
@@ -83,14 +84,14 @@ class TestAssignment:
                 mode="independent",
             )
         with pytest.raises(ValidationError):
-            cs.assignment_set(
+            assignment_services.assignment_set(
                 actor=lead, transcript=transcript, primary=coder, second=coder, mode="independent"
             )
         draft = transcript_services.transcript_update(
             actor=lead, transcript=transcript, version=transcript.version, status="draft"
         )
         with pytest.raises(ValidationError, match="ready for coding"):
-            cs.assignment_set(
+            assignment_services.assignment_set(
                 actor=lead, transcript=draft, primary=coder, second=coder2, mode="independent"
             )
         assert not transcript.layers.exists()
@@ -99,11 +100,11 @@ class TestAssignment:
         self, assigned, lead, coder, coder2, code, transcript, reviewer
     ):
         start, end = span_of(transcript.text, "Compute, first.")
-        cs.coding_create(
+        coding_services.coding_create(
             actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
         )
         with pytest.raises(ValidationError, match="already coded"):
-            cs.assignment_set(
+            assignment_services.assignment_set(
                 actor=lead,
                 transcript=transcript,
                 primary=reviewer,
@@ -112,7 +113,7 @@ class TestAssignment:
             )
         assert Coding.objects.count() == 1
         # Replacing the second coder, who has not started, is fine.
-        cs.assignment_set(
+        assignment_services.assignment_set(
             actor=lead, transcript=transcript, primary=coder, second=reviewer, mode="independent"
         )
         assert transcript.layers.get(role=LayerRole.SECOND).coder == reviewer
@@ -124,7 +125,7 @@ class TestCodings:
     ):
         for phrase in ("我们没有GPU", "🤗", "Compute, first."):
             start, end = span_of(transcript.text, phrase)
-            coding = cs.coding_create(
+            coding = coding_services.coding_create(
                 actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
             )
             assert coding.snippet == phrase
@@ -145,7 +146,7 @@ class TestCodings:
     )
     def test_bad_spans_write_nothing(self, assigned, coder, code, start, end, message):
         with pytest.raises(ValidationError, match=message):
-            cs.coding_create(
+            coding_services.coding_create(
                 actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
             )
         assert not Coding.objects.exists()
@@ -154,7 +155,7 @@ class TestCodings:
     def test_whitespace_only_selection_is_refused(self, assigned, coder, code, transcript):
         start = transcript.text.index("\n\n")
         with pytest.raises(ValidationError, match="white space"):
-            cs.coding_create(
+            coding_services.coding_create(
                 actor=coder,
                 layer=assigned[LayerRole.PRIMARY],
                 code=code,
@@ -164,7 +165,7 @@ class TestCodings:
 
     def test_only_the_layers_coder_writes_in_it(self, assigned, coder2, code):
         with pytest.raises(ValidationError, match="your own layer"):
-            cs.coding_create(
+            coding_services.coding_create(
                 actor=coder2, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5
             )
 
@@ -175,19 +176,19 @@ class TestCodings:
         retired = code_create(actor=admin_user, study=layer.transcript.study, name="Old")
         code_retire(actor=admin_user, code=retired, version=retired.version)
         with pytest.raises(ValidationError, match="retired"):
-            cs.coding_create(actor=coder, layer=layer, code=retired, start=0, end=5)
-        cs.layer_submit(actor=coder, layer=layer)
+            coding_services.coding_create(actor=coder, layer=layer, code=retired, start=0, end=5)
+        assignment_services.layer_submit(actor=coder, layer=layer)
         with pytest.raises(ValidationError, match="submitted"):
-            cs.coding_create(actor=coder, layer=layer, code=code, start=0, end=5)
-        cs.layer_reopen(actor=lead, layer=layer, reason="missed a passage")
-        cs.coding_create(actor=coder, layer=layer, code=code, start=0, end=5)
+            coding_services.coding_create(actor=coder, layer=layer, code=code, start=0, end=5)
+        assignment_services.layer_reopen(actor=lead, layer=layer, reason="missed a passage")
+        coding_services.coding_create(actor=coder, layer=layer, code=code, start=0, end=5)
         assert AuditEvent.objects.filter(verb="layer.reopen").exists()
 
     def test_only_a_lead_reopens(self, assigned, coder):
         layer = assigned[LayerRole.PRIMARY]
-        cs.layer_submit(actor=coder, layer=layer)
+        assignment_services.layer_submit(actor=coder, layer=layer)
         with pytest.raises(ValidationError, match="Only a lead"):
-            cs.layer_reopen(actor=coder, layer=layer, reason="please")
+            assignment_services.layer_reopen(actor=coder, layer=layer, reason="please")
 
     def test_withdrawal_stops_coding(self, assigned, coder, code, admin_user, transcript):
         consent_services.consent_withdraw(
@@ -197,15 +198,15 @@ class TestCodings:
             reason="x",
         )
         with pytest.raises(ValidationError, match="consent"):
-            cs.coding_create(
+            coding_services.coding_create(
                 actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5
             )
 
     def test_update_delete_and_undo(self, assigned, coder, code, admin_user, transcript):
         layer = assigned[LayerRole.PRIMARY]
         start, end = span_of(transcript.text, "Compute")
-        coding = cs.coding_create(actor=coder, layer=layer, code=code, start=start, end=end)
-        coding = cs.coding_update(
+        coding = coding_services.coding_create(actor=coder, layer=layer, code=code, start=start, end=end)
+        coding = coding_services.coding_update(
             actor=coder,
             coding=coding,
             version=1,
@@ -215,10 +216,10 @@ class TestCodings:
         )
         assert coding.snippet == "Compute, first"
         with pytest.raises(ValidationError, match="changed by someone else"):
-            cs.coding_update(actor=coder, coding=coding, version=1, memo="stale")
-        undo = cs.coding_delete(actor=coder, coding=coding)
+            coding_services.coding_update(actor=coder, coding=coding, version=1, memo="stale")
+        undo = coding_services.coding_delete(actor=coder, coding=coding)
         assert not Coding.objects.exists()
-        again = cs.coding_create(actor=coder, **undo)
+        again = coding_services.coding_create(actor=coder, **undo)
         assert (again.snippet, again.memo, again.exemplar) == (
             "Compute, first",
             "names the first barrier",
@@ -226,7 +227,7 @@ class TestCodings:
         )
 
     def test_retiring_a_code_keeps_its_codings(self, assigned, coder, code, admin_user):
-        cs.coding_create(actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5)
+        coding_services.coding_create(actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5)
         code_retire(actor=admin_user, code=code, version=code.version)
         assert Coding.objects.filter(code=code).count() == 1
 
@@ -243,36 +244,36 @@ class TestBlindness:
 
         assert seen(coder) == {"primary"} and seen(coder2) == {"second"}
         assert seen(lead) == seen(reviewer) == {"primary", "second"}
-        cs.layer_submit(actor=coder, layer=primary)
+        assignment_services.layer_submit(actor=coder, layer=primary)
         assert seen(coder) == {"primary"} and seen(coder2) == {"second"}
-        cs.layer_submit(actor=coder2, layer=second)
+        assignment_services.layer_submit(actor=coder2, layer=second)
         assert seen(coder) == seen(coder2) == {"primary", "second"}
 
     def test_a_reviewer_who_codes_the_transcript_is_blind_too(
         self, study, transcript, lead, coder, reviewer
     ):
-        cs.assignment_set(
+        assignment_services.assignment_set(
             actor=lead, transcript=transcript, primary=coder, second=reviewer, mode="independent"
         )
         layers = visible_layers(reviewer, perms(reviewer, study), transcript)
         assert [layer.role for layer in layers] == ["second"]
 
     def test_review_mode(self, study, transcript, lead, coder, coder2, code):
-        cs.assignment_set(
+        assignment_services.assignment_set(
             actor=lead, transcript=transcript, primary=coder, second=coder2, mode="review"
         )
         primary = transcript.layers.get(role="primary")
         second = transcript.layers.get(role="second")
         with pytest.raises(ValidationError, match="review mode"):
-            cs.coding_create(actor=coder2, layer=second, code=code, start=0, end=5)
+            coding_services.coding_create(actor=coder2, layer=second, code=code, start=0, end=5)
         assert [
             layer.role for layer in visible_layers(coder2, perms(coder2, study), transcript)
         ] == ["second"]
-        cs.layer_submit(actor=coder, layer=primary)
+        assignment_services.layer_submit(actor=coder, layer=primary)
         assert {
             layer.role for layer in visible_layers(coder2, perms(coder2, study), transcript)
         } == {"primary", "second"}
-        cs.coding_create(actor=coder2, layer=second, code=code, start=0, end=5)
+        coding_services.coding_create(actor=coder2, layer=second, code=code, start=0, end=5)
 
     def test_unassigned_coders_see_nothing(self, study, assigned):
         other = UserFactory(username="third")
@@ -285,7 +286,7 @@ def test_purging_a_transcript_deletes_its_codings_for_good(
     assigned, coder, code, admin_user, transcript
 ):
     start, end = span_of(transcript.text, "我们没有GPU")
-    cs.coding_create(
+    coding_services.coding_create(
         actor=coder,
         layer=assigned[LayerRole.PRIMARY],
         code=code,
@@ -314,7 +315,7 @@ def test_pseudonymising_a_coded_transcript_moves_the_codings_with_their_words(
     from transcripts.services import pseudonyms as pseudonym_services
 
     start, end = span_of(transcript.text, "Compute, first.")
-    cs.coding_create(
+    coding_services.coding_create(
         actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
     )
     pseudonym_services.pseudonym_rule_create(
@@ -341,7 +342,7 @@ def test_the_pseudonym_preview_says_codings_will_move(
     from transcripts.services import pseudonyms as pseudonym_services
 
     start, end = span_of(transcript.text, "Compute, first.")
-    cs.coding_create(
+    coding_services.coding_create(
         actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=start, end=end
     )
     pseudonym_services.pseudonym_rule_create(

@@ -21,8 +21,9 @@ from coding.models import (
     RoundKind,
 )
 from coding.selectors import agreement as agreement_report
-from coding.services import codings as cs
-from coding.services import notes as ns
+from coding.services import agreement as agreement_services
+from coding.services import assignments as assignment_services
+from coding.services import notes as notes_services
 from coding.services.codebook import code_create
 from coding.views.agreement import reliability_chart, round_code_rows
 from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared with the agreement tests)
@@ -66,12 +67,12 @@ def disagreement(study, coded, reviewer):
 
 def note(actor, study, **kwargs):
     values = {"title": "Debrief after I3", "held_on": DAY} | kwargs
-    return ns.debrief_note_create(actor=actor, study=study, **values)
+    return notes_services.debrief_note_create(actor=actor, study=study, **values)
 
 
 def memo(actor, study, **kwargs):
     values = {"title": "Gatekeeping", "body": "Compute decides who is heard."} | kwargs
-    return ns.memo_create(actor=actor, study=study, **values)
+    return notes_services.memo_create(actor=actor, study=study, **values)
 
 
 def events(study, prefix):
@@ -150,7 +151,7 @@ class TestDebriefNoteServices:
     ):
         n = note(lead, study, body="short", disagreements=[disagreement])
         common = {"held_on": DAY, "kind": NoteKind.DEBRIEF}
-        saved = ns.debrief_note_update(
+        saved = notes_services.debrief_note_update(
             actor=reviewer,
             note=n,
             version=1,
@@ -166,11 +167,11 @@ class TestDebriefNoteServices:
         assert update.before == {"body_chars": 5, "codes": []}
         assert update.after == {"body_chars": 13, "codes": ["Small team"]}
         with pytest.raises(StaleEdit):
-            ns.debrief_note_update(actor=lead, note=n, version=1, title="Mine", **common)
+            notes_services.debrief_note_update(actor=lead, note=n, version=1, title="Mine", **common)
         n.refresh_from_db()
         assert n.title == "Debrief after I3" and n.version == 2
         # Saving the same values again changes nothing and records nothing.
-        ns.debrief_note_update(
+        notes_services.debrief_note_update(
             actor=lead,
             note=n,
             version=2,
@@ -185,11 +186,11 @@ class TestDebriefNoteServices:
     def test_the_author_or_a_lead_deletes_a_note(self, study, lead, reviewer):
         by_lead, by_reviewer = note(lead, study), note(reviewer, study)
         with pytest.raises(ValidationError, match="author or a lead"):
-            ns.debrief_note_delete(actor=reviewer, note=by_lead, version=1)
+            notes_services.debrief_note_delete(actor=reviewer, note=by_lead, version=1)
         with pytest.raises(StaleEdit):
-            ns.debrief_note_delete(actor=lead, note=by_reviewer, version=7)
-        ns.debrief_note_delete(actor=reviewer, note=by_reviewer, version=1)
-        ns.debrief_note_delete(actor=lead, note=by_lead, version=1)
+            notes_services.debrief_note_delete(actor=lead, note=by_reviewer, version=7)
+        notes_services.debrief_note_delete(actor=reviewer, note=by_reviewer, version=1)
+        notes_services.debrief_note_delete(actor=lead, note=by_lead, version=1)
         assert not DebriefNote.objects.exists()
         deleted = events(study, "debrief_note.delete")
         assert [e.object_repr for e in deleted] == ["Debrief after I3"] * 2
@@ -211,17 +212,17 @@ class TestMemoServices:
         }
         for other in (coder2, reviewer):
             with pytest.raises(ValidationError, match="author or a lead"):
-                ns.memo_update(actor=other, memo=m, version=1, title="x", body="y")
+                notes_services.memo_update(actor=other, memo=m, version=1, title="x", body="y")
             with pytest.raises(ValidationError, match="author or a lead"):
-                ns.memo_delete(actor=other, memo=m, version=1)
-        m = ns.memo_update(actor=coder, memo=m, version=1, title="Gate", body="b", code=None)
+                notes_services.memo_delete(actor=other, memo=m, version=1)
+        m = notes_services.memo_update(actor=coder, memo=m, version=1, title="Gate", body="b", code=None)
         assert (m.version, m.code) == (2, None)
-        m = ns.memo_update(actor=lead, memo=m, version=2, title="Gate", body="b2")
+        m = notes_services.memo_update(actor=lead, memo=m, version=2, title="Gate", body="b2")
         with pytest.raises(StaleEdit):
-            ns.memo_update(actor=coder, memo=m, version=2, title="Late", body="b")
+            notes_services.memo_update(actor=coder, memo=m, version=2, title="Late", body="b")
         with pytest.raises(StaleEdit):
-            ns.memo_delete(actor=coder, memo=m, version=2)
-        ns.memo_delete(actor=lead, memo=m, version=3)
+            notes_services.memo_delete(actor=coder, memo=m, version=2)
+        notes_services.memo_delete(actor=lead, memo=m, version=3)
         assert not AnalyticMemo.objects.exists()
         for event in events(study, "memo."):
             assert QUOTE not in json.dumps([event.before, event.after], ensure_ascii=False)
@@ -244,7 +245,7 @@ class TestAgreementRounds:
         self, study, admin_user, lead, coder, coder2, codes, coded
     ):
         report = agreement_report.build(study)
-        first = ns.agreement_round_record(
+        first = agreement_services.agreement_round_record(
             actor=lead,
             study=study,
             label="Before reconciliation",
@@ -270,8 +271,8 @@ class TestAgreementRounds:
         code(coder, layers[LayerRole.PRIMARY], codes[1], t.text, "Small but stubborn.")
         code(coder2, layers[LayerRole.SECOND], codes[1], t.text, "Small but stubborn.")
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
-            cs.layer_submit(actor=user, layer=layers[role])
-        second = ns.agreement_round_record(
+            assignment_services.layer_submit(actor=user, layer=layers[role])
+        second = agreement_services.agreement_round_record(
             actor=lead, study=study, label="After codebook v2", kind=RoundKind.AFTER_CODEBOOK_CHANGE
         )
         assert second.number == 2 and second.transcripts == 2
@@ -286,8 +287,8 @@ class TestAgreementRounds:
         give_roles(study2, coder2, Role.CODER)
         t2, layers2 = make_transcript(study2, lead, coder, coder2, "J1")
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
-            cs.layer_submit(actor=user, layer=layers2[role])
-        elsewhere = ns.agreement_round_record(actor=lead, study=study2, label="x", kind="other")
+            assignment_services.layer_submit(actor=user, layer=layers2[role])
+        elsewhere = agreement_services.agreement_round_record(actor=lead, study=study2, label="x", kind="other")
         assert elsewhere.number == 1
         recorded = events(study, "agreement_round.record")
         assert [e.after["number"] for e in recorded] == [1, 2]
@@ -298,16 +299,16 @@ class TestAgreementRounds:
     ):
         make_transcript(study, lead, coder, coder2)  # layers still open
         with pytest.raises(ValidationError, match="no figures to record"):
-            ns.agreement_round_record(actor=lead, study=study, label="R", kind="other")
+            agreement_services.agreement_round_record(actor=lead, study=study, label="R", kind="other")
         with pytest.raises(ValidationError, match="Only leads"):
-            ns.agreement_round_record(actor=reviewer, study=study, label="R", kind="other")
+            agreement_services.agreement_round_record(actor=reviewer, study=study, label="R", kind="other")
         assert not AgreementRound.objects.exists()
 
     def test_label_and_kind_are_checked(self, study, lead, coded):
         with pytest.raises(ValidationError, match="Name the round"):
-            ns.agreement_round_record(actor=lead, study=study, label=" ", kind="other")
+            agreement_services.agreement_round_record(actor=lead, study=study, label=" ", kind="other")
         with pytest.raises(ValidationError, match="kind of round"):
-            ns.agreement_round_record(actor=lead, study=study, label="R", kind="later")
+            agreement_services.agreement_round_record(actor=lead, study=study, label="R", kind="later")
 
 
 # --- the Notes page ------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from coding.models import (
     Reconciliation,
     Tolerance,
 )
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services import reconciliation as rec
 from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
@@ -50,7 +51,7 @@ def transcript(study, lead, coder, coder2):
     participant = consented_participant(study, "I1")
     t = imported_transcript(study, participant, TEXT)
     t = transcript_services.transcript_update(actor=lead, transcript=t, version=1, status="ready")
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=t, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
     )
     return t
@@ -59,7 +60,7 @@ def transcript(study, lead, coder, coder2):
 def code(transcript, user, role, code, phrase, trim=0):
     layer = transcript.layers.get(role=role)
     start = transcript.text.index(phrase)
-    return cs.coding_create(
+    return coding_services.coding_create(
         actor=user, layer=layer, code=code, start=start, end=start + len(phrase) - trim
     )
 
@@ -78,7 +79,7 @@ def layers_coded(transcript, coder, coder2, codes):
     code(transcript, coder, A, codes["Small team"], "ทีมของเราเล็กมาก")
     code(transcript, coder2, B, codes["Mutual help"], "ทีมของเราเล็กมาก")
     for user, role in ((coder, A), (coder2, B)):
-        cs.layer_submit(actor=user, layer=transcript.layers.get(role=role))
+        assignment_services.layer_submit(actor=user, layer=transcript.layers.get(role=role))
     return transcript
 
 
@@ -126,10 +127,10 @@ class TestDetection:
     def test_it_waits_for_both_layers_and_starts_once(
         self, transcript, coder, coder2, codes, reviewer
     ):
-        cs.layer_submit(actor=coder, layer=transcript.layers.get(role=LayerRole.PRIMARY))
+        assignment_services.layer_submit(actor=coder, layer=transcript.layers.get(role=LayerRole.PRIMARY))
         with pytest.raises(ValidationError, match="Both layers must be submitted"):
             start(reviewer, transcript)
-        cs.layer_submit(actor=coder2, layer=transcript.layers.get(role=LayerRole.SECOND))
+        assignment_services.layer_submit(actor=coder2, layer=transcript.layers.get(role=LayerRole.SECOND))
         start(reviewer, transcript)
         with pytest.raises(ValidationError, match="already started"):
             start(reviewer, transcript)
@@ -316,7 +317,7 @@ class TestViews:
     ):
         start(reviewer, layers_coded)
         d = Reconciliation.objects.get().disagreements.first()
-        cs.layer_reopen(
+        assignment_services.layer_reopen(
             actor=lead, layer=layers_coded.layers.get(role=LayerRole.SECOND), reason="missed a turn"
         )
         html = page(client_for(coder), study, layers_coded).content.decode()

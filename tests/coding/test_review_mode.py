@@ -16,7 +16,8 @@ from coding.models import (
     LayerStatus,
     ReviewVerdict,
 )
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services import reconciliation as rec
 from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
@@ -55,7 +56,7 @@ def primary_done(study, lead, coder, coder2, codes):
     participant = consented_participant(study, "I1")
     t = imported_transcript(study, participant, TEXT)
     t = transcript_services.transcript_update(actor=lead, transcript=t, version=1, status="ready")
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead, transcript=t, primary=coder, second=coder2, mode=CodingMode.REVIEW
     )
     layer = t.layers.get(role=LayerRole.PRIMARY)
@@ -66,8 +67,8 @@ def primary_done(study, lead, coder, coder2, codes):
         ("Small team", "Small but stubborn."),
     ]:
         s, e = span(t.text, phrase)
-        made[name] = cs.coding_create(actor=coder, layer=layer, code=codes[name], start=s, end=e)
-    cs.layer_submit(actor=coder, layer=layer)
+        made[name] = coding_services.coding_create(actor=coder, layer=layer, code=codes[name], start=s, end=e)
+    assignment_services.layer_submit(actor=coder, layer=layer)
     return t, made
 
 
@@ -76,13 +77,13 @@ def test_the_second_coder_reviews_every_primary_coding_before_submitting(
 ):
     t, made = primary_done
     second = t.layers.get(role=LayerRole.SECOND)
-    cs.coding_review(actor=coder2, coding=made["Compute as a gate"], verdict=ReviewVerdict.CONFIRM)
+    coding_services.coding_review(actor=coder2, coding=made["Compute as a gate"], verdict=ReviewVerdict.CONFIRM)
     with pytest.raises(ValidationError, match="2 of the primary coder's codings are not reviewed"):
-        cs.layer_submit(actor=coder2, layer=second)
+        assignment_services.layer_submit(actor=coder2, layer=second)
     with pytest.raises(ValidationError, match="a challenge needs a comment"):
-        cs.coding_review(actor=coder2, coding=made["Waiting"], verdict=ReviewVerdict.CHALLENGE)
+        coding_services.coding_review(actor=coder2, coding=made["Waiting"], verdict=ReviewVerdict.CHALLENGE)
     s, e = span(t.text, "and waited for weeks.")
-    cs.coding_review(
+    coding_services.coding_review(
         actor=coder2,
         coding=made["Waiting"],
         verdict=ReviewVerdict.CHALLENGE,
@@ -90,7 +91,7 @@ def test_the_second_coder_reviews_every_primary_coding_before_submitting(
         alt_start=s,
         alt_end=e,
     )
-    cs.coding_review(
+    coding_services.coding_review(
         actor=coder2,
         coding=made["Small team"],
         verdict=ReviewVerdict.CHALLENGE,
@@ -98,8 +99,8 @@ def test_the_second_coder_reviews_every_primary_coding_before_submitting(
         alt_code=codes["Mutual help"],
     )
     s, e = span(t.text, "Everyone helped with everything.")
-    cs.coding_create(actor=coder2, layer=second, code=codes["Mutual help"], start=s, end=e)
-    cs.layer_submit(actor=coder2, layer=second)
+    coding_services.coding_create(actor=coder2, layer=second, code=codes["Mutual help"], start=s, end=e)
+    assignment_services.layer_submit(actor=coder2, layer=second)
     second.refresh_from_db()
     assert second.status == LayerStatus.SUBMITTED
 
@@ -110,9 +111,9 @@ def test_only_the_second_coder_reviews_and_only_primary_codings(
     t, made = primary_done
     for actor in (coder, reviewer):
         with pytest.raises(ValidationError, match="Only the second coder"):
-            cs.coding_review(actor=actor, coding=made["Waiting"], verdict=ReviewVerdict.CONFIRM)
+            coding_services.coding_review(actor=actor, coding=made["Waiting"], verdict=ReviewVerdict.CONFIRM)
     s, e = span(t.text, "Compute, first.")
-    own = cs.coding_create(
+    own = coding_services.coding_create(
         actor=coder2,
         layer=t.layers.get(role=LayerRole.SECOND),
         code=codes["Waiting"],
@@ -120,7 +121,7 @@ def test_only_the_second_coder_reviews_and_only_primary_codings(
         end=e,
     )
     with pytest.raises(ValidationError, match="Only the primary coder's codings"):
-        cs.coding_review(actor=coder2, coding=own, verdict=ReviewVerdict.CONFIRM)
+        coding_services.coding_review(actor=coder2, coding=own, verdict=ReviewVerdict.CONFIRM)
 
 
 @pytest.fixture

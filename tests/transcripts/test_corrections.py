@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coding.models import Coding, CodingMode, Layer, LayerRole
-from coding.services import codings as cs
+from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services.codebook import code_create
 from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
 from transcripts.models import Transcript
@@ -69,7 +70,7 @@ def transcript(study, lead):
 @pytest.fixture
 def coded(transcript, admin_user, lead, coder, coder2):
     """Codings in both layers: the primary coder's and the second coder's."""
-    cs.assignment_set(
+    assignment_services.assignment_set(
         actor=lead,
         transcript=transcript,
         primary=coder,
@@ -84,7 +85,7 @@ def coded(transcript, admin_user, lead, coder, coder2):
             codes[name] = code_create(actor=admin_user, study=transcript.study, name=name)
         layer = layers[role]
         start, end = span_of(transcript.text, phrase)
-        return cs.coding_create(
+        return coding_services.coding_create(
             actor=layer.coder, layer=layer, code=codes[name], start=start, end=end
         )
 
@@ -376,7 +377,7 @@ def test_pseudonymising_a_coded_transcript_moves_its_codings(coded, coder2, lead
     """Once refused; now the codings move with their words and those on a name are flagged."""
     layer = Layer.objects.get(transcript=transcript, role=LayerRole.SECOND)
     start, end = span_of(transcript.text, "led by Ama Mensah")
-    named = cs.coding_create(
+    named = coding_services.coding_create(
         actor=coder2, layer=layer, code=coded["team"].code, start=start, end=end
     )
     pseudonym_services.pseudonym_rule_create(

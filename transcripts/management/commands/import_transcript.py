@@ -6,11 +6,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from guardian.shortcuts import get_user_perms
 
 from transcripts.models import SpeakerRole
 from transcripts.selectors import imports as importing
 from transcripts.services import imports as import_services
+from workbench.access import member_perms
 from workbench.models import Study
 
 User = get_user_model()
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         if study is None:
             raise CommandError(f"No study with the slug {options['study']!r}.")
         user = User.objects.filter(username=options["username"]).first()
-        if user is None or "import_transcripts" not in set(get_user_perms(user, study)):
+        if user is None or "import_transcripts" not in member_perms(user, study):
             raise CommandError(f"{options['username']} may not import transcripts into {study}.")
         participant = study.participants.filter(code__iexact=options["participant"]).first()
         if participant is None:

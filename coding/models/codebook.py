@@ -1,0 +1,182 @@
+"""The codebook: codes form a tree (code → theme → category) and every change to a code writes a
+``CodeVersion`` beside its audit event. Codes are never deleted, only retired, so codings
+reference them with ``on_delete=PROTECT`` and nothing coded is ever lost.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from workbench.models import DimensionValue, GuideQuestion, Study
+
+COLOUR_RE = r"^#[0-9a-f]{6}$"
+
+
+colour_validator = RegexValidator(COLOUR_RE, "Give a colour as #rrggbb, e.g. #2f5d8a.")
+
+
+class CodeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PENDING = "pending", "Pending approval"
+    RETIRED = "retired", "Retired"
+
+
+class CodeOrigin(models.TextChoices):
+    DEDUCTIVE = "deductive", "Deductive"
+    INDUCTIVE = "inductive", "Inductive"
+
+
+class CodeKind(models.TextChoices):
+    CODE = "code", "Code"
+    THEME = "theme", "Theme"
+    CATEGORY = "category", "Category"
+
+
+# The kind a parent must have: first-level codes group into themes, themes into categories.
+PARENT_KIND = {CodeKind.CODE: CodeKind.THEME, CodeKind.THEME: CodeKind.CATEGORY}
+
+
+class InductivePolicy(models.TextChoices):
+    ALLOWED = "allowed", "Coders may create inductive codes"
+    PENDING = "pending", "Coders may create inductive codes, pending admin approval"
+
+
+class CodebookSettings(models.Model):
+    """Per-study codebook settings; a study without a row uses the defaults."""
+
+    study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="codebook_settings")
+    inductive_codes = models.CharField(
+        max_length=10, choices=InductivePolicy.choices, default=InductivePolicy.ALLOWED
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    audit_type = "codebook_settings"
+    audit_fields = ("inductive_codes",)
+
+    class Meta:
+        verbose_name_plural = "codebook settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inductive_codes__in=InductivePolicy.values),
+                name="codebook_settings_known_policy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Codebook settings of {self.study}"
+
+
+class Code(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codes")
+    # Stable identity for REFI-QDA round trips (the GUID of a .qdc/.qdpx code).
+    guid = models.UUIDField(default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    definition = models.TextField(blank=True)
+    when_to_use = models.TextField(blank=True)
+    when_not_to_use = models.TextField(blank=True)
+    example = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#5b7db1", validators=[colour_validator])
+    status = models.CharField(max_length=10, choices=CodeStatus.choices, default=CodeStatus.ACTIVE)
+    origin = models.CharField(
+        max_length=10, choices=CodeOrigin.choices, default=CodeOrigin.DEDUCTIVE
+    )
+    kind = models.CharField(max_length=10, choices=CodeKind.choices, default=CodeKind.CODE)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    guide_questions = models.ManyToManyField(GuideQuestion, blank=True, related_name="codes")
+    dimension_values = models.ManyToManyField(DimensionValue, blank=True, related_name="codes")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # For inductive codes: the transcript being coded when the code was created.
+    first_seen_transcript = models.ForeignKey(
+        "transcripts.Transcript",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    position = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+
+    audit_type = "code"
+    audit_fields = (
+        "name",
+        "definition",
+        "when_to_use",
+        "when_not_to_use",
+        "example",
+        "colour",
+        "status",
+        "origin",
+        "kind",
+        "parent",
+        "guide_questions",
+        "dimension_values",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "study", name="code_unique_name_per_study"),
+            models.UniqueConstraint(fields=["study", "guid"], name="code_unique_guid_per_study"),
+            models.CheckConstraint(
+                condition=Q(status__in=CodeStatus.values), name="code_known_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=CodeOrigin.values), name="code_known_origin"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=CodeKind.values), name="code_known_kind"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="code_not_its_own_parent"
+            ),
+        ]
+        indexes = [models.Index(fields=["study", "status"], name="code_study_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChangeKind(models.TextChoices):
+    CREATE = "create", "Created"
+    RENAME = "rename", "Renamed"
+    REDEFINE = "redefine", "Redefined"
+    RECOLOUR = "recolour", "Recoloured"
+    RELINK = "relink", "Links changed"
+    MOVE = "move", "Moved"
+    RETIRE = "retire", "Retired"
+    REACTIVATE = "reactivate", "Reactivated"
+    APPROVE = "approve", "Approved"
+
+
+class CodeVersion(models.Model):
+    """The state of a code after one change: who, when, what kind of change, full snapshot."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    # The main kind of change; ``changes`` lists all of them (a save may rename and redefine).
+    change = models.CharField(max_length=12, choices=ChangeKind.choices)
+    changes = models.JSONField(default=list)
+    snapshot = models.JSONField()
+    # The editor asked for this code's existing codings to be flagged "to re-check".
+    flag_codings = models.BooleanField(default=False)
+    note = models.CharField(max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["code", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "number"], name="code_version_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.number} ({self.change})"

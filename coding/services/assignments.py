@@ -1,0 +1,148 @@
+"""Assigning a transcript to two coders, and submitting and reopening their layers."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from coding.models import (
+    Assignment,
+    Coding,
+    CodingMode,
+    Layer,
+    LayerRole,
+    LayerStatus,
+)
+from coding.selectors.assignments import coding_mode
+from coding.services.codings import can_code, layer_facts
+from transcripts.models import Transcript, TranscriptStatus
+from transcripts.selectors.consent import allows
+from workbench import audit
+from workbench.access import member_perms
+from workbench.locking import lock_row
+
+
+@transaction.atomic
+def assignment_set(*, actor, transcript: Transcript, primary, second, mode: str) -> Assignment:
+    """Assign (or re-assign) a transcript's two coders; work already coded is never dropped."""
+    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    study = transcript.study
+    if mode not in CodingMode.values:
+        raise ValidationError({"mode": "Choose independent or review mode."})
+    if primary == second:
+        raise ValidationError({"second_coder": "The second coder must be someone else."})
+    for field, user in (("primary_coder", primary), ("second_coder", second)):
+        if not can_code(user, study):
+            raise ValidationError(
+                {field: f"{user.get_username()} is not a coder or reviewer here."}
+            )
+    if transcript.status != TranscriptStatus.READY or not allows(transcript, "analyse"):
+        raise ValidationError(
+            "Only transcripts that are ready for coding, with consent to analysis, can be assigned."
+        )
+    existing = Assignment.objects.filter(transcript=transcript).first()
+    layers = {layer.role: layer for layer in transcript.layers.select_related("coder")}
+    wanted = {LayerRole.PRIMARY: primary, LayerRole.SECOND: second}
+    for role, layer in layers.items():
+        if layer.coder_id != wanted[role].pk and layer.codings.exists():
+            raise ValidationError(
+                f"{layer.coder.get_username()} has already coded this transcript as "
+                f"{layer.get_role_display().lower()}; their layer cannot be handed to someone else."
+            )
+    if (
+        existing
+        and existing.mode != mode
+        and any(layer.status == LayerStatus.SUBMITTED for layer in layers.values())
+    ):
+        raise ValidationError(
+            {"mode": "A layer is already submitted: the mode can no longer change."}
+        )
+    before = None
+    if existing:
+        before = {
+            "primary": existing.primary_coder.get_username(),
+            "second": existing.second_coder.get_username(),
+            "mode": existing.mode,
+        }
+        existing.primary_coder, existing.second_coder, existing.mode = primary, second, mode
+        existing.assigned_by = actor
+        existing.version += 1
+        existing.save()
+        assignment = existing
+    else:
+        assignment = Assignment.objects.create(
+            transcript=transcript,
+            primary_coder=primary,
+            second_coder=second,
+            mode=mode,
+            assigned_by=actor,
+        )
+    # Free both places first so that swapping the two coders does not collide.
+    for role, layer in layers.items():
+        if layer.coder_id != wanted[role].pk:
+            layer.delete()
+    for role, user in wanted.items():
+        Layer.objects.get_or_create(transcript=transcript, role=role, defaults={"coder": user})
+    after = {"primary": primary.get_username(), "second": second.get_username(), "mode": mode}
+    audit.record(
+        actor=actor,
+        study=study,
+        verb="assignment.set",
+        obj=assignment,
+        object_repr=f"{transcript.participant.code}: transcript {transcript.pk}",
+        before=before,
+        after=after,
+    )
+    return assignment
+
+
+@transaction.atomic
+def layer_submit(*, actor, layer: Layer) -> Layer:
+    layer = lock_row(Layer, layer.pk, version=None)
+    if layer.coder_id != actor.pk:
+        raise ValidationError("Only the layer's coder can submit it.")
+    if layer.status == LayerStatus.SUBMITTED:
+        raise ValidationError("This layer is already submitted.")
+    if layer.role == LayerRole.SECOND and coding_mode(layer.transcript) == CodingMode.REVIEW:
+        unreviewed = Coding.objects.filter(
+            layer__transcript=layer.transcript, layer__role=LayerRole.PRIMARY, review__isnull=True
+        ).count()
+        if unreviewed:
+            raise ValidationError(
+                f"{unreviewed} of the primary coder's codings {pluralize(unreviewed, 'is,are')} "
+                "not reviewed yet: confirm or challenge each before submitting."
+            )
+    layer.status, layer.submitted_at = LayerStatus.SUBMITTED, timezone.now()
+    layer.version += 1
+    layer.save()
+    audit.record(
+        actor=actor,
+        study=layer.transcript.study,
+        verb="layer.submit",
+        obj=layer,
+        after=layer_facts(layer) | {"codings": layer.codings.count()},
+    )
+    return layer
+
+
+@transaction.atomic
+def layer_reopen(*, actor, layer: Layer, reason: str) -> Layer:
+    """A lead reopens a submitted layer so its coder can work on it again."""
+    layer = lock_row(Layer, layer.pk, version=None)
+    if "manage_assignments" not in member_perms(actor, layer.transcript.study):
+        raise ValidationError("Only a lead can reopen a submitted layer.")
+    if layer.status != LayerStatus.SUBMITTED:
+        raise ValidationError("Only a submitted layer can be reopened.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the layer is reopened."})
+    layer.status, layer.submitted_at = LayerStatus.IN_PROGRESS, None
+    layer.version += 1
+    layer.save()
+    audit.record(
+        actor=actor,
+        study=layer.transcript.study,
+        verb="layer.reopen",
+        obj=layer,
+        after=layer_facts(layer) | {"reason": reason.strip()},
+    )
+    return layer
