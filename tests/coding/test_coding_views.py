@@ -470,9 +470,9 @@ class TestQueries:
         django_assert_num_queries,
     ):
         # 1 session, 2 user, 3 study, 4 the user's study permissions (guardian),
-        # 5 transcript + participant, 6 layers + coders, 7 assignment, 8 current consent,
-        # 9 visible codings + their codes, 10 utterances, 11 codes with their counts.
-        # An overseer (the lead) skips 7: the assignment matters only to the coders.
+        # 5 transcript + participant, 6 visible layers + coders (the blindness rule, with the
+        # assignment's mode in the same query), 7 current consent, 8 visible codings + their
+        # codes, 9 utterances, 10 codes with their counts.
         self.seed(transcript, layers, code, code2, 5)
         expected = {}
         for user in (coder, lead):
@@ -489,4 +489,4 @@ class TestQueries:
             assert html.count('class="mlabel') >= 200
 
 
-EXPECTED_QUERIES = {"chen": 11, "lena": 10}
+EXPECTED_QUERIES = {"chen": 10, "lena": 10}
