@@ -1,7 +1,17 @@
 from django import forms
 
-from coding.models import Code, CodeKind, CodeOrigin, CodeStatus, CodingMode, InductivePolicy
+from coding.models import (
+    Code,
+    CodeKind,
+    CodeOrigin,
+    CodeStatus,
+    CodingMode,
+    InductivePolicy,
+    NoteKind,
+    RoundKind,
+)
 from coding.selectors.codebook import parent_choices
+from coding.selectors.notes import linkable_disagreements, linkable_transcripts, member_users
 from workbench.forms import VersionedForm
 from workbench.models import Dimension, DimensionValue, GuideQuestion
 
@@ -175,3 +185,111 @@ class AssignmentForm(forms.Form):
         if data.get("primary_coder") and data.get("primary_coder") == data.get("second_coder"):
             self.add_error("second_coder", "The second coder must be someone else.")
         return data
+
+
+class TranscriptChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.participant.code}: {obj.title}"
+
+
+class CodeChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name if obj.status != CodeStatus.RETIRED else f"{obj.name} (retired)"
+
+
+class DisagreementChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        t = obj.reconciliation.transcript
+        return f"{t.participant.code}: {t.title} — #{obj.number} ({obj.get_kind_display()})"
+
+
+class UserChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class DebriefNoteForm(VersionedForm):
+    wide_fields = ("body", "decisions", "attendees", "transcripts", "codes", "disagreements")
+    kind = forms.ChoiceField(
+        choices=NoteKind.choices,
+        initial=NoteKind.DEBRIEF,
+        help_text="A tentative synthesis records what the analysis suggests so far, "
+        "e.g. after interview I10.",
+    )
+    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(max_length=200)
+    attendees = UserChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    other_attendees = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Other attendees",
+        help_text="People without an account here, e.g. an external peer debriefer.",
+    )
+    body = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    decisions = forms.CharField(
+        label="Decisions taken",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="One per line, e.g. “Code ‘Compute as a gate’ redefined: access, not cost”.",
+    )
+    transcripts = TranscriptChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    codes = CodeChoices(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    disagreements = DisagreementChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Disagreements discussed; only leads and reviewers see these links.",
+    )
+
+    def __init__(self, *args, study, with_disagreements: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = member_users(study)
+        self.fields["transcripts"].queryset = linkable_transcripts(study)
+        self.fields["codes"].queryset = Code.objects.filter(study=study)
+        if with_disagreements:
+            self.fields["disagreements"].queryset = linkable_disagreements(study)
+        else:
+            del self.fields["disagreements"]
+
+
+class MemoForm(VersionedForm):
+    wide_fields = ("body", "transcripts")
+    title = forms.CharField(max_length=200)
+    code = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="(none: a memo on the analysis at large)",
+        help_text="The code this memo is about.",
+    )
+    body = forms.CharField(label="Memo", widget=forms.Textarea(attrs={"rows": 4}))
+    transcripts = TranscriptChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = Code.objects.filter(study=study)
+        self.fields["transcripts"].queryset = linkable_transcripts(study)
+
+
+class NotesFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        required=False, label="Kind of note", choices=[("", "Every kind"), *NoteKind.choices]
+    )
+    code = forms.ModelChoiceField(
+        queryset=None, required=False, label="Code", empty_label="Any code"
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = Code.objects.filter(study=study)
+
+
+class RoundForm(forms.Form):
+    label = forms.CharField(
+        max_length=200,
+        help_text="What this moment is, e.g. “Before reconciliation, I1–I5”.",
+    )
+    kind = forms.ChoiceField(choices=RoundKind.choices, initial=RoundKind.BEFORE_RECONCILIATION)

@@ -9,9 +9,7 @@ overall α_U per round and a table per code carrying the same numbers.
 """
 
 import csv
-import math
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -22,7 +20,14 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding.models import AgreementRound, Layer, RoundKind
+from coding.forms import RoundForm
+from coding.models import AgreementRound, Layer
+from coding.rendering.agreement_chart import (
+    overall_alpha,
+    reliability_chart,
+    scale_floor,
+    sparkline,
+)
 from coding.selectors import agreement as agreement_report
 from coding.selectors.blindness import OVERSEERS
 from coding.services import agreement as agreement_services
@@ -105,14 +110,6 @@ def _csv(study, report):
 # --- agreement rounds: reliability over time -----------------------------------------------
 
 
-class RoundForm(forms.Form):
-    label = forms.CharField(
-        max_length=200,
-        help_text="What this moment is, e.g. “Before reconciliation, I1–I5”.",
-    )
-    kind = forms.ChoiceField(choices=RoundKind.choices, initial=RoundKind.BEFORE_RECONCILIATION)
-
-
 def _rounds_context(access, comparable: bool, round_form=None) -> dict:
     rounds = list(AgreementRound.objects.filter(study=access.study).select_related("recorded_by"))
     can_record = agreement_services.can_record_rounds(access.perms)
@@ -123,116 +120,6 @@ def _rounds_context(access, comparable: bool, round_form=None) -> dict:
         "can_record_round": can_record,
         "round_comparable": comparable,
         "round_form": (round_form or RoundForm(prefix="round")) if can_record else None,
-    }
-
-
-# The chart's geometry, in SVG user units (it scales with its box).
-# Threshold labels sit in the right margin, outside the plot, so the line never crosses them;
-# ``inset`` keeps the first and last points off the plot's edges.
-CHART = {
-    "width": 560,
-    "height": 220,
-    "left": 44,
-    "right": 104,
-    "top": 14,
-    "bottom": 34,
-    "inset": 18,
-}
-SPARK = {"width": 96, "height": 24, "pad": 3}
-
-
-def _scale_floor(values) -> float:
-    """The chart's lowest α: 0, or lower (in tenths) when some round fell below 0."""
-    lowest = min([0.0, *values])
-    return math.floor(lowest * 10) / 10
-
-
-def _overall_alpha(r: AgreementRound):
-    return (r.figures.get("overall") or {}).get("alpha_u")
-
-
-def reliability_chart(rounds) -> dict | None:
-    """Points of the overall α_U per round and the threshold lines, ready to draw as SVG.
-
-    A round whose α_U is undefined leaves a gap in the line (its point is simply missing).
-    """
-    if not rounds:
-        return None
-    width, height = CHART["width"], CHART["height"]
-    left, right, top, bottom = CHART["left"], CHART["right"], CHART["top"], CHART["bottom"]
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [_overall_alpha(r) for r in rounds]
-    low = _scale_floor(v for v in values if v is not None)
-
-    inset = CHART["inset"]
-
-    def x(i):
-        if len(rounds) == 1:
-            return round(left + plot_w / 2, 1)
-        return round(left + inset + i * (plot_w - 2 * inset) / (len(rounds) - 1), 1)
-
-    def y(v):
-        return round(top + (1 - v) / (1 - low) * plot_h, 1)
-
-    points, segments, segment = [], [], []
-    for i, (r, v) in enumerate(zip(rounds, values, strict=True)):
-        if v is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        point = {"x": x(i), "y": y(v), "value": v, "round": r}
-        points.append(point)
-        segment.append(point)
-    if segment:
-        segments.append(segment)
-    ticks = sorted({low, 0.0, 0.5, 1.0})
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "top": top,
-        "bottom": height - bottom,
-        "points": points,
-        "lines": [" ".join(f"{p['x']},{p['y']}" for p in s) for s in segments if len(s) > 1],
-        "thresholds": [
-            {
-                "value": agreement_report.RELIABLE,
-                "y": y(agreement_report.RELIABLE),
-                "label": "reliable",
-            },
-            {
-                "value": agreement_report.TENTATIVE,
-                "y": y(agreement_report.TENTATIVE),
-                "label": "tentative",
-            },
-        ],
-        "ticks": [{"value": t, "y": y(t)} for t in ticks],
-        "labels": [{"x": x(i), "text": f"R{r.number}"} for i, r in enumerate(rounds)],
-        "label_y": height - bottom + 18,
-    }
-
-
-def sparkline(values, low: float) -> dict:
-    """A code's α_U per round as a tiny line on the chart's scale (decoration: the table
-    beside it carries the numbers)."""
-    width, height, pad = SPARK["width"], SPARK["height"], SPARK["pad"]
-    n = len(values)
-
-    def x(i):
-        return round(width / 2 if n == 1 else pad + i * (width - 2 * pad) / (n - 1), 1)
-
-    def y(v):
-        return round(pad + (1 - v) / (1 - low) * (height - 2 * pad), 1)
-
-    dots = [{"x": x(i), "y": y(v)} for i, v in enumerate(values) if v is not None]
-    return {
-        "width": width,
-        "height": height,
-        "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
-        "dots": dots,
-        "reliable": y(agreement_report.RELIABLE),
     }
 
 
@@ -251,7 +138,7 @@ def round_code_rows(rounds) -> list[dict]:
         for f in (r.figures.get("codes") or {}).values()
         if f.get("alpha_u") is not None
     ]
-    low = _scale_floor(every + [v for v in map(_overall_alpha, rounds) if v is not None])
+    low = scale_floor(every + [v for v in map(overall_alpha, rounds) if v is not None])
     rows = []
     for code_id, name in sorted(names.items(), key=lambda item: item[1].casefold()):
         cells = [(r.figures.get("codes") or {}).get(code_id) for r in rounds]

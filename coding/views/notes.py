@@ -12,12 +12,9 @@ puts back one row. The current filters travel in each form's URL, so a save keep
 
 import datetime
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -25,164 +22,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
-from coding.models import AnalyticMemo, Code, CodeStatus, DebriefNote, Disagreement, NoteKind
+from coding.forms import DebriefNoteForm, MemoForm, NotesFilterForm
+from coding.selectors.notes import (
+    analytic_memos,
+    debrief_notes,
+)
 from coding.services import notes as notes_services
-from transcripts.models import Transcript
 from workbench.access import study_for
-from workbench.forms import VersionedForm, apply_service, posted
-from workbench.models import Membership
-
-User = get_user_model()
-
+from workbench.forms import apply_service, posted
 
 # --- querysets: constant queries whatever the number of notes ------------------------------
 
 
-def _transcripts(study=None):
-    qs = Transcript.objects.select_related("participant").defer("text")
-    return qs.filter(study=study) if study is not None else qs
-
-
-def _disagreements(study=None):
-    qs = Disagreement.objects.select_related("reconciliation__transcript__participant").defer(
-        "reconciliation__transcript__text", "a_codings", "b_codings", "rationale"
-    )
-    return qs.filter(reconciliation__transcript__study=study) if study is not None else qs
-
-
-def _members(study):
-    ids = Membership.objects.filter(study=study).values("user")
-    return User.objects.filter(pk__in=ids).order_by("username")
-
-
-def _notes(study, filters, *, with_disagreements: bool, pk=None):
-    qs = DebriefNote.objects.filter(study=study).select_related("written_by")
-    if pk is not None:
-        qs = qs.filter(pk=pk)
-    if filters.get("kind"):
-        qs = qs.filter(kind=filters["kind"])
-    if filters.get("code"):
-        qs = qs.filter(codes=filters["code"])
-    related = [
-        Prefetch("attendees", queryset=User.objects.order_by("username")),
-        Prefetch("transcripts", queryset=_transcripts()),
-        "codes",
-    ]
-    if with_disagreements:
-        related.append(Prefetch("disagreements", queryset=_disagreements()))
-    return list(qs.prefetch_related(*related))
-
-
-def _memos(study, filters, pk=None):
-    qs = AnalyticMemo.objects.filter(study=study).select_related("code", "written_by")
-    if pk is not None:
-        qs = qs.filter(pk=pk)
-    if filters.get("code"):
-        qs = qs.filter(code=filters["code"])
-    return list(qs.prefetch_related(Prefetch("transcripts", queryset=_transcripts())))
-
-
 # --- forms ---------------------------------------------------------------------------------
-
-
-class TranscriptChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.participant.code}: {obj.title}"
-
-
-class CodeChoices(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name if obj.status != CodeStatus.RETIRED else f"{obj.name} (retired)"
-
-
-class DisagreementChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        t = obj.reconciliation.transcript
-        return f"{t.participant.code}: {t.title} — #{obj.number} ({obj.get_kind_display()})"
-
-
-class UserChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.get_username()
-
-
-class DebriefNoteForm(VersionedForm):
-    wide_fields = ("body", "decisions", "attendees", "transcripts", "codes", "disagreements")
-    kind = forms.ChoiceField(
-        choices=NoteKind.choices,
-        initial=NoteKind.DEBRIEF,
-        help_text="A tentative synthesis records what the analysis suggests so far, "
-        "e.g. after interview I10.",
-    )
-    held_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    title = forms.CharField(max_length=200)
-    attendees = UserChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
-    other_attendees = forms.CharField(
-        max_length=300,
-        required=False,
-        label="Other attendees",
-        help_text="People without an account here, e.g. an external peer debriefer.",
-    )
-    body = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    decisions = forms.CharField(
-        label="Decisions taken",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        help_text="One per line, e.g. “Code ‘Compute as a gate’ redefined: access, not cost”.",
-    )
-    transcripts = TranscriptChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    codes = CodeChoices(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
-    disagreements = DisagreementChoiceField(
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Disagreements discussed; only leads and reviewers see these links.",
-    )
-
-    def __init__(self, *args, study, with_disagreements: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = _members(study)
-        self.fields["transcripts"].queryset = _transcripts(study)
-        self.fields["codes"].queryset = Code.objects.filter(study=study)
-        if with_disagreements:
-            self.fields["disagreements"].queryset = _disagreements(study)
-        else:
-            del self.fields["disagreements"]
-
-
-class MemoForm(VersionedForm):
-    wide_fields = ("body", "transcripts")
-    title = forms.CharField(max_length=200)
-    code = forms.ModelChoiceField(
-        queryset=None,
-        required=False,
-        empty_label="(none: a memo on the analysis at large)",
-        help_text="The code this memo is about.",
-    )
-    body = forms.CharField(label="Memo", widget=forms.Textarea(attrs={"rows": 4}))
-    transcripts = TranscriptChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args, study, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["code"].queryset = Code.objects.filter(study=study)
-        self.fields["transcripts"].queryset = _transcripts(study)
-
-
-class NotesFilterForm(forms.Form):
-    kind = forms.ChoiceField(
-        required=False, label="Kind of note", choices=[("", "Every kind"), *NoteKind.choices]
-    )
-    code = forms.ModelChoiceField(
-        queryset=None, required=False, label="Code", empty_label="Any code"
-    )
-
-    def __init__(self, *args, study, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["code"].queryset = Code.objects.filter(study=study)
 
 
 def _filters(request, study):
@@ -296,8 +148,11 @@ def _notes_page(
     study = access.study
     filter_form, filters = _filters(request, study)
     see = notes_services.can_see_disagreements(access.perms)
-    notes = [_mark_note(request, access, n) for n in _notes(study, filters, with_disagreements=see)]
-    memos = [_mark_memo(request, access, m) for m in _memos(study, filters)]
+    notes = [
+        _mark_note(request, access, n)
+        for n in debrief_notes(study, filters, with_disagreements=see)
+    ]
+    memos = [_mark_memo(request, access, m) for m in analytic_memos(study, filters)]
     if editing:
         kind, pk, form = editing
         for item in notes if kind == "note" else memos:
@@ -341,7 +196,7 @@ def _need(allowed: bool) -> None:
 
 
 def _note_of(request, access, pk):
-    found = _notes(
+    found = debrief_notes(
         access.study,
         {},
         with_disagreements=notes_services.can_see_disagreements(access.perms),
@@ -353,7 +208,7 @@ def _note_of(request, access, pk):
 
 
 def _memo_of(request, access, pk):
-    found = _memos(access.study, {}, pk=pk)
+    found = analytic_memos(access.study, {}, pk=pk)
     if not found:
         raise Http404
     return _mark_memo(request, access, found[0])

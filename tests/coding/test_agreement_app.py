@@ -96,7 +96,9 @@ def test_only_transcripts_with_both_layers_submitted_are_compared(
 ):
     open_one, layers = make_transcript(study, lead, coder, coder2, "I2")
     code(coder, layers[LayerRole.PRIMARY], codes[0], open_one.text, "Compute, first.")
-    assignment_services.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])  # the other is still open
+    assignment_services.layer_submit(
+        actor=coder, layer=layers[LayerRole.PRIMARY]
+    )  # the other is still open
     report = agreement_report.build(study)
     assert [t.pk for t in report.transcripts] == [coded.pk]
     assert report.pending == 1

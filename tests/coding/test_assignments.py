@@ -123,7 +123,9 @@ def test_assignments_page_query_count_is_constant(
         t = transcript_services.transcript_update(
             actor=lead, transcript=t, version=1, status="ready"
         )
-        assignment_services.assignment_set(actor=lead, transcript=t, primary=coder2, second=coder, mode="review")
+        assignment_services.assignment_set(
+            actor=lead, transcript=t, primary=coder2, second=coder, mode="review"
+        )
     with django_assert_num_queries(7):
         page = client.get(url("assignments", study)).content.decode()
     assert page.count('class="card assignment"') == 8

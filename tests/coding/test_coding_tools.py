@@ -232,7 +232,9 @@ class TestUndo:
             c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
         )
         coding = Coding.objects.get()
-        coding_services.coding_update(actor=coder, coding=coding, version=coding.version, memo="later thought")
+        coding_services.coding_update(
+            actor=coder, coding=coding, version=coding.version, memo="later thought"
+        )
         html = undo(c, study, transcript, html)
         assert "Could not undo" in html
         assert Coding.objects.get().memo == "later thought"
@@ -482,8 +484,12 @@ def test_redefining_a_code_can_flag_its_codings_in_every_layer(
     client_for, study, transcript, layers, coder, coder2, code, code2, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    one = coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
-    two = coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
+    one = coding_services.coding_create(
+        actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e
+    )
+    two = coding_services.coding_create(
+        actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e
+    )
     other = coding_services.coding_create(
         actor=coder, layer=layers[LayerRole.PRIMARY], code=code2, start=s, end=e
     )
@@ -536,7 +542,9 @@ def test_the_codebook_page_offers_and_reports_the_flag(
     client_for, study, transcript, layers, coder, code, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
+    coding_services.coding_create(
+        actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e
+    )
     from django.urls import reverse
 
     response = client_for(admin_user).post(
@@ -569,9 +577,15 @@ def test_codebook_usage_counts_only_what_the_viewer_may_see(
     client_for, study, transcript, layers, coder, coder2, code, lead, admin_user
 ):
     s, e = span(transcript.text, "Compute")
-    coding_services.coding_create(actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e)
-    coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e)
-    coding_services.coding_create(actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s + 1, end=e)
+    coding_services.coding_create(
+        actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=s, end=e
+    )
+    coding_services.coding_create(
+        actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s, end=e
+    )
+    coding_services.coding_create(
+        actor=coder2, layer=layers[LayerRole.SECOND], code=code, start=s + 1, end=e
+    )
     assert usage(client_for(coder), study, code) == 1
     assert usage(client_for(coder2), study, code) == 2
     assert usage(client_for(lead), study, code) == 3
@@ -605,7 +619,9 @@ def test_study_wide_visibility_agrees_with_the_per_transcript_rule(study, lead, 
         t = transcript_services.transcript_update(
             actor=lead, transcript=t, version=1, status="ready"
         )
-        assignment_services.assignment_set(actor=lead, transcript=t, primary=pair[0], second=pair[1], mode=mode)
+        assignment_services.assignment_set(
+            actor=lead, transcript=t, primary=pair[0], second=pair[1], mode=mode
+        )
         for layer in t.layers.all():
             layer.status = s1 if layer.role == LayerRole.PRIMARY else s2
             layer.save()

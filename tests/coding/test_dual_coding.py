@@ -205,7 +205,9 @@ class TestCodings:
     def test_update_delete_and_undo(self, assigned, coder, code, admin_user, transcript):
         layer = assigned[LayerRole.PRIMARY]
         start, end = span_of(transcript.text, "Compute")
-        coding = coding_services.coding_create(actor=coder, layer=layer, code=code, start=start, end=end)
+        coding = coding_services.coding_create(
+            actor=coder, layer=layer, code=code, start=start, end=end
+        )
         coding = coding_services.coding_update(
             actor=coder,
             coding=coding,
@@ -227,7 +229,9 @@ class TestCodings:
         )
 
     def test_retiring_a_code_keeps_its_codings(self, assigned, coder, code, admin_user):
-        coding_services.coding_create(actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5)
+        coding_services.coding_create(
+            actor=coder, layer=assigned[LayerRole.PRIMARY], code=code, start=0, end=5
+        )
         code_retire(actor=admin_user, code=code, version=code.version)
         assert Coding.objects.filter(code=code).count() == 1
 

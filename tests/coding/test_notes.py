@@ -20,12 +20,13 @@ from coding.models import (
     Reconciliation,
     RoundKind,
 )
+from coding.rendering.agreement_chart import reliability_chart
 from coding.selectors import agreement as agreement_report
 from coding.services import agreement as agreement_services
 from coding.services import assignments as assignment_services
 from coding.services import notes as notes_services
 from coding.services.codebook import code_create
-from coding.views.agreement import reliability_chart, round_code_rows
+from coding.views.agreement import round_code_rows
 from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared with the agreement tests)
     code,
     coded,
@@ -167,7 +168,9 @@ class TestDebriefNoteServices:
         assert update.before == {"body_chars": 5, "codes": []}
         assert update.after == {"body_chars": 13, "codes": ["Small team"]}
         with pytest.raises(StaleEdit):
-            notes_services.debrief_note_update(actor=lead, note=n, version=1, title="Mine", **common)
+            notes_services.debrief_note_update(
+                actor=lead, note=n, version=1, title="Mine", **common
+            )
         n.refresh_from_db()
         assert n.title == "Debrief after I3" and n.version == 2
         # Saving the same values again changes nothing and records nothing.
@@ -215,7 +218,9 @@ class TestMemoServices:
                 notes_services.memo_update(actor=other, memo=m, version=1, title="x", body="y")
             with pytest.raises(ValidationError, match="author or a lead"):
                 notes_services.memo_delete(actor=other, memo=m, version=1)
-        m = notes_services.memo_update(actor=coder, memo=m, version=1, title="Gate", body="b", code=None)
+        m = notes_services.memo_update(
+            actor=coder, memo=m, version=1, title="Gate", body="b", code=None
+        )
         assert (m.version, m.code) == (2, None)
         m = notes_services.memo_update(actor=lead, memo=m, version=2, title="Gate", body="b2")
         with pytest.raises(StaleEdit):
@@ -288,7 +293,9 @@ class TestAgreementRounds:
         t2, layers2 = make_transcript(study2, lead, coder, coder2, "J1")
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
             assignment_services.layer_submit(actor=user, layer=layers2[role])
-        elsewhere = agreement_services.agreement_round_record(actor=lead, study=study2, label="x", kind="other")
+        elsewhere = agreement_services.agreement_round_record(
+            actor=lead, study=study2, label="x", kind="other"
+        )
         assert elsewhere.number == 1
         recorded = events(study, "agreement_round.record")
         assert [e.after["number"] for e in recorded] == [1, 2]
@@ -299,16 +306,24 @@ class TestAgreementRounds:
     ):
         make_transcript(study, lead, coder, coder2)  # layers still open
         with pytest.raises(ValidationError, match="no figures to record"):
-            agreement_services.agreement_round_record(actor=lead, study=study, label="R", kind="other")
+            agreement_services.agreement_round_record(
+                actor=lead, study=study, label="R", kind="other"
+            )
         with pytest.raises(ValidationError, match="Only leads"):
-            agreement_services.agreement_round_record(actor=reviewer, study=study, label="R", kind="other")
+            agreement_services.agreement_round_record(
+                actor=reviewer, study=study, label="R", kind="other"
+            )
         assert not AgreementRound.objects.exists()
 
     def test_label_and_kind_are_checked(self, study, lead, coded):
         with pytest.raises(ValidationError, match="Name the round"):
-            agreement_services.agreement_round_record(actor=lead, study=study, label=" ", kind="other")
+            agreement_services.agreement_round_record(
+                actor=lead, study=study, label=" ", kind="other"
+            )
         with pytest.raises(ValidationError, match="kind of round"):
-            agreement_services.agreement_round_record(actor=lead, study=study, label="R", kind="later")
+            agreement_services.agreement_round_record(
+                actor=lead, study=study, label="R", kind="later"
+            )
 
 
 # --- the Notes page ------------------------------------------------------------------------

@@ -127,10 +127,14 @@ class TestDetection:
     def test_it_waits_for_both_layers_and_starts_once(
         self, transcript, coder, coder2, codes, reviewer
     ):
-        assignment_services.layer_submit(actor=coder, layer=transcript.layers.get(role=LayerRole.PRIMARY))
+        assignment_services.layer_submit(
+            actor=coder, layer=transcript.layers.get(role=LayerRole.PRIMARY)
+        )
         with pytest.raises(ValidationError, match="Both layers must be submitted"):
             start(reviewer, transcript)
-        assignment_services.layer_submit(actor=coder2, layer=transcript.layers.get(role=LayerRole.SECOND))
+        assignment_services.layer_submit(
+            actor=coder2, layer=transcript.layers.get(role=LayerRole.SECOND)
+        )
         start(reviewer, transcript)
         with pytest.raises(ValidationError, match="already started"):
             start(reviewer, transcript)

@@ -67,7 +67,9 @@ def primary_done(study, lead, coder, coder2, codes):
         ("Small team", "Small but stubborn."),
     ]:
         s, e = span(t.text, phrase)
-        made[name] = coding_services.coding_create(actor=coder, layer=layer, code=codes[name], start=s, end=e)
+        made[name] = coding_services.coding_create(
+            actor=coder, layer=layer, code=codes[name], start=s, end=e
+        )
     assignment_services.layer_submit(actor=coder, layer=layer)
     return t, made
 
@@ -77,11 +79,15 @@ def test_the_second_coder_reviews_every_primary_coding_before_submitting(
 ):
     t, made = primary_done
     second = t.layers.get(role=LayerRole.SECOND)
-    coding_services.coding_review(actor=coder2, coding=made["Compute as a gate"], verdict=ReviewVerdict.CONFIRM)
+    coding_services.coding_review(
+        actor=coder2, coding=made["Compute as a gate"], verdict=ReviewVerdict.CONFIRM
+    )
     with pytest.raises(ValidationError, match="2 of the primary coder's codings are not reviewed"):
         assignment_services.layer_submit(actor=coder2, layer=second)
     with pytest.raises(ValidationError, match="a challenge needs a comment"):
-        coding_services.coding_review(actor=coder2, coding=made["Waiting"], verdict=ReviewVerdict.CHALLENGE)
+        coding_services.coding_review(
+            actor=coder2, coding=made["Waiting"], verdict=ReviewVerdict.CHALLENGE
+        )
     s, e = span(t.text, "and waited for weeks.")
     coding_services.coding_review(
         actor=coder2,
@@ -99,7 +105,9 @@ def test_the_second_coder_reviews_every_primary_coding_before_submitting(
         alt_code=codes["Mutual help"],
     )
     s, e = span(t.text, "Everyone helped with everything.")
-    coding_services.coding_create(actor=coder2, layer=second, code=codes["Mutual help"], start=s, end=e)
+    coding_services.coding_create(
+        actor=coder2, layer=second, code=codes["Mutual help"], start=s, end=e
+    )
     assignment_services.layer_submit(actor=coder2, layer=second)
     second.refresh_from_db()
     assert second.status == LayerStatus.SUBMITTED
@@ -111,7 +119,9 @@ def test_only_the_second_coder_reviews_and_only_primary_codings(
     t, made = primary_done
     for actor in (coder, reviewer):
         with pytest.raises(ValidationError, match="Only the second coder"):
-            coding_services.coding_review(actor=actor, coding=made["Waiting"], verdict=ReviewVerdict.CONFIRM)
+            coding_services.coding_review(
+                actor=actor, coding=made["Waiting"], verdict=ReviewVerdict.CONFIRM
+            )
     s, e = span(t.text, "Compute, first.")
     own = coding_services.coding_create(
         actor=coder2,
