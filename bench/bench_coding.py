@@ -20,7 +20,7 @@ Measured, in process through Django's test client (force_login):
 - per request, the time in the cyclic garbage collector and the number of full (generation 2)
   collections, and the p95 less GC;
 - where the time of the slow requests goes, without a profiler: exclusive time in SQL (execute
-  wrapper), ORM rows → objects, ``coding_views._turns``, template rendering, and the rest; with
+  wrapper), ORM rows → objects, ``coding.rendering.coding_page.build_turns``, template rendering, and the rest; with
   ``--profile`` (or when a target is missed) the landmarks and top 10 functions of cProfile.
 
 Then in Chromium (Playwright, /usr/bin/chromium) against gunicorn (2 workers, as in the
@@ -327,7 +327,7 @@ def count_queries(fn, after=None):
 class Split:
     """Where a request's time goes, without a profiler: the exclusive time spent in SQL
     (execute wrapper), in turning rows into model objects (QuerySet._fetch_all less its SQL),
-    in ``coding_views._turns`` (splitting turns into highlight spans), in template rendering
+    in ``coding.rendering.coding_page.build_turns`` (splitting turns into highlight spans), in template rendering
     (less the above inside it), and the rest (view code, middleware, session, test client)."""
 
     KEYS = ("sql", "orm", "turns", "render")
@@ -406,10 +406,10 @@ def profile(fn, n, after=None, top=10):
     # Cumulative time of a few landmarks, per request.
     landmarks = {
         "template render (backend)": ("django/template/backends/django.py", "render"),
-        "_workspace_context": ("coding/coding_views.py", "_workspace_context"),
-        "_turns (split turns, build spans)": ("coding/coding_views.py", "_turns"),
-        "_piece (one highlight span)": ("coding/coding_views.py", "_piece"),
-        "_codes (codebook query)": ("coding/coding_views.py", "_codes"),
+        "_workspace_context": ("coding/views/codings.py", "_workspace_context"),
+        "build_turns (split turns, build spans)": ("coding/rendering/coding_page.py", "build_turns"),
+        "_piece (one highlight span)": ("coding/rendering/coding_page.py", "_piece"),
+        "_codes (codebook query)": ("coding/views/codings.py", "_codes"),
         "SQL execute": ("django/db/backends/utils.py", "_execute"),
         "ORM rows → objects (ModelIterable)": ("django/db/models/query.py", "__iter__"),
         "html escape": ("django/utils/html.py", "escape"),

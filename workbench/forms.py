@@ -147,11 +147,3 @@ def apply_service(form, operation, /, **kwargs):
         else:
             form.add_error(None, exc)
         return None
-
-
-def int_or_none(value) -> int | None:
-    """A query or form parameter as an int, or None when it is missing or not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

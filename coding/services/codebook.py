@@ -519,7 +519,7 @@ def codes_create_bulk(*, actor, study: Study, suggestions, note: str = "seeded")
 def codes_import(*, actor, study: Study, parsed, source: str) -> BulkReport:
     """Write a parsed codebook (CSV or REFI-QDA); refuses everything if any row is invalid.
 
-    ``parsed`` is a ``coding.interchange.ParsedCodebook``; rows come parents first.
+    ``parsed`` is a ``coding.formats.codebook.ParsedCodebook``; rows come parents first.
     """
     if not parsed.valid:
         raise ValidationError("The file has errors; nothing was imported.")

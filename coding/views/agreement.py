@@ -33,7 +33,8 @@ from coding.selectors.blindness import OVERSEERS
 from coding.services import agreement as agreement_services
 from workbench.access import study_for
 from workbench.exports import csv_safe
-from workbench.forms import apply_service, int_or_none
+from workbench.forms import apply_service
+from workbench.views.shared import int_or_none
 
 
 def _coders(study):

@@ -6,7 +6,8 @@ the study gets 403, non-members 404 (``study_for`` first). Blindness: every page
 count is built from ``visible_layers`` only, and a coding outside them answers 404, exactly as
 if it did not exist.
 
-Writes go through ``coding.coding_services``; htmx requests get the ``workspace`` fragment of
+Writes go through ``coding.services.codings`` (undo: ``coding.services.undo``); the page's HTML
+is built in ``coding.rendering.coding_page``; htmx requests get the ``workspace`` fragment of
 the page template, plain POSTs redirect back to the page (POST/redirect/GET). Every write
 answers with an undo token for its inverse, so the last action can always be taken back.
 """
@@ -41,7 +42,7 @@ from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services.undo import coding_fields, undo_data, undo_of_created, undo_run, undo_token
 from coding.views.seats import Seat, seat_for, visible_coding, writer_seat
-from workbench.forms import int_or_none
+from workbench.views.shared import int_or_none
 
 TEMPLATE = "coding/coding.html"
 

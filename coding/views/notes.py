@@ -2,7 +2,7 @@
 
 Every member reads notes and memos. A note may link disagreements; those links are shown (and
 offered in the form) only to the people who may see reconciliations — leads and reviewers
-(``coding.visibility.OVERSEERS``). Who writes what is in ``coding.notes_services``; the views
+(``coding.selectors.blindness.OVERSEERS``). Who writes what is in ``coding.services.notes``; the views
 check the same rules first and answer 403.
 
 House pattern: htmx requests get a fragment of the same template (``template#fragment``);
@@ -14,7 +14,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -30,6 +30,7 @@ from coding.selectors.notes import (
 from coding.services import notes as notes_services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
+from workbench.views.shared import delete_versioned
 
 # --- querysets: constant queries whatever the number of notes ------------------------------
 
@@ -289,15 +290,10 @@ def note_delete(request, study_slug, pk):
     _need(notes_services.can_write_notes(access.perms))
     note = _note_of(request, access, pk)
     _need(note.can_delete)
-    try:
-        version = int(request.POST.get("version", ""))
-        notes_services.debrief_note_delete(actor=request.user, note=note, version=version)
-    except (ValueError, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
-        messages.error(request, f"Not deleted: {message}")
-        return _after_write(request, access, focus=f"note-{pk}")
-    messages.success(request, f"Deleted “{note.title}”.")
-    return _after_write(request, access, focus="notes-section")
+    done = f"Deleted “{note.title}”."
+    if delete_versioned(request, notes_services.debrief_note_delete, note=note, done=done):
+        return _after_write(request, access, focus="notes-section")
+    return _after_write(request, access, focus=f"note-{pk}")
 
 
 # --- analytic memos ------------------------------------------------------------------------
@@ -368,15 +364,10 @@ def memo_delete(request, study_slug, pk):
     _need(notes_services.can_write_memos(access.perms))
     memo = _memo_of(request, access, pk)
     _need(memo.can_change)
-    try:
-        version = int(request.POST.get("version", ""))
-        notes_services.memo_delete(actor=request.user, memo=memo, version=version)
-    except (ValueError, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
-        messages.error(request, f"Not deleted: {message}")
-        return _after_write(request, access, focus=f"memo-{pk}")
-    messages.success(request, f"Deleted memo “{memo.title}”.")
-    return _after_write(request, access, focus="memos-section")
+    done = f"Deleted memo “{memo.title}”."
+    if delete_versioned(request, notes_services.memo_delete, memo=memo, done=done):
+        return _after_write(request, access, focus="memos-section")
+    return _after_write(request, access, focus=f"memo-{pk}")
 
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 """The reconciliation page: walk a transcript's disagreements, settle each, see the consensus.
 
 Readers: whoever may see both layers (leads, reviewers, and the two coders once both layers
-are submitted — ``coding_views._seat`` decides, blindness included). Writers: reviewers and
+are submitted — ``coding.views.seats.seat_for`` decides, blindness included). Writers: reviewers and
 leads who did not code the transcript (``reconciliation.can_resolve``).
 """
 
@@ -27,8 +27,8 @@ from coding.models import (
 from coding.services import reconciliation as reconciliation_services
 from coding.views.seats import Seat, seat_for
 from workbench.access import study_for
-from workbench.forms import int_or_none
 from workbench.models import AuditEvent
+from workbench.views.shared import int_or_none
 
 TEMPLATE = "coding/reconcile.html"
 CONTEXT = 160  # characters of transcript shown either side of a disagreement

@@ -113,7 +113,7 @@ def transcript_pseudonymise(
     ``expected_sha256`` (and, when given, ``rules_fingerprint``) come from the preview: if the
     text or the list changed since, the user has not seen what would be replaced, so nothing is.
     A transcript already coded can be pseudonymised too: its codings move with their words, and
-    those covering a replaced name are flagged to re-check (``transcripts.corrections``).
+    those covering a replaced name are flagged to re-check (``transcripts.services.corrections``).
     """
     transcript = lock_for_rewrite(transcript, version)
     if transcript.text_sha256 != expected_sha256:

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -30,6 +29,7 @@ from transcripts.services import attributes as attribute_services
 from transcripts.services import cases as case_services
 from workbench.access import study_for
 from workbench.forms import apply_service
+from workbench.views.shared import delete_versioned
 
 MANAGE = "manage_participants"
 
@@ -220,15 +220,10 @@ def case_edit(request, study_slug, pk):
 def case_delete(request, study_slug, pk):
     access = study_for(request, study_slug, need=MANAGE)
     case = _case_of(access.study, pk)
-    try:
-        version = int(request.POST.get("version", ""))
-        case_services.case_delete(actor=request.user, case=case, version=version)
-    except (ValueError, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
-        messages.error(request, f"Not deleted: {message}")
-        return _after_case_write(request, access, focus=f"case-{pk}")
-    messages.success(request, f"Deleted case “{case.name}”.")
-    return _after_case_write(request, access, focus="case-table")
+    done = f"Deleted case “{case.name}”."
+    if delete_versioned(request, case_services.case_delete, case=case, done=done):
+        return _after_case_write(request, access, focus="case-table")
+    return _after_case_write(request, access, focus=f"case-{pk}")
 
 
 # --- attribute definitions -----------------------------------------------------------------
@@ -375,17 +370,12 @@ def attribute_edit(request, study_slug, pk):
 def attribute_delete(request, study_slug, pk):
     access = study_for(request, study_slug, need=MANAGE)
     attribute = _attribute_of(access.study, pk)
-    try:
-        version = int(request.POST.get("version", ""))
-        attribute_services.attribute_delete(
-            actor=request.user, attribute=attribute, version=version
-        )
-    except (ValueError, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
-        messages.error(request, f"Not deleted: {message}")
-        return _after_attribute_write(request, access, focus=f"attribute-{pk}")
-    messages.success(request, f"Deleted attribute “{attribute.name}” and its values.")
-    return _after_attribute_write(request, access, focus=f"{attribute.target}-attributes")
+    done = f"Deleted attribute “{attribute.name}” and its values."
+    if delete_versioned(
+        request, attribute_services.attribute_delete, attribute=attribute, done=done
+    ):
+        return _after_attribute_write(request, access, focus=f"{attribute.target}-attributes")
+    return _after_attribute_write(request, access, focus=f"attribute-{pk}")
 
 
 urlpatterns = [

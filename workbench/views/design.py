@@ -21,6 +21,7 @@ from workbench.forms import (
 from workbench.models import Dimension, GuideQuestion, ResearchQuestion
 from workbench.selectors import design as design_selectors
 from workbench.services import design as design_services
+from workbench.views.shared import delete_versioned
 
 DESIGN_FORMS = {
     "rq": ResearchQuestionForm,
@@ -244,16 +245,13 @@ def design_item_delete(request, study_slug, kind, pk):
     obj = design_selectors.design_item(access.study, kind, pk)
     if obj is None:
         raise Http404
-    try:
-        version = int(request.POST.get("version", ""))
-        design_services.design_item_delete(
-            actor=request.user, study=access.study, obj=obj, version=version
-        )
-    except (ValueError, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else "Reload and retry."
-        messages.error(request, f"Not deleted: {message}")
-    else:
-        messages.success(request, f"Deleted {obj}.")
+    delete_versioned(
+        request,
+        design_services.design_item_delete,
+        study=access.study,
+        obj=obj,
+        done=f"Deleted {obj}.",
+    )
     return _after_design_write(request, access, focus=f"{kind}-section")
 
 
