@@ -11,9 +11,10 @@ from coding.models import (
     RoundKind,
 )
 from coding.selectors.codebook import parent_choices
-from coding.selectors.notes import linkable_disagreements, linkable_transcripts, member_users
+from coding.selectors.notes import linkable_disagreements, linkable_transcripts
 from workbench.forms import VersionedForm
 from workbench.models import Dimension, DimensionValue, GuideQuestion
+from workbench.selectors.members import member_users
 
 
 class ValueChoiceField(forms.ModelMultipleChoiceField):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.safestring import mark_safe
 
 from coding.models import CodeStatus
+from transcripts.selectors.transcripts import clock
 
 
 @dataclass(slots=True)
@@ -45,13 +46,6 @@ class Turn:
     html: str = ""
     codings: list = field(default_factory=list)
     markup: str = ""
-
-
-def _ms(value):
-    if value is None:
-        return ""
-    seconds = value // 1000
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def esc(value) -> str:
@@ -198,7 +192,7 @@ def build_turns(transcript, utterances, codings, several_layers=False, oob=False
     """Each turn's text split at coding boundaries, every piece escaped, codings per turn."""
     text = transcript.text
     starts = [u.start for u in utterances]
-    turns = [Turn(utterance=u, time=_ms(u.start_ms)) for u in utterances]
+    turns = [Turn(utterance=u, time=clock(u.start_ms)) for u in utterances]
     for coding in codings:
         # The turns a coding touches: from the last turn starting at or before its start.
         first = max(bisect.bisect_right(starts, coding.start) - 1, 0)

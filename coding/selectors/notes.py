@@ -5,7 +5,6 @@ from django.db.models import Prefetch
 
 from coding.models import AnalyticMemo, DebriefNote, Disagreement
 from transcripts.models import Transcript
-from workbench.models import Membership
 
 User = get_user_model()
 
@@ -20,11 +19,6 @@ def linkable_disagreements(study=None):
         "reconciliation__transcript__text", "a_codings", "b_codings", "rationale"
     )
     return qs.filter(reconciliation__transcript__study=study) if study is not None else qs
-
-
-def member_users(study):
-    ids = Membership.objects.filter(study=study).values("user")
-    return User.objects.filter(pk__in=ids).order_by("username")
 
 
 def debrief_notes(study, filters, *, with_disagreements: bool, pk=None):

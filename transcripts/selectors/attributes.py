@@ -83,3 +83,12 @@ def display(attribute: Attribute, value) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+def attribute_rows(study, target: str, holder) -> list[tuple[str, str]]:
+    """(name, displayed value) for each attribute the study defines for ``target``, as held by
+    ``holder`` (a case or a participant; none gives no rows)."""
+    if holder is None:
+        return []
+    attributes = study.attributes.filter(target=target)
+    return [(a.name, display(a, holder.attributes.get(str(a.pk)))) for a in attributes]

@@ -1,11 +1,13 @@
-"""Transcripts: where every analysis and export starts."""
+"""Transcripts: where every analysis and export starts; the list and the reading page."""
 
-from django.db.models import Count, QuerySet
+import re
+from dataclasses import dataclass
 
-from transcripts.models import (
-    Transcript,
-    TranscriptStatus,
-)
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from transcripts.models import Transcript, TranscriptStatus, Utterance
 from transcripts.selectors.consent import (
     ConsentState,
     consent_state,
@@ -47,3 +49,93 @@ def study_overview(study: Study) -> dict:
         ],
         "due_for_purge": states[ConsentState.WITHDRAWN] + states[ConsentState.EXPIRED],
     }
+
+
+LIST_FILTERS = ("case", "participant", "consent", "status")
+
+
+def transcript_list(study: Study, filters: dict) -> tuple[QuerySet[Transcript], dict[str, int]]:
+    """The study's transcripts for the list page, filtered, with their consent annotated and
+    their number of turns; and how many there are per status. Withdrawn participants'
+    transcripts leave every list (they are on the stewardship page)."""
+    transcripts = not_withdrawn(
+        with_consent(study.transcripts.select_related("participant__case"), "participant_id")
+    )
+    if filters.get("case", "").isdigit():
+        transcripts = transcripts.filter(participant__case_id=int(filters["case"]))
+    if filters.get("participant", "").isdigit():
+        transcripts = transcripts.filter(participant_id=int(filters["participant"]))
+    if filters.get("consent"):
+        transcripts = filter_consent_state(transcripts, filters["consent"])
+    if filters.get("status") in TranscriptStatus.values:
+        transcripts = transcripts.filter(status=filters["status"])
+    by_status = dict(
+        transcripts.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    # A subquery, not a join: grouping by every column would drag each full text along.
+    turns = (
+        Utterance.objects.filter(transcript=OuterRef("pk"))
+        .order_by()
+        .values("transcript")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    listed = (
+        transcripts.defer("text")
+        .annotate(turns=Subquery(turns))
+        .order_by("participant__code", "interview_date", "id")
+    )
+    return listed, by_status
+
+
+def with_consent_state(transcripts) -> list[Transcript]:
+    """The transcripts (annotated by ``with_consent``), each with its ``consent_state``."""
+    rows = list(transcripts)
+    for t in rows:
+        t.consent_state = consent_state(t.consent_kind, t.consent_analyse, t.consent_retain_until)
+    return rows
+
+
+def clock(ms: int | None) -> str:
+    """A turn's start time as hh:mm:ss (empty when the source had no timestamps)."""
+    if ms is None:
+        return ""
+    seconds = ms // 1000
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass
+class ReadingTurn:
+    utterance: Utterance
+    html: SafeString  # the turn's text, escaped, with <mark> around each match
+    time: str
+    has_match: bool
+
+
+def _highlight(text: str, pattern: re.Pattern | None) -> tuple[str, int]:
+    """HTML-escaped text with <mark> around each match, and the number of matches."""
+    if pattern is None:
+        return escape(text), 0
+    pieces, last, count = [], 0, 0
+    for match in pattern.finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(f"<mark>{escape(match.group())}</mark>")
+        last, count = match.end(), count + 1
+    pieces.append(escape(text[last:]))
+    return "".join(pieces), count
+
+
+def reading_turns(transcript: Transcript, query: str) -> tuple[list[ReadingTurn], int]:
+    """The transcript's turns for the reading page with every match of ``query`` (case
+    insensitive, literal) marked; and the number of matches."""
+    pattern = re.compile(re.escape(query), re.IGNORECASE) if query else None
+    text, turns, matches = transcript.text, [], 0
+    for utterance in transcript.utterances.all():
+        html, found = _highlight(text[utterance.start : utterance.end], pattern)
+        matches += found
+        # mark_safe: escaped piece by piece in _highlight
+        turns.append(ReadingTurn(utterance, mark_safe(html), clock(utterance.start_ms), found > 0))
+    return turns, matches

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from workbench.models import (
     Membership,
@@ -50,3 +51,10 @@ def member_of(study: Study, user_id: int) -> Member | None:
     order = {role: i for i, role in enumerate(Role.values)}
     roles = sorted((m.role for m in memberships), key=order.__getitem__)
     return Member(user=memberships[0].user, roles=roles)
+
+
+def member_users(study: Study) -> QuerySet:
+    """The users who hold any role in ``study``, by username (for choice fields)."""
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(study=study).values("user")
+    ).order_by("username")
