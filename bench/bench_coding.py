@@ -20,8 +20,9 @@ Measured, in process through Django's test client (force_login):
 - per request, the time in the cyclic garbage collector and the number of full (generation 2)
   collections, and the p95 less GC;
 - where the time of the slow requests goes, without a profiler: exclusive time in SQL (execute
-  wrapper), ORM rows → objects, ``coding.rendering.coding_page.build_turns``, template rendering, and the rest; with
-  ``--profile`` (or when a target is missed) the landmarks and top 10 functions of cProfile.
+  wrapper), ORM rows → objects, ``coding.rendering.coding_page.build_turns``, template
+  rendering, and the rest; with ``--profile`` (or when a target is missed) the landmarks and
+  top 10 functions of cProfile.
 
 Then in Chromium (Playwright, /usr/bin/chromium) against gunicorn (2 workers, as in the
 Dockerfile) serving the same database: sign in as the lead and as coder 1 through the login
@@ -327,7 +328,7 @@ def count_queries(fn, after=None):
 class Split:
     """Where a request's time goes, without a profiler: the exclusive time spent in SQL
     (execute wrapper), in turning rows into model objects (QuerySet._fetch_all less its SQL),
-    in ``coding.rendering.coding_page.build_turns`` (splitting turns into highlight spans), in template rendering
+    in ``build_turns`` (splitting turns into highlight spans), in template rendering
     (less the above inside it), and the rest (view code, middleware, session, test client)."""
 
     KEYS = ("sql", "orm", "turns", "render")
@@ -407,7 +408,7 @@ def profile(fn, n, after=None, top=10):
     landmarks = {
         "template render (backend)": ("django/template/backends/django.py", "render"),
         "_workspace_context": ("coding/views/codings.py", "_workspace_context"),
-        "build_turns (split turns, build spans)": ("coding/rendering/coding_page.py", "build_turns"),
+        "build_turns (split turns into spans)": ("coding/rendering/coding_page.py", "build_turns"),
         "_piece (one highlight span)": ("coding/rendering/coding_page.py", "_piece"),
         "_codes (codebook query)": ("coding/views/codings.py", "_codes"),
         "SQL execute": ("django/db/backends/utils.py", "_execute"),

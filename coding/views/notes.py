@@ -2,8 +2,8 @@
 
 Every member reads notes and memos. A note may link disagreements; those links are shown (and
 offered in the form) only to the people who may see reconciliations — leads and reviewers
-(``coding.selectors.blindness.OVERSEERS``). Who writes what is in ``coding.services.notes``; the views
-check the same rules first and answer 403.
+(``coding.selectors.blindness.OVERSEERS``). Who writes what is in ``coding.services.notes``;
+the views check the same rules first and answer 403.
 
 House pattern: htmx requests get a fragment of the same template (``template#fragment``);
 plain POSTs redirect, so every form works without JavaScript. An inline edit form's Cancel

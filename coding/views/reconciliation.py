@@ -16,22 +16,18 @@ from django.views.decorators.vary import vary_on_headers
 
 from coding.models import (
     Code,
-    CodeStatus,
-    ConsensusCoding,
     Decision,
     Disagreement,
     LayerStatus,
-    Reconciliation,
     Tolerance,
 )
+from coding.selectors import reconciliation as reconciliation_selectors
 from coding.services import reconciliation as reconciliation_services
 from coding.views.seats import Seat, seat_for
 from workbench.access import study_for
-from workbench.models import AuditEvent
 from workbench.views.shared import int_or_none
 
 TEMPLATE = "coding/reconcile.html"
-CONTEXT = 160  # characters of transcript shown either side of a disagreement
 
 
 def _both_submitted(seat) -> bool:
@@ -42,66 +38,31 @@ def _both_submitted(seat) -> bool:
 
 def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
     transcript, access = seat.transcript, seat.access
-    reconciliation = (
-        Reconciliation.objects.filter(transcript=transcript).select_related("started_by").first()
-    )
+    reconciliation = reconciliation_selectors.reconciliation_of(transcript)
     if reconciliation and seat.own is not None and not _both_submitted(seat):
         reconciliation = None  # a layer was reopened: its coder codes blind again
-    layers = {layer.role: layer for layer in seat.layers}
     context = {
         "access": access,
         "study": access.study,
         "transcript": transcript,
         "nav_section": "transcripts",
-        "layers": layers,
+        "layers": {layer.role: layer for layer in seat.layers},
         "ready": _both_submitted(seat),
         "can_resolve": reconciliation_services.can_resolve(request.user, transcript, access.perms),
         "can_reopen": "manage_assignments" in access.perms,
         "reconciliation": reconciliation,
         "tolerances": Tolerance.choices,
+        "decisions": Decision.choices,
         "error": error,
         "form": form or {},
     }
     if reconciliation is None:
         return context
-    disagreements = list(reconciliation.disagreements.select_related("resolved_by"))
-    resolved = sum(1 for d in disagreements if d.decision)
-    current = None
-    if disagreements:
-        wanted = number or next((d.number for d in disagreements if not d.decision), 1)
-        current = next((d for d in disagreements if d.number == wanted), disagreements[0])
-    consensus = list(
-        ConsensusCoding.objects.filter(transcript=transcript).select_related("code", "disagreement")
-    )
-    context |= {
-        "disagreements": disagreements,
-        "resolved": resolved,
-        "total": len(disagreements),
-        "percent": round(100 * resolved / len(disagreements)) if disagreements else 100,
-        "current": current,
-        "consensus": consensus,
-        "codes": list(
-            Code.objects.filter(study=access.study, status=CodeStatus.ACTIVE).order_by(
-                "position", "id"
-            )
-        ),
-        "decisions": Decision.choices,
-    }
+    context |= reconciliation_selectors.progress(reconciliation, transcript, number)
+    current = context["current"]
     if current is not None:
-        text = transcript.text
-        lo, hi = max(0, current.start - CONTEXT), min(len(text), current.end + CONTEXT)
-        context |= {
-            "before": ("…" if lo else "") + text[lo : current.start],
-            "passage": text[current.start : current.end],
-            "after": text[current.end : hi] + ("…" if hi < len(text) else ""),
-            "previous": current.number - 1 if current.number > 1 else None,
-            "next": current.number + 1 if current.number < len(disagreements) else None,
-            "history": list(
-                AuditEvent.objects.filter(
-                    study=access.study, object_type="disagreement", object_id=str(current.pk)
-                ).order_by("at", "id")
-            ),
-        }
+        context |= reconciliation_selectors.around(transcript.text, current, context["total"])
+        context["history"] = reconciliation_selectors.history(access.study, current)
     return context
 
 
