@@ -1,5 +1,47 @@
+"""The coding app. At start-up it tells the apps it depends on what it keeps of theirs, so that
+they never import it (``tests/test_architecture.py``): ``transcripts.spans`` learns which of
+coding's rows hold spans of a transcript (``coding.services.spans``), ``workbench.dashboard``
+gets the coding-progress panel and ``workbench.demo`` the demo codebook, coding and notes.
+"""
+
 from django.apps import AppConfig
+
+# --- the dashboard and the demo ----------------------------------------------------------------
+
+
+def _dashboard_panel(request, access) -> dict:
+    """Coding progress: layer statuses only, never codings or their counts (blind coding)."""
+    from coding.selectors.assignments import my_layers, study_percent, transcript_progress
+
+    rows = transcript_progress(access.study)
+    return {
+        "progress": rows,
+        "study_percent": study_percent(rows),
+        "my_layers": my_layers(access.study, request.user),
+    }
+
+
+def _seed_demo(*, study, users) -> None:
+    """A codebook (deductive codes from the guide and dimensions, a few inductive ones), two
+    transcripts coded by the two demo coders, a first agreement round and notes."""
+    from coding import demo
+
+    coders = [users["coder1"], users["coder2"]]
+    demo.seed(study=study, admin=users["admin"], coder=coders[0])
+    demo.seed_coding(study=study, lead=users["lead"], primary=coders[0], second=coders[1])
+    demo.seed_notes(study=study, lead=users["lead"], reviewer=users["reviewer"], coders=coders)
 
 
 class CodingConfig(AppConfig):
     name = "coding"
+
+    def ready(self):
+        from coding.services.spans import HOLDERS
+        from transcripts import spans
+        from workbench import dashboard, demo
+
+        for holder in HOLDERS:  # in the order they must be locked
+            spans.register(holder)
+        panel = "coding/panels/progress.html"
+        dashboard.register(dashboard.Panel("coding progress", 20, panel, _dashboard_panel))
+        demo.register(demo.Seeder("coding", 20, _seed_demo))

@@ -15,3 +15,7 @@ class WorkbenchConfig(AppConfig):
     def ready(self):
         # After auth's own post_migrate handler has created the permission rows.
         post_migrate.connect(_sync_permissions, sender=self)
+        # The dashboard's research design, team and recent activity; other apps add theirs.
+        from workbench.dashboard import register_workbench_panels
+
+        register_workbench_panels()

@@ -1,11 +1,12 @@
 """Correcting a transcript's text after coding began, without losing any coding.
 
 A correction is an explicit edit of the canonical text: a list of ``(start, end, replacement)``
-edits on the current text, with a reason. In one transaction the turns and the codings of every
-layer are moved onto the new text by a character diff (``transcripts.rewriting.reanchor``):
-each keeps covering the same words, and a coding whose words were changed is flagged to re-check. A correction that
-would leave a coding or a turn with no text at all is refused as a whole — nothing is ever
-silently dropped.
+edits on the current text, with a reason. In one transaction the turns, and every span held by
+what other apps registered in ``transcripts.spans`` (the codings of every layer, consensus
+codings, disagreements, review alternatives), are moved onto the new text by a character diff
+(``transcripts.rewriting.reanchor``): each keeps covering the same words, and a coding whose
+words were changed is flagged to re-check. A correction that would leave a span or a turn with
+no text at all is refused as a whole: nothing is ever silently dropped.
 
 Pseudonymising a coded transcript goes through the same ``reanchor_transcript``.
 
@@ -19,9 +20,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from coding.models import Coding, Layer
+from transcripts import spans
 from transcripts.formats.normalise import normalise
 from transcripts.models import ConsentUse, Transcript, Utterance
 from transcripts.rewriting import reanchor
@@ -63,46 +63,39 @@ def _count(n: int, noun: str) -> str:
 
 
 def lock_for_rewrite(transcript: Transcript, version: int | None) -> Transcript:
-    """Lock the transcript's layers, then the transcript itself (refusing a stale version).
+    """Lock what holds spans of the transcript, then the transcript itself (refusing a stale
+    version).
 
-    Layers first: ``coding_create`` locks its layer and, through its join, the transcript in
+    Layers first (coding's span holders lock them, and the disagreements, before the
+    transcript): ``coding_create`` locks its layer and, through its join, the transcript in
     that order, so taking them in the same order means the two wait for each other instead of
     deadlocking. While the layers are held no coding can be added to the old text.
     """
-    list(
-        Layer.objects.select_for_update()
-        .filter(transcript_id=transcript.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    spans.lock_holders(transcript)
     return lock_row(Transcript, transcript.pk, version=version)
 
 
 def reanchor_transcript(
     transcript: Transcript, new_text: str, changes: Sequence[reanchor.Change]
 ) -> Reanchored:
-    """Move every turn and every coding of every layer of ``transcript`` onto ``new_text``.
+    """Move every turn, and every span every holder keeps (``transcripts.spans``: the codings
+    of every layer and all that coding keeps beside them), onto ``new_text``.
 
     The caller has taken ``lock_for_rewrite``, checked consent, and saves the text itself.
-    The codings are locked here as well: ``coding_update`` locks only its coding, not the
-    layer. Raises ValidationError, having written nothing, if a turn or a coding would be
-    left without text.
+    Each holder locks its rows here as well: ``coding_update`` locks only its coding, not the
+    layer. Raises ValidationError, having written nothing, if a turn or a span would be left
+    without text.
     """
     old_text = transcript.text
-    layer_ids = list(transcript.layers.values_list("pk", flat=True))
-    codings = list(
-        Coding.objects.select_for_update(of=("self",))
-        .filter(layer_id__in=layer_ids)
-        .select_related("code")
-        .order_by("pk")
-    )
+    held = [(holder, _movable(holder.spans(transcript), old_text)) for holder in spans.holders()]
     utterances = list(Utterance.objects.filter(transcript=transcript).order_by("index"))
     turns = reanchor.remap_turns(
         old_text, new_text, [(u.start, u.end) for u in utterances], changes=changes
     )
-    spans = reanchor.reanchor(
-        old_text, new_text, [(c.start, c.end) for c in codings], changes=changes
-    )
+    anchored = [
+        reanchor.reanchor(old_text, new_text, [(h.start, h.end) for h in kept], changes=changes)
+        for _, kept in held
+    ]
 
     problems = []
     emptied = [u for u, turn in zip(utterances, turns, strict=True) if turn.lost]
@@ -112,14 +105,10 @@ def reanchor_transcript(
             f"This correction would empty turn{'s' if len(emptied) > 1 else ''} {which}: "
             "a correction cannot delete a whole turn. Keep at least a word of it."
         )
-    lost = [c for c, span in zip(codings, spans, strict=True) if span.lost]
-    if lost:
-        names = ", ".join(dict.fromkeys(c.code.name for c in lost))
-        one = len(lost) == 1
-        problems.append(
-            f"{_count(len(lost), 'coding')} ({names}) cover{'s' if one else ''} only text this "
-            f"correction deletes: adjust or delete {'it' if one else 'them'} first."
-        )
+    for (holder, kept), moved in zip(held, anchored, strict=True):
+        lost = [h for h, span in zip(kept, moved, strict=True) if span.lost]
+        if lost:
+            problems.append(holder.refuse(lost))
     if problems:
         raise ValidationError(problems, code="lost")
 
@@ -130,27 +119,30 @@ def reanchor_transcript(
             moved_turns.append(utterance)
     Utterance.objects.bulk_update(moved_turns, ["start", "end"])
 
-    now, touched, moved, flagged = timezone.now(), [], 0, 0
-    for coding, span in zip(codings, spans, strict=True):
-        if (coding.start, coding.end) == (span.start, span.end) and not span.changed:
-            continue  # before every change: same offsets, same words
-        moved += (coding.start, coding.end) != (span.start, span.end)
-        flagged += span.changed
-        coding.start, coding.end = span.start, span.end
-        coding.snippet = new_text[span.start : span.end]
-        coding.needs_recheck = coding.needs_recheck or span.changed
-        # A newer version makes an edit started from the old offsets stale (coding_update).
-        coding.version += 1
-        coding.updated_at = now
-        touched.append(coding)
-    Coding.objects.bulk_update(
-        touched, ["start", "end", "snippet", "needs_recheck", "version", "updated_at"]
-    )
+    moved, flagged = 0, 0
+    for (holder, kept), spans_now in zip(held, anchored, strict=True):
+        moves = [
+            spans.Move(h, span.start, span.end, new_text[span.start : span.end], span.changed)
+            for h, span in zip(kept, spans_now, strict=True)
+            # Before every change: same offsets, same words, nothing to write.
+            if (h.start, h.end) != (span.start, span.end) or span.changed
+        ]
+        if moves:
+            holder.move(moves)
+        if holder.summarised:
+            moved += sum((m.held.start, m.held.end) != (m.start, m.end) for m in moves)
+            flagged += sum(m.changed for m in moves)
     return Reanchored(
         turns_changed=sum(turn.changed for turn in turns),
         codings_moved=moved,
         codings_flagged=flagged,
     )
+
+
+def _movable(held: list[spans.Held], text: str) -> list[spans.Held]:
+    """The spans that are spans of ``text``. One that is not (left behind by an older rewrite)
+    cannot be moved with its words and stays where it is rather than block every correction."""
+    return [h for h in held if 0 <= h.start < h.end <= len(text)]
 
 
 # --- correcting ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import retarget
 
-from coding.models import Coding
+from transcripts import spans
 from transcripts.models import Transcript
 from transcripts.rewriting import pseudonymise
 from transcripts.selectors import consent as consent_selectors
@@ -93,17 +93,20 @@ def _gate(request, study_slug, pk):
     return access, transcript, locked
 
 
-def _turn_rows(transcript) -> list[dict]:
-    """Every turn with its text and how many codings (of all layers) start in it."""
+def _visible(request, access, transcript) -> spans.Visible:
+    """The codings the user may see (``transcripts.spans``): a lead who codes this transcript
+    blind is shown no count of the other coder's layer here either."""
+    return spans.visible(request.user, access.perms, transcript)
+
+
+def _turn_rows(transcript, visible: spans.Visible) -> list[dict]:
+    """Every turn with its text and how many of the ``visible`` codings start in it."""
     text = transcript.text
     utterances = list(transcript.utterances.order_by("index"))
     starts = [u.start for u in utterances]
     codings = [0] * len(utterances)
     flagged = [0] * len(utterances)
-    spans = Coding.objects.filter(layer__transcript=transcript).values_list(
-        "start", "needs_recheck"
-    )
-    for start, needs_recheck in spans:
+    for start, needs_recheck in visible.spans:
         turn = bisect_right(starts, start) - 1
         if turn >= 0 and start < utterances[turn].end:
             codings[turn] += 1
@@ -121,14 +124,14 @@ def _turn_rows(transcript) -> list[dict]:
     ]
 
 
-def _context(access, transcript, **extra) -> dict:
-    codings = Coding.objects.filter(layer__transcript=transcript)
+def _context(access, transcript, visible: spans.Visible, **extra) -> dict:
     return {
         "access": access,
         "study": access.study,
         "transcript": transcript,
-        "codings_total": codings.count(),
-        "codings_flagged": codings.filter(needs_recheck=True).count(),
+        "codings_total": visible.total,
+        "codings_flagged": visible.flagged,
+        "codings_hidden": visible.hidden,
         "focus": "",
         "open_turn": None,
         "replace_form": ReplaceAllForm(),
@@ -138,8 +141,9 @@ def _context(access, transcript, **extra) -> dict:
 
 def _page(request, access, transcript, *, status=200, **extra):
     """The whole page (htmx: the part below the heading, ``#correct``)."""
-    context = _context(access, transcript, **extra)
-    context["turns"] = _turn_rows(transcript)
+    visible = _visible(request, access, transcript)
+    context = _context(access, transcript, visible, **extra)
+    context["turns"] = _turn_rows(transcript, visible)
     template = TEMPLATE + "#correct" if request.htmx else TEMPLATE
     return render(request, template, context, status=status)
 
@@ -170,12 +174,13 @@ def transcript_correct(request, study_slug, pk):
 # --- one turn ------------------------------------------------------------------------------
 
 
-def _turn_of(request, transcript) -> dict | None:
+def _turn_of(request, transcript, visible: spans.Visible) -> dict | None:
     """The turn named by ``?turn=`` (its index), with its text, or None."""
     index = request.GET.get("turn", "")
     if not index.isdigit():
         return None
-    return next((row for row in _turn_rows(transcript) if row["index"] == int(index)), None)
+    rows = _turn_rows(transcript, visible)
+    return next((row for row in rows if row["index"] == int(index)), None)
 
 
 def _turn_form(turn, transcript, data=None) -> TurnCorrectionForm:
@@ -190,11 +195,12 @@ def transcript_correct_turn(request, study_slug, pk):
     access, transcript, locked = _gate(request, study_slug, pk)
     if locked:
         return locked
-    turn = _turn_of(request, transcript)
+    visible = _visible(request, access, transcript)
+    turn = _turn_of(request, transcript, visible)
     if turn is None:
         messages.error(request, "That turn was not found; choose one from the list.")
         return _after_write(request, access, transcript, focus="turns")
-    context = _context(access, transcript, turn=turn)
+    context = _context(access, transcript, visible, turn=turn)
     if request.method == "GET":
         if request.GET.get("cancel"):
             if request.htmx:
@@ -294,7 +300,10 @@ def transcript_replace_all(request, study_slug, pk):
                 return _after_write(request, access, transcript, focus="replace")
         else:
             preview = {"items": _preview(transcript, edits), "data": data}
-    context = _context(access, transcript, replace_form=form, preview=preview, focus="replace")
+    visible = _visible(request, access, transcript)
+    context = _context(
+        access, transcript, visible, replace_form=form, preview=preview, focus="replace"
+    )
     if request.htmx:
         return render(request, TEMPLATE + "#replace", context | {"replace_alone": True})
     return _page(request, access, transcript, replace_form=form, preview=preview, focus="replace")

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from coding.models import Coding
+from transcripts import spans
 from transcripts.models import Transcript
 from transcripts.rewriting import pseudonymise
 from transcripts.selectors import consent as consent_selectors
@@ -190,8 +190,9 @@ def _preview_page(request, access, transcript):
         "items": items,
         "per_rule": [(rule, per_rule[rule.pk]) for rule in rules if per_rule[rule.pk]],
         "rules_fingerprint": pseudonymise.rules_fingerprint(rules),
-        # Codings follow their words (coding/reanchor.py); say so before anyone applies.
-        "codings": Coding.objects.filter(layer__transcript=transcript).count(),
+        # Codings follow their words (transcripts.spans); say so before anyone applies. Only
+        # those the user may see are counted: a lead may be coding this transcript blind.
+        "codings": spans.visible(request.user, access.perms, transcript).total,
     }
     template = "transcripts/pseudonym_preview.html"
     if request.htmx:

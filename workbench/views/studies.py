@@ -5,17 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coding.selectors.assignments import my_layers, study_percent, transcript_progress
-from transcripts.selectors import transcripts as transcript_selectors
+from workbench import dashboard
 from workbench.access import study_for
 from workbench.forms import (
     StudyForm,
     apply_service,
     posted,
 )
-from workbench.selectors import audit as audit_selectors
-from workbench.selectors import design as design_selectors
-from workbench.selectors import members as member_selectors
 from workbench.selectors import studies as study_selectors
 from workbench.services import studies as study_services
 
@@ -48,22 +44,9 @@ def study_create(request):
 @require_GET
 @login_required
 def study_dashboard(request, study_slug):
+    """The study at a glance: panels each app registers (``workbench.dashboard``)."""
     access = study_for(request, study_slug)
-    progress_rows = transcript_progress(access.study)
-    context = {
-        "access": access,
-        "study": access.study,
-        "design": design_selectors.study_design(access.study),
-        "members": member_selectors.study_members(access.study),
-        "overview": transcript_selectors.study_overview(access.study),
-        "progress": progress_rows,
-        "study_percent": study_percent(progress_rows),
-        "my_layers": my_layers(access.study, request.user),
-        "recent_events": (
-            audit_selectors.audit_events(access.study, {})[:8] if access.can("view_audit") else []
-        ),
-    }
-    return render(request, "workbench/dashboard.html", context)
+    return render(request, "workbench/dashboard.html", dashboard.page_context(request, access))
 
 
 @require_http_methods(["GET", "POST"])

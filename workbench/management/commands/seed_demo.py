@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from workbench import demo
 from workbench.models import Membership, Study
 from workbench.roles import Role
 from workbench.services import design as design_services
@@ -160,23 +161,10 @@ class Command(BaseCommand):
                     actor=lead, study=study, name=name, description=description, values=values
                 )
 
-        # Participants, consent and three short interviews (the transcripts app's demo data).
-        from transcripts import demo
-
-        demo.seed(study=study, admin=admin, lead=lead, interviewers=[lead])
-        # A codebook: deductive codes from the guide and dimensions, a few inductive ones.
-        from coding import demo as coding_demo
-
-        coding_demo.seed(study=study, admin=admin, coder=users["coder1"])
-        coding_demo.seed_coding(
-            study=study, lead=lead, primary=users["coder1"], second=users["coder2"]
-        )
-        coding_demo.seed_notes(
-            study=study,
-            lead=lead,
-            reviewer=users["reviewer"],
-            coders=[users["coder1"], users["coder2"]],
-        )
+        # Participants, consent and interviews, a codebook, coding and notes: what the other
+        # apps register (``workbench.demo``).
+        for seeder in demo.seeders():
+            seeder.seed(study=study, users=users)
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo study ready: “{study.name}” (/studies/{study.slug}/)")
