@@ -410,7 +410,7 @@ def profile(fn, n, after=None, top=10):
         "_workspace_context": ("coding/views/codings.py", "_workspace_context"),
         "build_turns (split turns into spans)": ("coding/rendering/coding_page.py", "build_turns"),
         "_piece (one highlight span)": ("coding/rendering/coding_page.py", "_piece"),
-        "_codes (codebook query)": ("coding/views/codings.py", "_codes"),
+        "side_panel_codes (codebook query)": ("coding/selectors/codings.py", "side_panel_codes"),
         "SQL execute": ("django/db/backends/utils.py", "_execute"),
         "ORM rows → objects (ModelIterable)": ("django/db/models/query.py", "__iter__"),
         "html escape": ("django/utils/html.py", "escape"),

@@ -224,3 +224,67 @@ class TranscriptEditForm(TranscriptMetaForm):
 class PurgeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(label="Delete this transcript's text for good.")
+
+
+REASON_HELP = (
+    "Why the text changes, e.g. “typo” or “missed redaction”. It stays in the audit trail for "
+    "good: write no real names here."
+)
+
+
+REASON_REQUIRED = {"required": "Say why the text is corrected, e.g. “typo” or “missed redaction”."}
+
+
+class TurnCorrectionForm(forms.Form):
+    text = forms.CharField(
+        label="Text of the turn",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "A turn cannot be left empty: keep at least a word of it."},
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=300, help_text=REASON_HELP, error_messages=REASON_REQUIRED
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReplaceAllForm(forms.Form):
+    find = forms.CharField(label="Find", max_length=200, help_text="Exact case.")
+    replace_with = forms.CharField(
+        label="Replace with",
+        max_length=200,
+        required=False,
+        help_text="Leave empty to delete every occurrence.",
+    )
+    whole_word = forms.BooleanField(
+        label="Whole words only",
+        required=False,
+        initial=True,
+        help_text="In Thai, Chinese, Japanese and other scripts without spaces every "
+        "occurrence counts.",
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=300, help_text=REASON_HELP, error_messages=REASON_REQUIRED
+    )
+    # Set by the preview's confirmation only: the version whose occurrences were shown.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PseudonymRuleForm(forms.Form):
+    find = forms.CharField(
+        label="Real name",
+        max_length=200,
+        help_text="A person, organisation or place, as it is written in the transcripts.",
+    )
+    replace_with = forms.CharField(
+        label="Replace with",
+        max_length=100,
+        help_text="A label that cannot be mistaken for a real name, e.g. [P3] or [ORG-A].",
+    )
+    whole_word = forms.BooleanField(
+        label="Whole words only",
+        required=False,
+        initial=True,
+        help_text="“Ann” then leaves “Anna” alone. In Thai, Chinese, Japanese and other "
+        "scripts without spaces every occurrence is replaced.",
+    )
+    case_sensitive = forms.BooleanField(label="Match case exactly", required=False)

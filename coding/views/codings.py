@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap
 
-from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus, PinnedCode
+from coding.models import Code, CodeStatus, Coding, CodingReview, LayerRole, LayerStatus
 from coding.rendering.coding_page import (
     MARK_FIELDS,
     Mark,
@@ -38,6 +38,7 @@ from coding.rendering.coding_page import (
     esc,
     picker_option,
 )
+from coding.selectors.codings import picker_codes, side_panel_codes
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services.undo import coding_fields, undo_data, undo_of_created, undo_run, undo_token
@@ -45,9 +46,6 @@ from coding.views.seats import Seat, seat_for, visible_coding, writer_seat
 from workbench.views.shared import int_or_none
 
 TEMPLATE = "coding/coding.html"
-
-
-RECENT = 5  # recently used codes listed first in the picker
 
 
 @dataclass(frozen=True)
@@ -108,45 +106,9 @@ def _marks(seat: Seat, codes_by_pk: dict, within=None) -> list[Mark]:
     return marks
 
 
-def _codes(seat: Seat, layer_ids) -> list[Code]:
-    """Codes for the side panel and picker, in one query: active ones (and any with visible
-    codings), their counts in the visible layers of this transcript, whether the reader pinned
-    them and when the reader last used them anywhere in the study."""
-    user = seat.own.coder_id if seat.own else None  # pins and recent use are a coder's
-    return list(
-        Code.objects.filter(study=seat.access.study)
-        .filter(
-            Q(status=CodeStatus.ACTIVE)
-            | Q(status=CodeStatus.PENDING, created_by_id=user)
-            | Q(codings__layer_id__in=layer_ids)
-        )
-        .annotate(
-            count=Count("codings", filter=Q(codings__layer_id__in=layer_ids), distinct=True),
-            last_used=Max("codings__created_at", filter=Q(codings__layer__coder_id=user)),
-            pin=Subquery(
-                PinnedCode.objects.filter(user_id=user, code=OuterRef("pk")).values("pk")[:1]
-            ),
-        )
-        .order_by("position", "id")
-    )
-
-
-def _picker_codes(codes: list[Code]) -> list[Code]:
-    """Pinned codes first (keys 1–9), then the few most recently used, then the codebook."""
-    usable = [c for c in codes if c.status != CodeStatus.RETIRED]
-    pinned = sorted((c for c in usable if c.pin), key=lambda c: c.pin)  # in the order pinned
-    recent = sorted(
-        (c for c in usable if c.last_used and not c.pin), key=lambda c: c.last_used, reverse=True
-    )[:RECENT]
-    taken = {c.pk for c in pinned} | {c.pk for c in recent}
-    ordered = pinned + recent + [c for c in usable if c.pk not in taken]
-    keyed = pinned if pinned else ordered  # without pins, keys go to the first nine listed
-    for c in ordered:
-        c.key = ""
-        c.recent = c in recent
-    for n, c in enumerate(keyed[:9], start=1):
-        c.key = str(n)
-    return ordered
+def _side_panel_codes(seat: Seat, layer_ids) -> list[Code]:
+    coder_id = seat.own.coder_id if seat.own else None
+    return side_panel_codes(seat.access.study, coder_id, layer_ids)
 
 
 def _workspace_context(
@@ -155,7 +117,7 @@ def _workspace_context(
     access, transcript = seat.access, seat.transcript
     view = ViewState.of(request)
     layer_ids = [layer.pk for layer in seat.layers]
-    codes = _codes(seat, layer_ids)
+    codes = _side_panel_codes(seat, layer_ids)
     view_url = reverse("coding_view", args=[access.study.slug, transcript.pk])
     codings = _marks(seat, {code.pk: code for code in codes})
     shown = [c for c in codings if view.keeps(c, seat.own)] if view.filtered else codings
@@ -190,7 +152,7 @@ def _workspace_context(
             "".join(code_item(code, view_url, seat.writable) for code in codes)
         ),
         "picker_options": mark_safe(
-            "".join(picker_option(code) for code in _picker_codes(codes)) if seat.writable else ""
+            "".join(picker_option(code) for code in picker_codes(codes)) if seat.writable else ""
         ),
         "editor_base": reverse("coding_editor", args=[access.study.slug, 0])[:-2],
         "view_url": view_url,
@@ -438,7 +400,7 @@ def coding_editor(request, study_slug, pk):
         "study": seat.access.study,
         "transcript": seat.transcript,
         "text_version": seat.transcript.text_sha256[:16],
-        "selected": _editor_context(seat, coding, _codes(seat, layer_ids)),
+        "selected": _editor_context(seat, coding, _side_panel_codes(seat, layer_ids)),
     }
     return render(request, f"{TEMPLATE}#editor", context)
 

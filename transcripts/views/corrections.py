@@ -8,7 +8,6 @@ JavaScript every link and form reaches a full page, so the page works either way
 
 from bisect import bisect_right
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import retarget
 
 from transcripts import spans
+from transcripts.forms import ReplaceAllForm, TurnCorrectionForm
 from transcripts.models import Transcript
 from transcripts.rewriting import pseudonymise
 from transcripts.selectors import consent as consent_selectors
@@ -27,46 +27,6 @@ from workbench.forms import apply_service
 
 NEED = "import_transcripts"
 TEMPLATE = "transcripts/transcript_correct.html"
-
-REASON_HELP = (
-    "Why the text changes, e.g. “typo” or “missed redaction”. It stays in the audit trail for "
-    "good: write no real names here."
-)
-REASON_REQUIRED = {"required": "Say why the text is corrected, e.g. “typo” or “missed redaction”."}
-
-
-class TurnCorrectionForm(forms.Form):
-    text = forms.CharField(
-        label="Text of the turn",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "A turn cannot be left empty: keep at least a word of it."},
-    )
-    reason = forms.CharField(
-        label="Reason", max_length=300, help_text=REASON_HELP, error_messages=REASON_REQUIRED
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-
-class ReplaceAllForm(forms.Form):
-    find = forms.CharField(label="Find", max_length=200, help_text="Exact case.")
-    replace_with = forms.CharField(
-        label="Replace with",
-        max_length=200,
-        required=False,
-        help_text="Leave empty to delete every occurrence.",
-    )
-    whole_word = forms.BooleanField(
-        label="Whole words only",
-        required=False,
-        initial=True,
-        help_text="In Thai, Chinese, Japanese and other scripts without spaces every "
-        "occurrence counts.",
-    )
-    reason = forms.CharField(
-        label="Reason", max_length=300, help_text=REASON_HELP, error_messages=REASON_REQUIRED
-    )
-    # Set by the preview's confirmation only: the version whose occurrences were shown.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 # --- shared --------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ works without JavaScript.
 from bisect import bisect_right
 from collections import Counter
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from transcripts import spans
+from transcripts.forms import PseudonymRuleForm
 from transcripts.models import Transcript
 from transcripts.rewriting import pseudonymise
 from transcripts.selectors import consent as consent_selectors
@@ -28,27 +28,6 @@ from workbench.access import study_for
 from workbench.forms import apply_service
 
 NEED = "import_transcripts"
-
-
-class PseudonymRuleForm(forms.Form):
-    find = forms.CharField(
-        label="Real name",
-        max_length=200,
-        help_text="A person, organisation or place, as it is written in the transcripts.",
-    )
-    replace_with = forms.CharField(
-        label="Replace with",
-        max_length=100,
-        help_text="A label that cannot be mistaken for a real name, e.g. [P3] or [ORG-A].",
-    )
-    whole_word = forms.BooleanField(
-        label="Whole words only",
-        required=False,
-        initial=True,
-        help_text="“Ann” then leaves “Anna” alone. In Thai, Chinese, Japanese and other "
-        "scripts without spaces every occurrence is replaced.",
-    )
-    case_sensitive = forms.BooleanField(label="Match case exactly", required=False)
 
 
 # --- the replacement list ------------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""Reads for the coding view: the codes beside a transcript with their counts in the visible
+layers, pins and recent use, and the order the picker offers them in."""
+
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+
+from coding.models import Code, CodeStatus, PinnedCode
+
+RECENT = 5  # recently used codes listed first in the picker
+
+
+def side_panel_codes(study, coder_id: int | None, layer_ids) -> list[Code]:
+    """Codes for the side panel and picker, in one query: active ones (and any with visible
+    codings), their counts in the visible layers of this transcript, whether the reader pinned
+    them and when the reader last used them anywhere in the study."""
+    user = coder_id  # pins and recent use are a coder's (None for an overseer)
+    return list(
+        Code.objects.filter(study=study)
+        .filter(
+            Q(status=CodeStatus.ACTIVE)
+            | Q(status=CodeStatus.PENDING, created_by_id=user)
+            | Q(codings__layer_id__in=layer_ids)
+        )
+        .annotate(
+            count=Count("codings", filter=Q(codings__layer_id__in=layer_ids), distinct=True),
+            last_used=Max("codings__created_at", filter=Q(codings__layer__coder_id=user)),
+            pin=Subquery(
+                PinnedCode.objects.filter(user_id=user, code=OuterRef("pk")).values("pk")[:1]
+            ),
+        )
+        .order_by("position", "id")
+    )
+
+
+def picker_codes(codes: list[Code]) -> list[Code]:
+    """Pinned codes first (keys 1–9), then the few most recently used, then the codebook."""
+    usable = [c for c in codes if c.status != CodeStatus.RETIRED]
+    pinned = sorted((c for c in usable if c.pin), key=lambda c: c.pin)  # in the order pinned
+    recent = sorted(
+        (c for c in usable if c.last_used and not c.pin), key=lambda c: c.last_used, reverse=True
+    )[:RECENT]
+    taken = {c.pk for c in pinned} | {c.pk for c in recent}
+    ordered = pinned + recent + [c for c in usable if c.pk not in taken]
+    keyed = pinned if pinned else ordered  # without pins, keys go to the first nine listed
+    for c in ordered:
+        c.key = ""
+        c.recent = c in recent
+    for n, c in enumerate(keyed[:9], start=1):
+        c.key = str(n)
+    return ordered
