@@ -6,6 +6,7 @@
   ``workbench.dashboard``, ``workbench.demo``).
 - Pure packages import no Django and nothing of the project but themselves.
 - No module imports a private name (``from x import _name``) from another module of the project.
+- No module outside migrations passes ~600 lines: split it by topic (ARCHITECTURE.md).
 """
 
 import ast
@@ -127,3 +128,18 @@ def test_no_module_imports_a_private_name_from_another():
         if _top(i.target) in APPS and i.target != i.module and any(map(_private, i.names))
     ]
     assert not offenders, _report(offenders, "of a private name from another module")
+
+
+MAX_LINES = 600
+
+
+def test_no_module_is_too_long_to_read():
+    sizes = {
+        path.relative_to(ROOT): len(path.read_text(encoding="utf-8").splitlines())
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.relative_to(ROOT).parts
+    }
+    assert len(sizes) > 50  # the scan sees the apps
+    too_long = {str(path): n for path, n in sorted(sizes.items()) if n > MAX_LINES}
+    assert not too_long, f"split these by topic (ARCHITECTURE.md): {too_long}"
