@@ -405,19 +405,10 @@ def coding_editor(request, study_slug, pk):
     return render(request, f"{TEMPLATE}#editor", context)
 
 
-@require_POST
-@login_required
-def coding_edit(request, study_slug, pk):
-    """Save a coding's code, memo, exemplar mark and re-check flag, or move an edge of its span.
-
-    ``nudge`` (``start-back``, ``start-forward``, ``end-back``, ``end-forward``) moves one edge
-    a word; ``span=selection`` takes the posted start/end (a new selection in the browser).
-    """
-    coding, seat = visible_coding(request, study_slug, pk)
-    if not isinstance(seat, Seat):
-        return seat
-    version = int_or_none(request.POST.get("version"))
-    before = coding_fields(coding)
+def _posted_changes(request, seat: Seat, coding) -> tuple[dict, str]:
+    """The changes the editor posted for ``coding`` (as ``coding_update`` arguments), or an
+    error. ``nudge`` (``start-back``, ``start-forward``, ``end-back``, ``end-forward``) moves one
+    edge a word; ``span=selection`` takes the posted start/end (a new selection)."""
     changes = {}
     if request.POST.get("fields") == "all":
         # The editor's form: its checkboxes say "off" by being absent.
@@ -430,20 +421,34 @@ def coding_edit(request, study_slug, pk):
     if code_pk is not None and code_pk != coding.code_id:
         code = Code.objects.filter(study=seat.access.study, pk=code_pk).first()
         if code is None:
-            return _respond(request, seat, error="That code does not exist in this study.")
+            return {}, "That code does not exist in this study."
         changes["code"] = code
-    text = seat.transcript.text
     nudge = request.POST.get("nudge", "")
     if nudge in {"start-back", "start-forward", "end-back", "end-forward"}:
         edge, direction = nudge.split("-")
         changes["start"], changes["end"] = coding_services.nudged(
-            text, coding.start, coding.end, edge, direction == "forward"
+            seat.transcript.text, coding.start, coding.end, edge, direction == "forward"
         )
     elif request.POST.get("span") == "selection":
         start, end, error = _span(request, seat)
         if error:
-            return _respond(request, seat, error=error, selected=coding)
+            return {}, error
         changes["start"], changes["end"] = start, end
+    return changes, ""
+
+
+@require_POST
+@login_required
+def coding_edit(request, study_slug, pk):
+    """Save a coding's code, memo, exemplar mark and re-check flag, or move an edge of its span."""
+    coding, seat = visible_coding(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    version = int_or_none(request.POST.get("version"))
+    before = coding_fields(coding)
+    changes, error = _posted_changes(request, seat, coding)
+    if error:
+        return _respond(request, seat, error=error, selected=coding)
     try:
         updated = coding_services.coding_update(
             actor=request.user,
