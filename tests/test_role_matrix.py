@@ -26,9 +26,11 @@ STUDY_URLS = {
     "study_dashboard": ("get", MEMBERS),
     "study_edit": ("get", {"admin"}),
     "members": ("get", {"admin"}),
-    "member_add": ("post", {"admin"}),
     "member_invite": ("post", {"admin"}),
+    "invitation_resend": ("post", {"admin"}),
+    "invitation_withdraw": ("post", {"admin"}),
     "member_roles": ("get", {"admin"}),
+    "member_link_resend": ("post", {"admin"}),
     "design": ("get", MEMBERS),
     "design_item": ("get", MEMBERS),
     "design_item_create": ("post", {"lead"}),
@@ -211,6 +213,19 @@ def _memo(world):
     )
 
 
+def _invitation(world):
+    """A fresh invitation for each role (withdrawing one deletes it)."""
+    from workbench.models import Invitation
+    from workbench.services.invitations import invitation_create
+
+    return invitation_create(
+        actor=world["users"]["admin"],
+        study=world["transcript"].study,
+        identifier=f"guest{Invitation.objects.count()}@example.org",
+        roles=["coder"],
+    ).invitation
+
+
 def _disagreement(world):
     """A disagreement on the world's transcript, its layers still open: the coders (coding
     blind) must not learn that it exists."""
@@ -298,6 +313,8 @@ def _kwargs(name, params, study, world):
             kwargs["user_id"] = world["users"]["coder"].pk
         elif param == "token":
             kwargs["token"] = "0" * 32
+        elif param == "invitation_id":
+            kwargs["invitation_id"] = _invitation(world).public_id
     return kwargs
 
 

@@ -64,3 +64,13 @@ def study_for(request, study_slug: str, need: str = "view_study") -> StudyAccess
     access = StudyAccess(study=study, perms=perms)
     request.study_access = access
     return access
+
+
+def can_create_studies(user) -> bool:
+    """Whether ``user`` may create a study: the site setting ``STUDY_CREATORS`` decides
+    (any active account, or staff accounts only)."""
+    from django.conf import settings
+
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return settings.STUDY_CREATORS == "any" or user.is_staff

@@ -8,6 +8,17 @@ def _sync_permissions(sender, **kwargs):
     permissions_sync_all()
 
 
+def _record_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    # axes sends this signal for the failure that starts a lockout and again for every attempt
+    # refused while it lasts; only the first carries a failure count.
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is None:
+        return
+    from workbench.services.accounts import lockout_record
+
+    lockout_record(username=username, ip_address=ip_address, failures=failures)
+
+
 class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = "Workbench"
@@ -15,6 +26,9 @@ class WorkbenchConfig(AppConfig):
     def ready(self):
         # After auth's own post_migrate handler has created the permission rows.
         post_migrate.connect(_sync_permissions, sender=self)
+        from axes.signals import user_locked_out
+
+        user_locked_out.connect(_record_lockout, dispatch_uid="workbench_record_lockout")
         # The dashboard's research design, team and recent activity; other apps add theirs.
         from workbench.dashboard import register_workbench_panels
 

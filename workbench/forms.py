@@ -27,17 +27,36 @@ class RolesField(forms.MultipleChoiceField):
         super().__init__(**kwargs)
 
 
-class MemberAddForm(forms.Form):
+class MemberInviteForm(forms.Form):
     identifier = forms.CharField(
-        label="Username or e-mail", max_length=254, help_text="Someone who already has an account."
+        label="E-mail or username",
+        max_length=254,
+        help_text="An e-mail address gets a link; a username finds the invitation on their "
+        "study list when they sign in.",
     )
     roles = RolesField()
 
 
-class MemberInviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail")
-    name = forms.CharField(label="Full name", max_length=150, required=False)
-    roles = RolesField()
+class InvitationAccountForm(forms.Form):
+    """Creating the account an e-mailed invitation is for (the service checks the password)."""
+
+    name = forms.CharField(label="Your full name", max_length=150)
+    new_password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="The password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", "The two passwords differ.")
+        return data
 
 
 class MemberRolesForm(forms.Form):

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -63,6 +65,75 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} in {self.study}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Not yet answered (it may have expired: then it can be resent)."""
+        return self.filter(accepted_at__isnull=True, declined_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An offer of roles in a study; nothing is granted until the invited person accepts.
+
+    The inviter only ever sees what they typed (``identifier``). Which account it matched
+    (``user``) stays hidden from them until the person accepts, so inviting cannot be used to
+    find out whether an account exists or whose it is.
+    """
+
+    class Mail(models.TextChoices):
+        NONE = "none", "not e-mailed"  # a username: they see it when they sign in
+        SENT = "sent", "e-mailed"
+        FAILED = "failed", "e-mail not sent"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="invitations")
+    identifier = models.CharField(max_length=254, help_text="What the inviter typed")
+    # Where the link goes: the typed address (empty for a username).
+    email = models.EmailField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        help_text="The account it is addressed to; empty until one exists for the e-mail",
+    )
+    roles = models.JSONField(default=list)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    # SHA-256 of the secret in the e-mailed link; the secret itself is never stored.
+    token_hash = models.CharField(max_length=64, unique=True)
+    mail = models.CharField(max_length=10, choices=Mail.choices, default=Mail.NONE)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    audit_type = "invitation"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per typed name and study, also under concurrent submits.
+            models.UniqueConstraint(
+                Lower("identifier"),
+                "study",
+                condition=models.Q(accepted_at__isnull=True, declined_at__isnull=True),
+                name="invitation_one_open_per_identifier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.identifier} to {self.study}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(role).label for role in self.roles]
 
 
 class ResearchQuestion(models.Model):

@@ -5,6 +5,7 @@ DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; then ``check --deploy`` is 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "guardian",
+    "axes",
     "workbench",
     "transcripts",
     "coding",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -109,6 +113,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in (even with the right password) while a lockout lasts.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -125,8 +131,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# An invitation link stays valid for a week; it dies as soon as the password is set.
+# An invitation link stays valid for a week; it dies once used (and "resend" makes a new one).
 PASSWORD_RESET_TIMEOUT = envint("INVITATION_TIMEOUT_SECONDS", 7 * 24 * 3600)
+
+# Who may create studies: "any" active user, or "staff" (accounts with is_staff) only.
+STUDY_CREATORS = env("STUDY_CREATORS", "any").lower()
+if STUDY_CREATORS not in {"any", "staff"}:
+    raise ImproperlyConfigured("STUDY_CREATORS must be 'any' or 'staff'.")
+
+# Sign-in throttling (django-axes). Failures are counted per typed username (whether or not such
+# an account exists, so the lockout tells nothing about accounts) and per client address; either
+# reaching the limit within the lockout period refuses every sign-in for it, the right password
+# included, until the period has passed since the last failure.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts while locked do not extend the lock: the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the counters: with the address counted too, an attacker's own good
+# sign-in would otherwise reset the count of the addresses they guess from.
+AXES_RESET_ON_SUCCESS = False
+# "Alice" and "alice " are one account to count, not two.
+AXES_USERNAME_CALLABLE = "workbench.views.accounts.typed_username"
+AXES_LOCKOUT_CALLABLE = "workbench.views.accounts.lockout_response"
+# The address counted: behind a proxy (BEHIND_TLS_PROXY) the one it appended to
+# X-Forwarded-For, never the proxy's own (that would lock everyone out at once).
+AXES_CLIENT_IP_CALLABLE = "workbench.views.accounts.client_address"
+# Keep one row per failure (the admin's "Access failures") beside the per-client counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "study_list"
@@ -175,7 +208,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "workbench@localhost")
 
 # Production hardening follows DEBUG so that a deployment is safe without extra knobs.
 # Trust X-Forwarded-Proto only behind a proxy that sets it; otherwise any client could claim https.
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from workbench.views import accounts as account_views
 from workbench.views import audit as audit_views
 from workbench.views import design as design_views
+from workbench.views import invitations as invitation_views
 from workbench.views import members as member_views
 from workbench.views import studies as study_views
 
@@ -11,9 +13,19 @@ study_urls = [
     path("", study_views.study_dashboard, name="study_dashboard"),
     path("edit/", study_views.study_edit, name="study_edit"),
     path("members/", member_views.members, name="members"),
-    path("members/add/", member_views.member_add, name="member_add"),
     path("members/invite/", member_views.member_invite, name="member_invite"),
+    path(
+        "members/invitations/<uuid:invitation_id>/resend/",
+        member_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "members/invitations/<uuid:invitation_id>/withdraw/",
+        member_views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
     path("members/<int:user_id>/roles/", member_views.member_roles, name="member_roles"),
+    path("members/<int:user_id>/link/", member_views.member_link_resend, name="member_link_resend"),
     path("design/", design_views.design, name="design"),
     path("design/<str:kind>/new/", design_views.design_item_create, name="design_item_create"),
     path(
@@ -44,12 +56,25 @@ urlpatterns = [
     path("", study_views.study_list, name="study_list"),
     path("studies/new/", study_views.study_create, name="study_create"),
     path("studies/<slug:study_slug>/", include(study_urls)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:token>/", invitation_views.invitation_open, name="invitation_open"),
+    path(
+        "invitations/<uuid:invitation_id>/accept/",
+        invitation_views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<uuid:invitation_id>/decline/",
+        invitation_views.invitation_decline,
+        name="invitation_decline",
+    ),
+    # Links of the former invitation flow, for accounts created before invitations were
+    # accepted (they set a password; member_link_resend sends a new one).
     path(
         "accounts/invitation/<uidb64>/<token>/",
         member_views.InvitationAcceptView.as_view(),
-        name="invitation_accept",
+        name="account_activate",
     ),
     path("admin/", admin.site.urls),
 ]

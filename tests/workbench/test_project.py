@@ -1,5 +1,6 @@
 """Project-wide guarantees: migrations complete, demo data, dashboard."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -73,11 +74,20 @@ class TestDemo:
         assert "demo-lead-2026" in printed
 
     def test_printed_passwords_work_and_the_outsider_sees_nothing(self, client):
-        call_command("seed_demo", stdout=StringIO())
-        assert client.login(username="lead", password="demo-lead-2026")
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        # Every printed sign-in works through the real sign-in page (with its throttling).
+        printed = re.findall(r"^\s+(\S+)\s+/\s+(\S+)\s+—", out.getvalue(), re.MULTILINE)
+        assert len(printed) == 6
+        for username, password in printed:
+            response = client.post(reverse("login"), {"username": username, "password": password})
+            assert response.status_code == 302, username
+            assert response.url == reverse("study_list")
+            client.logout()
+        client.post(reverse("login"), {"username": "lead", "password": "demo-lead-2026"})
         assert client.get("/studies/open-llm-collaboration/").status_code == 200
         client.logout()
-        assert client.login(username="outsider", password="demo-outsider-2026")
+        client.post(reverse("login"), {"username": "outsider", "password": "demo-outsider-2026"})
         assert client.get("/studies/open-llm-collaboration/").status_code == 404
         assert "Open collaboration" not in client.get(reverse("study_list")).content.decode()
 

@@ -11,14 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from guardian.shortcuts import assign_perm, remove_perm
 
-from workbench import audit
+from workbench import audit, mailing
+from workbench.access import require
 from workbench.models import (
     Membership,
     Study,
@@ -100,7 +100,7 @@ def grant_roles(*, actor, study: Study, user, roles: Iterable[str]) -> None:
     _sync_permissions(study, user)
 
 
-def _clean_roles(roles: Iterable[str]) -> set[str]:
+def clean_roles(roles: Iterable[str]) -> set[str]:
     roles = set(roles)
     unknown = roles - set(Role.values)
     if unknown:
@@ -114,7 +114,7 @@ def member_set_roles(*, actor, study: Study, user, roles: Iterable[str]):
 
     Returns the user.
     """
-    roles = _clean_roles(roles)
+    roles = clean_roles(roles)
     # Serialise role changes per study so two admins cannot each remove the other.
     Study.objects.select_for_update().get(pk=study.pk)
     current = set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))
@@ -158,45 +158,25 @@ def member_set_roles(*, actor, study: Study, user, roles: Iterable[str]):
 
 
 def find_user(identifier: str):
+    """The active account with this username or e-mail (case-insensitive), or None."""
     identifier = identifier.strip()
     if not identifier:
         return None
+    active = User.objects.filter(is_active=True)
     return (
-        User.objects.filter(username__iexact=identifier).first()
-        or User.objects.filter(email__iexact=identifier).order_by("pk").first()
+        active.filter(username__iexact=identifier).order_by("pk").first()
+        or active.filter(email__iexact=identifier).order_by("pk").first()
     )
-
-
-@transaction.atomic
-def member_add(*, actor, study: Study, identifier: str, roles: Iterable[str]):
-    roles = _clean_roles(roles)
-    if not roles:
-        raise ValidationError({"roles": "Choose at least one role."})
-    user = find_user(identifier)
-    if user is None or not user.is_active:
-        raise ValidationError(
-            {"identifier": "No active account has this username or e-mail. Invite them instead."}
-        )
-    if Membership.objects.filter(study=study, user=user).exists():
-        raise ValidationError(
-            {"identifier": f"{user.get_username()} is already a member; change their roles below."}
-        )
-    audit.record(
-        actor=actor,
-        study=study,
-        verb="member.add",
-        object_type="membership",
-        object_id=str(user.pk),
-        object_repr=user.get_username(),
-        after={"user": user.get_username(), "roles": sorted(roles)},
-    )
-    member_set_roles(actor=actor, study=study, user=user, roles=roles)
-    return user
 
 
 def invitation_path(user) -> str:
+    """A one-time link that lets an account without a password set one.
+
+    Only for accounts the former invitation flow created (no password yet): new invitations
+    create the account when the person accepts (``workbench.services.invitations``).
+    """
     return reverse(
-        "invitation_accept",
+        "account_activate",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": default_token_generator.make_token(user),
@@ -205,57 +185,40 @@ def invitation_path(user) -> str:
 
 
 @transaction.atomic
-def member_invite(
-    *, actor, study: Study, email: str, name: str, roles: Iterable[str], base_url: str
-):
-    """Create an account without a password, give it roles and e-mail a one-time link.
+def member_link_renew(*, actor, study: Study, user) -> str:
+    """Check that ``user`` is a member still without a password; returns a fresh link path.
 
-    The link is Django's password-reset token: it stops working once the password is set.
+    Accounts that the former invitation flow created and whose e-mail never arrived (or whose
+    link expired) could otherwise never sign in.
     """
-    roles = _clean_roles(roles)
-    if not roles:
-        raise ValidationError({"roles": "Choose at least one role."})
-    email = User.objects.normalize_email(email.strip())
-    if (
-        User.objects.filter(email__iexact=email).exists()
-        or User.objects.filter(username__iexact=email).exists()
-    ):
-        raise ValidationError(
-            {"email": "Someone with this e-mail already has an account; add them instead."}
-        )
-    first, _, last = name.strip().partition(" ")
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                username=email, email=email, first_name=first, last_name=last
-            )
-    except IntegrityError as exc:
-        raise ValidationError({"email": "This e-mail was just taken; add them instead."}) from exc
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
+    require(actor, study, "manage_members", message="Only admins manage members.")
+    if not Membership.objects.filter(study=study, user=user).exists():
+        raise ValidationError("This person is not a member of the study.")
+    if user.has_usable_password() or user.last_login is not None:
+        raise ValidationError(f"{user.get_username()} has set a password already.")
+    if not user.email:
+        raise ValidationError(f"{user.get_username()} has no e-mail address to send a link to.")
     audit.record(
         actor=actor,
         study=study,
-        verb="member.invite",
+        verb="member.link_resend",
         object_type="membership",
         object_id=str(user.pk),
-        object_repr=email,
-        after={"user": email, "roles": sorted(roles)},
+        object_repr=user.get_username(),
     )
-    member_set_roles(actor=actor, study=study, user=user, roles=roles)
-    link = base_url.rstrip("/") + invitation_path(user)
+    return invitation_path(user)
+
+
+def member_link_send(*, actor, study: Study, user, base_url: str) -> bool:
+    """E-mail a member without a password a new link to set one; False when mail failed."""
+    link = base_url.rstrip("/") + member_link_renew(actor=actor, study=study, user=user)
     inviter = actor.get_full_name() or actor.get_username()
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You are invited to the study “{study.name}”",
-            message=(
-                f"{inviter} invited you to the study “{study.name}” on the qualitative research "
-                f"workbench.\n\nSet your password with this one-time link:\n{link}\n\n"
-                "The link works once and expires in "
-                f"{settings.PASSWORD_RESET_TIMEOUT // 86400} days."
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+    return mailing.send(
+        subject=f"Your invitation to the study “{study.name}”",
+        body=(
+            f"{inviter} sent you a new link for the study “{study.name}” on the qualitative "
+            f"research workbench.\n\nSet your password with this one-time link:\n{link}\n\n"
+            f"The link works once and expires in {settings.PASSWORD_RESET_TIMEOUT // 86400} days."
+        ),
+        to=user.email,
     )
-    return user

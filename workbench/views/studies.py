@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from workbench import dashboard
-from workbench.access import study_for
+from workbench.access import can_create_studies, study_for
 from workbench.forms import (
     StudyForm,
     apply_service,
     posted,
 )
+from workbench.selectors import invitations as invitation_selectors
 from workbench.selectors import studies as study_selectors
 from workbench.services import studies as study_services
 
@@ -19,13 +20,20 @@ from workbench.services import studies as study_services
 @require_GET
 @login_required
 def study_list(request):
-    studies = study_selectors.studies_with_my_roles(request.user)
-    return render(request, "workbench/study_list.html", {"studies": studies})
+    context = {
+        "studies": study_selectors.studies_with_my_roles(request.user),
+        "invitations": invitation_selectors.invitations_for(request.user),
+        "can_create": can_create_studies(request.user),
+    }
+    return render(request, "workbench/study_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def study_create(request):
+    if not can_create_studies(request.user):
+        # The site lets only staff create studies (STUDY_CREATORS=staff): say so, change nothing.
+        return render(request, "workbench/study_form.html", {"not_allowed": True}, status=403)
     form = StudyForm(posted(request))
     if request.method == "POST" and form.is_valid():
         study = apply_service(
