@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -13,6 +15,10 @@ def _record_lockout(sender, request=None, username=None, ip_address=None, **kwar
     # refused while it lasts; only the first carries a failure count.
     failures = getattr(request, "axes_failures_since_start", None)
     if failures is None:
+        # Not written to the database: an attacker could fill an append-only table at will.
+        logging.getLogger("workbench.signin").warning(
+            "Sign-in refused during a lockout (address %s)", ip_address
+        )
         return
     from workbench.services.accounts import lockout_record
 

@@ -42,6 +42,9 @@ SETTINGS_VARS = {
     "LOG_LEVEL",
     "STATIC_ROOT",
     "BEHIND_TLS_PROXY",
+    "STUDY_CREATORS",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_MINUTES",
 }
 
 
@@ -196,3 +199,34 @@ def test_forwarded_proto_is_trusted_only_behind_a_proxy(behind_proxy):
         production_env(BEHIND_TLS_PROXY=behind_proxy),
     )
     assert header == (["HTTP_X_FORWARDED_PROTO", "https"] if behind_proxy else None)
+
+
+@pytest.mark.parametrize("value, expected", [(None, "any"), ("staff", "staff"), ("Any", "any")])
+def test_study_creators_setting(value, expected):
+    loaded = python_json(
+        "import json; from django.conf import settings; print(json.dumps(settings.STUDY_CREATORS))",
+        production_env(STUDY_CREATORS=value),
+    )
+    assert loaded == expected
+
+
+def test_unknown_study_creators_value_refuses_to_start():
+    result = run(["manage.py", "check"], production_env(STUDY_CREATORS="everyone"))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "STUDY_CREATORS" in result.stderr
+
+
+def test_signin_throttling_comes_from_the_environment():
+    loaded = python_json(
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps([s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), "
+        "s.AXES_LOCKOUT_PARAMETERS, s.AUTHENTICATION_BACKENDS[0], s.MIDDLEWARE[-1]]))",
+        production_env(LOGIN_FAILURE_LIMIT="8", LOGIN_LOCKOUT_MINUTES="30"),
+    )
+    assert loaded == [
+        8,
+        1800.0,
+        ["username", "ip_address"],
+        "axes.backends.AxesStandaloneBackend",
+        "axes.middleware.AxesMiddleware",
+    ]
