@@ -168,7 +168,7 @@ def _record_mail(*, actor, invitation: Invitation, sent: bool) -> None:
 
 def _locked(study: Study, public_id) -> Invitation:
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("study")
         .filter(study=study, public_id=public_id)
         .first()
@@ -215,7 +215,7 @@ def invitation_withdraw(*, actor, study: Study, public_id) -> str:
 
 def _answerable(public_id, user) -> Invitation:
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("study", "invited_by")
         .filter(public_id=public_id)
         .first()
