@@ -6,6 +6,7 @@ from workbench.models import (
     Dimension,
     DimensionValue,
     GuideQuestion,
+    Invitation,
     Membership,
     ResearchQuestion,
     Study,
@@ -67,3 +68,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """For site staff: who was invited where (the link's secret is never stored)."""
+
+    list_display = ("identifier", "study", "invited_by", "created_at", "expires_at", "mail")
+    list_filter = ("study", "mail")
+    search_fields = ("identifier",)
+    exclude = ("token_hash",)
+    readonly_fields = ("public_id", "accepted_at", "declined_at", "mailed_at")
