@@ -300,3 +300,34 @@ def test_creating_the_name_of_a_hidden_code_tells_nothing(client, world):
         assignment_services.layer_submit(actor=layer.coder, layer=layer)
     page = client.get(reverse("codebook", args=[study.slug])).content.decode()
     assert "Night-time enthusiasm" in page and "night-time ENTHUSIASM" in page
+
+
+def test_a_refused_correction_names_only_the_codes_its_author_may_see(world):
+    """Coder A, also a lead, corrects text that both coders coded: the refusal counts B's
+    coding but names only A's code."""
+    from django.core.exceptions import ValidationError
+
+    from transcripts.services.corrections import transcript_correct
+
+    a, b, study = world["a"], world["b"], world["study"]
+    give_roles(study, a, Role.CODER, Role.LEAD)
+    start, end = _span("Seeing their language")
+    coding_services.coding_create(
+        actor=b, layer=world["b_layer"], code=world["other"], start=start, end=end
+    )
+    coding_services.coding_create(
+        actor=a, layer=world["layer"], code=world["code"], start=start, end=end
+    )
+    transcript = world["transcript"]
+    transcript.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        transcript_correct(
+            actor=a,
+            transcript=transcript,
+            version=transcript.version,
+            edits=[(start, end, "")],
+            reason="typo",
+        )
+    message = " ".join(refused.value.messages)
+    assert "2 codings" in message and "Compute as a gate" in message
+    assert "Belonging" not in message and "1 in a layer you cannot see" in message
