@@ -12,8 +12,10 @@ from django.apps import AppConfig
 def _dashboard_panel(request, access) -> dict:
     """Coding progress: layer statuses only, never codings or their counts (blind coding)."""
     from coding.selectors.assignments import my_layers, study_percent, transcript_progress
+    from coding.selectors.blindness import blind_layer_ids
 
-    rows = transcript_progress(access.study)
+    blind = blind_layer_ids(request.user, access.perms, access.study)
+    rows = transcript_progress(access.study, blind)
     return {
         "progress": rows,
         "study_percent": study_percent(rows),
@@ -36,9 +38,12 @@ class CodingConfig(AppConfig):
     name = "coding"
 
     def ready(self):
+        from coding.selectors.blindness import audit_hider
         from coding.services.spans import HOLDERS
         from transcripts import spans
-        from workbench import dashboard, demo
+        from workbench import audit, dashboard, demo
+
+        audit.register_hider(audit_hider)
 
         for holder in HOLDERS:  # in the order they must be locked
             spans.register(holder)

@@ -244,11 +244,12 @@ class DebriefNoteForm(VersionedForm):
         help_text="Disagreements discussed; only leads and reviewers see these links.",
     )
 
-    def __init__(self, *args, study, with_disagreements: bool, **kwargs):
+    def __init__(self, *args, study, with_disagreements: bool, codes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = member_users(study)
         self.fields["transcripts"].queryset = linkable_transcripts(study)
-        self.fields["codes"].queryset = Code.objects.filter(study=study)
+        # ``codes``: the ones the viewer may see (a blind colleague's inductive codes are not).
+        self.fields["codes"].queryset = Code.objects.filter(study=study) if codes is None else codes
         if with_disagreements:
             self.fields["disagreements"].queryset = linkable_disagreements(study)
         else:
@@ -269,9 +270,9 @@ class MemoForm(VersionedForm):
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, study, **kwargs):
+    def __init__(self, *args, study, codes=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].queryset = Code.objects.filter(study=study)
+        self.fields["code"].queryset = Code.objects.filter(study=study) if codes is None else codes
         self.fields["transcripts"].queryset = linkable_transcripts(study)
 
 
@@ -283,9 +284,9 @@ class NotesFilterForm(forms.Form):
         queryset=None, required=False, label="Code", empty_label="Any code"
     )
 
-    def __init__(self, *args, study, **kwargs):
+    def __init__(self, *args, study, codes=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].queryset = Code.objects.filter(study=study)
+        self.fields["code"].queryset = Code.objects.filter(study=study) if codes is None else codes
 
 
 class RoundForm(forms.Form):

@@ -61,7 +61,8 @@ class SpanHolder:
     ``lock(transcript)`` locks, *before* the transcript is locked, the rows the holder's own
     writers lock before the transcript (the same order, so the two wait instead of deadlocking).
     ``spans(transcript)`` runs with the transcript locked: it locks the rows and lists their
-    spans. ``refuse(lost)`` words the refusal of a rewrite leaving those spans no text at all;
+    spans. ``refuse(lost, actor)`` words, for the person rewriting, the refusal of a rewrite
+    leaving those spans no text at all (naming only what that person may see);
     ``move(moves)`` writes the spans that moved or whose words changed (new offsets, copies of
     the text, flag to re-check, version). ``visible(user, perms, transcript)`` counts what that
     user may see; a holder without it is not counted. The moves of a ``summarised`` holder are
@@ -71,7 +72,7 @@ class SpanHolder:
     name: str
     spans: Callable[[Any], list[Held]]
     move: Callable[[list[Move]], None]
-    refuse: Callable[[list[Held]], str]
+    refuse: Callable[[list[Held], Any], str]
     lock: Callable[[Any], None] | None = None
     visible: Callable[[Any, Any, Any], Visible] | None = None
     summarised: bool = False

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from workbench.models import AuditEvent, Study
@@ -43,6 +44,7 @@ def record(
     object_repr: str = "",
     before: dict | None = None,
     after: dict | None = None,
+    layer_id: int | None = None,
 ) -> AuditEvent:
     if obj is not None:
         object_type = object_type or getattr(obj, "audit_type", obj._meta.model_name)
@@ -59,6 +61,7 @@ def record(
         object_repr=object_repr[:300],
         before=before,
         after=after,
+        layer_id=layer_id,
     )
 
 
@@ -68,7 +71,9 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
 
 
-def record_changes(*, actor, study, obj, before: dict, after: dict | None = None, verb=""):
+def record_changes(
+    *, actor, study, obj, before: dict, after: dict | None = None, verb="", layer_id=None
+):
     """Record an update with only the fields that changed; nothing when nothing did."""
     old, new = changed(before, snapshot(obj) if after is None else after)
     if not new:
@@ -80,4 +85,26 @@ def record_changes(*, actor, study, obj, before: dict, after: dict | None = None
         obj=obj,
         before=old,
         after=new,
+        layer_id=layer_id,
     )
+
+
+# --- who may read which events -------------------------------------------------------------
+#
+# Apps whose rules hide some events from some readers (blind coding) register a function
+# (user, perms, study) -> Q matching the events that reader may not see; every read of the
+# trail (page, CSV, dashboard, filter menus) leaves those out.
+
+_hiders: list = []
+
+
+def register_hider(hider) -> None:
+    if hider not in _hiders:
+        _hiders.append(hider)
+
+
+def hidden_from(user, perms, study) -> Q:
+    hidden = Q(pk__in=[])
+    for hider in _hiders:
+        hidden |= hider(user, perms, study)
+    return hidden

@@ -71,8 +71,10 @@ def _team(request, access) -> dict:
 
 
 def _activity(request, access) -> dict:
-    can = access.can("view_audit")
-    return {"recent_events": audit_selectors.audit_events(access.study, {})[:8] if can else []}
+    if not access.can("view_audit"):
+        return {"recent_events": []}
+    events = audit_selectors.audit_events(access.study, {}, user=request.user, perms=access.perms)
+    return {"recent_events": events[:8]}
 
 
 def register_workbench_panels() -> None:

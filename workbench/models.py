@@ -266,6 +266,10 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=300, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # The coding layer the change happened in, if any. A coder working blind must not learn of
+    # the other layer from the trail either: readers hide events of layers the viewer may not
+    # see (the coding app registers that rule, ``workbench.audit.register_hider``).
+    layer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 

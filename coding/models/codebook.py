@@ -124,7 +124,22 @@ class Code(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), "study", name="code_unique_name_per_study"),
+            # Names are unique in a study, except that two coders working blind may each
+            # create the same inductive code while coding (neither may learn of the other's):
+            # those are unique per creator, and merged once both can see them.
+            models.UniqueConstraint(
+                Lower("name"),
+                "study",
+                condition=~Q(origin="inductive"),
+                name="code_unique_name_per_study",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "study",
+                "created_by",
+                condition=Q(origin="inductive"),
+                name="code_unique_inductive_name_per_creator",
+            ),
             models.UniqueConstraint(fields=["study", "guid"], name="code_unique_guid_per_study"),
             models.CheckConstraint(
                 condition=Q(status__in=CodeStatus.values), name="code_known_status"

@@ -1,7 +1,8 @@
 """Coding progress per transcript: who codes it and how far each layer has got.
 
-Only layer statuses are shown here, never codings or their counts, so the page and the study
-dashboard reveal nothing that blind coding must hide.
+Only layer statuses are shown here, never codings or their counts. To a person coding a
+transcript blind, the other coder's layer shows only as submitted or not: whether that coder
+has started is part of their layer too.
 """
 
 from dataclasses import dataclass, field
@@ -23,7 +24,10 @@ class Progress:
     @property
     def percent(self) -> int:
         """Two layers, each worth half once submitted and a quarter while in progress."""
-        steps = sum(STEP[layer.status] for layer in self.layers.values())
+        steps = sum(
+            0 if layer.blind and layer.status != LayerStatus.SUBMITTED else STEP[layer.status]
+            for layer in self.layers.values()
+        )
         return round(100 * steps / 4)
 
     @property
@@ -35,8 +39,11 @@ class Progress:
         return self.layers.get(LayerRole.SECOND)
 
 
-def transcript_progress(study) -> list[Progress]:
-    """Every analysable, ready transcript with its assignment and layers, in four queries."""
+def transcript_progress(study, blind=frozenset()) -> list[Progress]:
+    """Every analysable, ready transcript with its assignment and layers, in four queries.
+
+    ``blind``: ids of the layers the viewer codes blind against (``blindness.blind_layers``);
+    each gets ``blind = True`` and shows only whether it is submitted."""
     transcripts = (
         analysable_transcripts(study)
         .filter(status="ready")
@@ -58,6 +65,13 @@ def transcript_progress(study) -> list[Progress]:
         except Assignment.DoesNotExist:
             assignment = None
         layers = {layer.role: layer for layer in transcript.layers.all()}
+        for layer in layers.values():
+            layer.blind = layer.pk in blind
+            hidden = layer.blind and layer.status != LayerStatus.SUBMITTED
+            layer.shown_status = "blind" if hidden else layer.status
+            layer.shown_status_label = (
+                "not submitted yet" if hidden else layer.get_status_display().lower()
+            )
         rows.append(Progress(transcript=transcript, assignment=assignment, layers=layers))
     return rows
 

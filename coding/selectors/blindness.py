@@ -9,12 +9,17 @@ transcript) and ``visible_layers_in_study`` (counts and lists across transcripts
 Every coding page, fragment, count and download reads layers through one of them.
 """
 
-from django.db.models import Q, QuerySet
+from functools import cached_property
 
-from coding.models import CodingMode, Layer, LayerStatus
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+
+from coding.models import AnalyticMemo, Code, CodingMode, DebriefNote, Layer, LayerStatus
 from transcripts.selectors.transcripts import analysable_transcripts
 
 OVERSEERS = {"manage_assignments", "review_codings"}
+User = get_user_model()
 
 
 def _visible(user, perms, layers: QuerySet[Layer]) -> Q:
@@ -53,3 +58,129 @@ def visible_layers_in_study(user, perms, study) -> QuerySet[Layer]:
     return Layer.objects.filter(transcript__in=analysable_transcripts(study)).filter(
         _visible(user, perms, layers)
     )
+
+
+# --- what follows from the rule: everything a blind colleague's layer gives away ---------------
+#
+# A person who codes a transcript is *blind* to the other coder's layer there until the rule
+# shows it. Besides the codings themselves, that hides what the other coder made while coding
+# it: an inductive code first seen in that transcript, memos and notes linked to it, and the
+# audit events of all of these. The pairs (transcript, other coder) are few (one per transcript
+# the viewer codes), so they are read once and turned into conditions.
+
+
+def blind_layers(user, perms, study) -> QuerySet[Layer]:
+    """Other coders' layers, on transcripts ``user`` codes, that the rule hides from them."""
+    layers = Layer.objects.filter(transcript__study=study)
+    mine = layers.filter(coder=user).values("transcript")
+    return layers.filter(transcript__in=mine).exclude(_visible(user, perms, layers))
+
+
+def blind_layer_ids(user, perms, study) -> frozenset[int]:
+    return frozenset(blind_layers(user, perms, study).values_list("pk", flat=True))
+
+
+def blind_pairs(user, perms, study) -> list[tuple[int, int]]:
+    """(transcript id, coder id) of each layer in ``blind_layers``."""
+    return list(blind_layers(user, perms, study).values_list("transcript_id", "coder_id"))
+
+
+def _any(conditions) -> Q:
+    combined = Q(pk__in=[])  # matches nothing
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+def hidden_codes(user, perms, study) -> Exists:
+    """Codes an other coder created while coding a transcript the viewer is blind on (a
+    condition on ``Code``, evaluated inside the query that reads the codes)."""
+    blind = blind_layers(user, perms, study).filter(
+        transcript_id=OuterRef("first_seen_transcript_id"), coder_id=OuterRef("created_by_id")
+    )
+    return Exists(blind)
+
+
+def visible_codes(user, perms, study) -> QuerySet[Code]:
+    """The study's codes as ``user`` may see them (see ``hidden_codes``)."""
+    return Code.objects.filter(study=study).exclude(hidden_codes(user, perms, study))
+
+
+def hidden_writings(viewer: "Viewer", *, code_field: str) -> Q:
+    """Memos or notes the other coder linked to a transcript the viewer is blind on, or to a
+    code hidden from the viewer (``code_field``: the memo's code, or the note's codes)."""
+    pairs = viewer.pairs
+    if not pairs:
+        return Q(pk__in=[])
+    linked = _any(Q(written_by_id=c, transcripts=t) for t, c in pairs)
+    hidden = Code.objects.filter(study=viewer.study).filter(viewer.hidden_codes).values("pk")
+    return linked | Q(**{f"{code_field}__in": hidden})
+
+
+class Viewer:
+    """One person looking at one study: the blindness conditions for their reads, worked out
+    once per request (one query for the pairs, whatever they read)."""
+
+    def __init__(self, user, perms, study):
+        self.user, self.perms, self.study = user, frozenset(perms), study
+
+    @cached_property
+    def pairs(self) -> list[tuple[int, int]]:
+        return blind_pairs(self.user, self.perms, self.study)
+
+    def layers(self) -> QuerySet[Layer]:
+        return visible_layers_in_study(self.user, self.perms, self.study)
+
+    @property
+    def hidden_codes(self) -> Exists:
+        return hidden_codes(self.user, self.perms, self.study)
+
+    def codes(self) -> QuerySet[Code]:
+        return visible_codes(self.user, self.perms, self.study)
+
+    def codes_hidden(self) -> QuerySet[Code]:
+        return Code.objects.filter(study=self.study).filter(self.hidden_codes)
+
+    def hidden_memos(self) -> Q:
+        return hidden_writings(self, code_field="code")
+
+    def hidden_notes(self) -> Q:
+        return hidden_writings(self, code_field="codes")
+
+
+def viewer_of(request, access) -> Viewer:
+    """The request's viewer, shared by everything the request reads."""
+    viewer = getattr(request, "blindness_viewer", None)
+    if viewer is None or viewer.study.pk != access.study.pk:
+        viewer = request.blindness_viewer = Viewer(request.user, access.perms, access.study)
+    return viewer
+
+
+def audit_hider(user, perms, study) -> Q:
+    """The audit events ``user`` may not read: those of layers they are blind to, and those of
+    the codes, memos and notes ``Viewer`` hides (``workbench.audit.register_hider``)."""
+    viewer = Viewer(user, perms, study)
+    if not viewer.pairs:
+        return Q(pk__in=[])
+
+    def ids(queryset):
+        return queryset.annotate(ref=Cast("pk", output_field=CharField())).values("ref")
+
+    hidden = Q(layer_id__in=blind_layers(user, perms, study).values("pk"))
+    hidden |= Q(object_type="code", object_id__in=ids(viewer.codes_hidden()))
+    hidden |= Q(
+        object_type="memo", object_id__in=ids(AnalyticMemo.objects.filter(viewer.hidden_memos()))
+    )
+    hidden |= Q(
+        object_type="debrief_note",
+        object_id__in=ids(DebriefNote.objects.filter(viewer.hidden_notes())),
+    )
+    # Events written before events carried their layer: the layer facts in their values.
+    names = dict(
+        User.objects.filter(pk__in=[c for _, c in viewer.pairs]).values_list("pk", "username")
+    )
+    for transcript_id, coder_id in viewer.pairs:
+        for side in ("before", "after"):
+            facts = {f"{side}__transcript": transcript_id, f"{side}__coder": names.get(coder_id)}
+            hidden |= Q(layer_id__isnull=True, verb__startswith="coding.", **facts)
+    return hidden

@@ -11,20 +11,24 @@ from workbench.models import DimensionValue, GuideQuestion
 DIFF_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example")
 
 
-def codes(study, layers: QuerySet | None = None) -> QuerySet[Code]:
+def codes(study, layers: QuerySet | None = None, hidden=None) -> QuerySet[Code]:
     """The study's codes with everything a codebook row shows, in three queries.
 
     ``usage`` counts codings in ``layers`` only — the layers the viewer may see — so a
-    coder's counts never reveal a blind colleague's work; without ``layers`` it is 0.
+    coder's counts never reveal a blind colleague's work; without ``layers`` it is 0. Codes
+    matching ``hidden`` (a blind colleague's inductive codes, ``Viewer.hidden_codes``) are left
+    out.
     """
     usage = (
         Count("codings", filter=Q(codings__layer__in=layers), distinct=True)
         if layers is not None
         else Value(0, output_field=IntegerField())
     )
+    qs = Code.objects.filter(study=study)
+    if hidden is not None:
+        qs = qs.exclude(hidden)
     return (
-        Code.objects.filter(study=study)
-        .select_related("parent", "created_by", "first_seen_transcript")
+        qs.select_related("parent", "created_by", "first_seen_transcript")
         .prefetch_related(
             Prefetch(
                 "dimension_values",
@@ -38,9 +42,9 @@ def codes(study, layers: QuerySet | None = None) -> QuerySet[Code]:
     )
 
 
-def codebook(study, filters: dict, layers: QuerySet | None = None) -> list[Code]:
+def codebook(study, filters: dict, layers: QuerySet | None = None, hidden=None) -> list[Code]:
     """Filtered codes in tree order (categories, their themes, their codes), with ``depth``."""
-    qs = codes(study, layers)
+    qs = codes(study, layers, hidden)
     q = (filters.get("q") or "").strip()
     if q:
         qs = qs.filter(
@@ -85,8 +89,8 @@ def tree_order(items: list[Code]) -> list[Code]:
     return ordered
 
 
-def code(study, pk: int, layers: QuerySet | None = None) -> Code | None:
-    found = list(codes(study, layers).filter(pk=pk))
+def code(study, pk: int, layers: QuerySet | None = None, hidden=None) -> Code | None:
+    found = list(codes(study, layers, hidden).filter(pk=pk))
     return number_guide_questions(study, found)[0] if found else None
 
 

@@ -21,8 +21,12 @@ def linkable_disagreements(study=None):
     return qs.filter(reconciliation__transcript__study=study) if study is not None else qs
 
 
-def debrief_notes(study, filters, *, with_disagreements: bool, pk=None):
+def debrief_notes(study, filters, *, with_disagreements: bool, pk=None, hidden=None):
+    """The study's notes, filtered; those matching ``hidden`` (``Viewer.hidden_notes``: linked
+    by a blind colleague to what the viewer may not see) left out."""
     qs = DebriefNote.objects.filter(study=study).select_related("written_by")
+    if hidden is not None:
+        qs = qs.exclude(hidden)
     if pk is not None:
         qs = qs.filter(pk=pk)
     if filters.get("kind"):
@@ -39,8 +43,12 @@ def debrief_notes(study, filters, *, with_disagreements: bool, pk=None):
     return list(qs.prefetch_related(*related))
 
 
-def analytic_memos(study, filters, pk=None):
+def analytic_memos(study, filters, pk=None, hidden=None):
+    """The study's memos, filtered; those matching ``hidden`` (``Viewer.hidden_memos``) left
+    out."""
     qs = AnalyticMemo.objects.filter(study=study).select_related("code", "written_by")
+    if hidden is not None:
+        qs = qs.exclude(hidden)
     if pk is not None:
         qs = qs.filter(pk=pk)
     if filters.get("code"):

@@ -26,7 +26,9 @@ from coding.models import (
     Coding,
     InductivePolicy,
 )
+from coding.selectors.blindness import hidden_codes
 from workbench import audit
+from workbench.access import member_perms
 from workbench.locking import lock_row
 from workbench.models import Dimension, DimensionValue, GuideQuestion, Membership, Study
 from workbench.roles import permissions_for
@@ -81,20 +83,24 @@ def _existing_names(study: Study) -> set[str]:
     }
 
 
-def _name_taken(study: Study, name: str, exclude_pk=None) -> bool:
+def _name_taken(study: Study, name: str, exclude_pk=None, actor=None) -> bool:
     qs = Code.objects.filter(study=study, name__iexact=name)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
+    if actor is not None and actor.is_authenticated:
+        # A blind colleague's inductive code does not exist for the actor: refusing its name
+        # would tell them it does. Both codes are kept; merging them is a codebook decision.
+        qs = qs.exclude(hidden_codes(actor, member_perms(actor, study), study))
     return qs.exists()
 
 
-def _clean_name(study: Study, name: str, exclude_pk=None) -> str:
+def _clean_name(study: Study, name: str, exclude_pk=None, actor=None) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "Give the code a name."})
     if len(name) > 200:
         raise ValidationError({"name": "Keep the name under 200 characters."})
-    if _name_taken(study, name, exclude_pk):
+    if _name_taken(study, name, exclude_pk, actor):
         raise ValidationError({"name": f"The codebook already has a code named “{name}”."})
     return name
 
@@ -170,7 +176,7 @@ def code_create(
         raise ValidationError({"status": "Status is active, pending or retired."})
     if first_seen_transcript is not None and first_seen_transcript.study_id != study.pk:
         raise ValidationError("The transcript belongs to another study.")
-    name = _clean_name(study, name)
+    name = _clean_name(study, name, actor=actor)
     _check_parent(study, kind, parent)
     gqs, values = _own(study, guide_questions, dimension_values)
     position = _next_position(study)
@@ -240,7 +246,7 @@ def code_update(
     """
     code = lock_row(Code, code.pk, version=version, study_id=code.study_id)
     study = code.study
-    name = _clean_name(study, name, exclude_pk=code.pk)
+    name = _clean_name(study, name, exclude_pk=code.pk, actor=actor)
     colour = normalise_colour(colour, default=code.colour)
     _check_parent(study, code.kind, parent)
     gqs, values = _own(study, guide_questions, dimension_values)

@@ -114,6 +114,7 @@ def coding_create(
         study=layer.transcript.study,
         verb="coding.create",
         obj=coding,
+        layer_id=layer.pk,
         object_repr=f"{code.name} [{start}:{end}]",
         after=layer_facts(layer)
         | {
@@ -176,7 +177,12 @@ def coding_update(
         "needs_recheck": coding.needs_recheck,
     }
     audit.record_changes(
-        actor=actor, study=layer.transcript.study, obj=coding, before=before, after=after
+        actor=actor,
+        study=layer.transcript.study,
+        obj=coding,
+        before=before,
+        after=after,
+        layer_id=layer.pk,
     )
     return coding
 
@@ -200,6 +206,7 @@ def coding_delete(*, actor, coding: Coding) -> dict:
         study=layer.transcript.study,
         verb="coding.delete",
         obj=coding,
+        layer_id=layer.pk,
         object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
         before=layer_facts(layer)
         | {"code": coding.code.name, "start": coding.start, "end": coding.end},
@@ -359,6 +366,7 @@ def coding_review(
         study=transcript.study,
         verb="coding.review",
         obj=review,
+        layer_id=own.pk,
         object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
         after=layer_facts(own)
         | {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from coding.models import Coding, CodingReview, ConsensusCoding, Disagreement, Layer
 from coding.selectors.blindness import visible_layers
 from transcripts.spans import Held, SpanHolder, Visible
+from workbench.access import member_perms
 
 LOST = "cover{s} only text this correction deletes"
 
@@ -52,10 +53,21 @@ def _codings(transcript):
     return [Held(coding, coding.start, coding.end) for coding in codings]
 
 
-def _refuse_codings(lost) -> str:
+def _refuse_codings(lost, actor) -> str:
+    """Names the codes of the codings the actor may see; a blind colleague's are only
+    counted (their codes would give that layer away)."""
     one = len(lost) == 1
     advice = f"adjust or delete {'it' if one else 'them'} first."
-    return _refusal(len(lost), "coding", (held.row.code.name for held in lost), advice)
+    transcript = lost[0].row.layer.transcript
+    seen = {
+        layer.pk
+        for layer in visible_layers(actor, member_perms(actor, transcript.study), transcript)
+    }
+    names = [held.row.code.name for held in lost if held.row.layer_id in seen]
+    unseen = len(lost) - len(names)
+    if unseen:
+        names.append(f"{unseen} in a layer you cannot see")
+    return _refusal(len(lost), "coding", names, advice)
 
 
 def _move_codings(moves) -> None:
@@ -99,7 +111,7 @@ def _consensus_codings(transcript):
     return [Held(coding, coding.start, coding.end) for coding in codings]
 
 
-def _refuse_consensus(lost) -> str:
+def _refuse_consensus(lost, actor) -> str:
     names = (held.row.code.name for held in lost)
     return _refusal(len(lost), "consensus coding", names, "keep at least a word of each.")
 
@@ -149,7 +161,7 @@ def _disagreements(transcript):
     return held
 
 
-def _refuse_disagreements(lost) -> str:
+def _refuse_disagreements(lost, actor) -> str:
     numbers = sorted({held.row.number for held in lost})
     return _refusal(
         len(numbers),
@@ -193,7 +205,7 @@ def _reviews(transcript):
     return [Held(review, review.alt_start, review.alt_end) for review in reviews]
 
 
-def _refuse_reviews(lost) -> str:
+def _refuse_reviews(lost, actor) -> str:
     names = (f"on {held.row.coding.code.name}" for held in lost)
     advice = "keep at least a word of each."
     return _refusal(len(lost), "reviewer's alternative span", names, advice)

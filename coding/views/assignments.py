@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coding.forms import AssignmentForm
 from coding.models import Layer
 from coding.selectors.assignments import transcript_progress
+from coding.selectors.blindness import blind_layer_ids
 from coding.services import assignments as assignment_services
 from workbench.access import study_for
 from workbench.forms import apply_service
@@ -31,7 +32,7 @@ def _coders(study):
 
 def _page(request, access, forms=None, status=200):
     study = access.study
-    rows = transcript_progress(study)
+    rows = transcript_progress(study, blind_layer_ids(request.user, access.perms, study))
     coders = _coders(study)
     forms = forms or {}
     for row in rows:

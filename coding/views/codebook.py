@@ -28,7 +28,7 @@ from coding.forms import (
     SuggestionFormSet,
 )
 from coding.selectors import codebook as codebook_selectors
-from coding.selectors.blindness import visible_layers_in_study
+from coding.selectors.blindness import viewer_of
 from coding.services import codebook as codebook_services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
@@ -39,11 +39,18 @@ CODE_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example"
 
 def _usage_layers(request, access):
     """The layers whose codings the codebook's usage counts may include for this viewer."""
-    return visible_layers_in_study(request.user, access.perms, access.study)
+    return viewer_of(request, access).layers()
+
+
+def _hidden(request, access):
+    """The codes this viewer may not know of (a blind colleague's inductive codes)."""
+    return viewer_of(request, access).hidden_codes
 
 
 def _code_of(request, access, pk: int):
-    code = codebook_selectors.code(access.study, pk, _usage_layers(request, access))
+    code = codebook_selectors.code(
+        access.study, pk, _usage_layers(request, access), _hidden(request, access)
+    )
     if code is None:
         raise Http404
     return code
@@ -81,7 +88,9 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
     filter_form, filters = _filters(request, study)
     context = _context(
         access,
-        codes=codebook_selectors.codebook(study, filters, _usage_layers(request, access)),
+        codes=codebook_selectors.codebook(
+            study, filters, _usage_layers(request, access), _hidden(request, access)
+        ),
         filter_form=filter_form,
         filtered=bool(filters and any(filters.values())),
         query=request.GET.urlencode(),
@@ -393,7 +402,8 @@ def codebook_import(request, study_slug):
 @login_required
 def codebook_csv(request, study_slug):
     access = study_for(request, study_slug)
-    codes = codebook_selectors.tree_order(list(codebook_selectors.codes(access.study)))
+    codes = codebook_selectors.codes(access.study, hidden=_hidden(request, access))
+    codes = codebook_selectors.tree_order(list(codes))
     out = io.StringIO()
     interchange.write_csv(codes, out)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -405,7 +415,8 @@ def codebook_csv(request, study_slug):
 @login_required
 def codebook_qdc(request, study_slug):
     access = study_for(request, study_slug)
-    codes = codebook_selectors.tree_order(list(codebook_selectors.codes(access.study)))
+    codes = codebook_selectors.codes(access.study, hidden=_hidden(request, access))
+    codes = codebook_selectors.tree_order(list(codes))
     body = interchange.qdc_bytes(codes, origin=f"Qualitative workbench: {access.study.name}")
     response = HttpResponse(body, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{access.study.slug}-codebook.qdc"'

@@ -108,7 +108,7 @@ def _marks(seat: Seat, codes_by_pk: dict, within=None) -> list[Mark]:
 
 def _side_panel_codes(seat: Seat, layer_ids) -> list[Code]:
     coder_id = seat.own.coder_id if seat.own else None
-    return side_panel_codes(seat.access.study, coder_id, layer_ids)
+    return side_panel_codes(seat.access.study, coder_id, layer_ids, seat.hidden_codes)
 
 
 def _workspace_context(
@@ -264,7 +264,8 @@ def _posted_codes(request, seat) -> tuple[list[Code], str]:
     code_ids = [int_or_none(v) for v in request.POST.getlist("code") if v.strip()]
     if None in code_ids:
         return [], "That code does not exist in this study."
-    codes = {c.pk: c for c in Code.objects.filter(study=seat.access.study, pk__in=code_ids)}
+    visible = Code.objects.filter(study=seat.access.study).exclude(seat.hidden_codes)
+    codes = {c.pk: c for c in visible.filter(pk__in=code_ids)}
     if len(codes) != len(set(code_ids)):
         return [], "That code does not exist in this study."
     return [codes[pk] for pk in dict.fromkeys(code_ids)], ""
@@ -419,7 +420,8 @@ def _posted_changes(request, seat: Seat, coding) -> tuple[dict, str]:
         }
     code_pk = int_or_none(request.POST.get("code"))
     if code_pk is not None and code_pk != coding.code_id:
-        code = Code.objects.filter(study=seat.access.study, pk=code_pk).first()
+        visible = Code.objects.filter(study=seat.access.study).exclude(seat.hidden_codes)
+        code = visible.filter(pk=code_pk).first()
         if code is None:
             return {}, "That code does not exist in this study."
         changes["code"] = code

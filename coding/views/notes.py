@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget
 
 from coding.forms import DebriefNoteForm, MemoForm, NotesFilterForm
+from coding.selectors.blindness import viewer_of
 from coding.selectors.notes import (
     analytic_memos,
     debrief_notes,
@@ -38,15 +39,17 @@ from workbench.views.shared import delete_versioned
 # --- forms ---------------------------------------------------------------------------------
 
 
-def _filters(request, study):
-    form = NotesFilterForm(request.GET or None, study=study)
+def _filters(request, access):
+    codes = viewer_of(request, access).codes()
+    form = NotesFilterForm(request.GET or None, study=access.study, codes=codes)
     return form, (form.cleaned_data if form.is_bound and form.is_valid() else {})
 
 
-def _note_form(access, data=None, note=None):
+def _note_form(request, access, data=None, note=None):
     kwargs = {
         "study": access.study,
         "with_disagreements": notes_services.can_see_disagreements(access.perms),
+        "codes": viewer_of(request, access).codes(),
     }
     if note is None:
         return DebriefNoteForm(
@@ -90,9 +93,10 @@ def _note_args(form) -> dict:
     return args
 
 
-def _memo_form(access, data=None, memo=None):
+def _memo_form(request, access, data=None, memo=None):
+    codes = viewer_of(request, access).codes()
     if memo is None:
-        return MemoForm(data, study=access.study, prefix="new-memo")
+        return MemoForm(data, study=access.study, codes=codes, prefix="new-memo")
     initial = {
         "title": memo.title,
         "code": memo.code_id,
@@ -100,7 +104,9 @@ def _memo_form(access, data=None, memo=None):
         "transcripts": [t.pk for t in memo.transcripts.all()],
         "version": memo.version,
     }
-    return MemoForm(data, study=access.study, prefix=f"memo-{memo.pk}", initial=initial)
+    return MemoForm(
+        data, study=access.study, codes=codes, prefix=f"memo-{memo.pk}", initial=initial
+    )
 
 
 def _memo_args(form) -> dict:
@@ -147,13 +153,16 @@ def _notes_page(
     request, access, *, note_form=None, memo_form=None, editing=None, focus="", fragment="notes"
 ):
     study = access.study
-    filter_form, filters = _filters(request, study)
+    filter_form, filters = _filters(request, access)
     see = notes_services.can_see_disagreements(access.perms)
     notes = [
         _mark_note(request, access, n)
-        for n in debrief_notes(study, filters, with_disagreements=see)
+        for n in debrief_notes(
+            study, filters, with_disagreements=see, hidden=viewer_of(request, access).hidden_notes()
+        )
     ]
-    memos = [_mark_memo(request, access, m) for m in analytic_memos(study, filters)]
+    hidden = viewer_of(request, access).hidden_memos()
+    memos = [_mark_memo(request, access, m) for m in analytic_memos(study, filters, hidden=hidden)]
     if editing:
         kind, pk, form = editing
         for item in notes if kind == "note" else memos:
@@ -170,9 +179,9 @@ def _notes_page(
         focus=focus,
     )
     if context["can_write_notes"]:
-        context["note_form"] = note_form or _note_form(access)
+        context["note_form"] = note_form or _note_form(request, access)
     if context["can_write_memos"]:
-        context["memo_form"] = memo_form or _memo_form(access)
+        context["memo_form"] = memo_form or _memo_form(request, access)
     template = "coding/notes.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += f"#{fragment}"
@@ -202,6 +211,7 @@ def _note_of(request, access, pk):
         {},
         with_disagreements=notes_services.can_see_disagreements(access.perms),
         pk=pk,
+        hidden=viewer_of(request, access).hidden_notes(),
     )
     if not found:
         raise Http404
@@ -209,7 +219,9 @@ def _note_of(request, access, pk):
 
 
 def _memo_of(request, access, pk):
-    found = analytic_memos(access.study, {}, pk=pk)
+    found = analytic_memos(
+        access.study, {}, pk=pk, hidden=viewer_of(request, access).hidden_memos()
+    )
     if not found:
         raise Http404
     return _mark_memo(request, access, found[0])
@@ -231,7 +243,7 @@ def notes(request, study_slug):
 def note_create(request, study_slug):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_notes(access.perms))
-    form = _note_form(access, request.POST)
+    form = _note_form(request, access, request.POST)
     if form.is_valid():
         note = apply_service(
             form,
@@ -264,7 +276,7 @@ def note_edit(request, study_slug, pk):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_notes(access.perms))
     note = _note_of(request, access, pk)
-    form = _note_form(access, posted(request), note)
+    form = _note_form(request, access, posted(request), note)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,
@@ -304,7 +316,7 @@ def note_delete(request, study_slug, pk):
 def memo_create(request, study_slug):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_memos(access.perms))
-    form = _memo_form(access, request.POST)
+    form = _memo_form(request, access, request.POST)
     if form.is_valid():
         memo = apply_service(
             form,
@@ -338,7 +350,7 @@ def memo_edit(request, study_slug, pk):
     _need(notes_services.can_write_memos(access.perms))
     memo = _memo_of(request, access, pk)
     _need(memo.can_change)
-    form = _memo_form(access, posted(request), memo)
+    form = _memo_form(request, access, posted(request), memo)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
             form,

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from coding.models import Coding, LayerStatus
-from coding.selectors.blindness import OVERSEERS, visible_layers
+from coding.selectors.blindness import OVERSEERS, hidden_codes, visible_layers
 from transcripts.selectors import consent as consent_selectors
 from workbench.access import study_for
 
@@ -24,6 +24,12 @@ class Seat:
     transcript: object
     layers: list  # visible layers only
     own: object | None  # the layer this person codes in, if assigned
+    user: object = None  # the person
+
+    @property
+    def hidden_codes(self):
+        """The codes this person may not know of (a blind colleague's inductive codes)."""
+        return hidden_codes(self.user, self.access.perms, self.access.study)
 
     @property
     def writable(self) -> bool:
@@ -57,7 +63,7 @@ def seat_for(request, study_slug, pk, access=None):
     consent = consent_selectors.current_consent(transcript.participant)
     if consent is None or not consent.allows("analyse"):
         return _locked(request, access, transcript, consent)
-    return Seat(access=access, transcript=transcript, layers=layers, own=own)
+    return Seat(access=access, transcript=transcript, layers=layers, own=own, user=request.user)
 
 
 def writer_seat(request, study_slug, pk):

@@ -111,9 +111,9 @@ def test_assignments_page_query_count_is_constant(
         assignment_services.assignment_set(
             actor=lead, transcript=t, primary=coder, second=coder2, mode="independent"
         )
-    # session, user, study, permissions, transcripts (with consent, participant, assignment
-    # and coders), their layers, coders for the forms
-    with django_assert_num_queries(7):
+    # session, user, study, permissions, the layers this lead codes blind against, transcripts
+    # (with consent, participant, assignment and coders), their layers, coders for the forms
+    with django_assert_num_queries(8):
         client.get(url("assignments", study))
     participant = consented_participant(study, "I9")
     for n in range(5):
@@ -126,7 +126,7 @@ def test_assignments_page_query_count_is_constant(
         assignment_services.assignment_set(
             actor=lead, transcript=t, primary=coder2, second=coder, mode="review"
         )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(url("assignments", study)).content.decode()
     assert page.count('class="card assignment"') == 8
 

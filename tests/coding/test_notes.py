@@ -424,14 +424,15 @@ class TestNotesPage:
 
         add(0)
         c = client_for(lead)
-        # session, user, study, permissions; notes + their attendees, transcripts, codes and
+        # session, user, study, permissions; the layers the reader codes blind against;
+        # notes + their attendees, transcripts, codes and
         # disagreements; memos + their transcripts; the filter's codes; the note form's
         # members, transcripts, codes, disagreements; the memo form's codes, transcripts
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(19):
             assert c.get(url("notes", study)).status_code == 200
         for n in range(1, 12):
             add(n)
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(19):
             html = c.get(url("notes", study)).content.decode()
         assert "Note 11" in html and "Memo 11" in html
 

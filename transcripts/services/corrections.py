@@ -76,7 +76,7 @@ def lock_for_rewrite(transcript: Transcript, version: int | None) -> Transcript:
 
 
 def reanchor_transcript(
-    transcript: Transcript, new_text: str, changes: Sequence[reanchor.Change]
+    transcript: Transcript, new_text: str, changes: Sequence[reanchor.Change], *, actor
 ) -> Reanchored:
     """Move every turn, and every span every holder keeps (``transcripts.spans``: the codings
     of every layer and all that coding keeps beside them), onto ``new_text``.
@@ -108,7 +108,7 @@ def reanchor_transcript(
     for (holder, kept), moved in zip(held, anchored, strict=True):
         lost = [h for h, span in zip(kept, moved, strict=True) if span.lost]
         if lost:
-            problems.append(holder.refuse(lost))
+            problems.append(holder.refuse(lost, actor))
     if problems:
         raise ValidationError(problems, code="lost")
 
@@ -209,7 +209,7 @@ def transcript_correct(
             "The corrected text would not be in canonical Unicode form: a correction begins or "
             "ends with an accent or other combining mark. Include the letter it belongs to."
         )
-    reanchored = reanchor_transcript(transcript, new_text, changes)
+    reanchored = reanchor_transcript(transcript, new_text, changes, actor=actor)
     transcript.text = new_text
     transcript.text_sha256 = text_sha256(new_text)
     transcript.version += 1

@@ -147,7 +147,7 @@ def transcript_pseudonymise(
     new_text, changes = reanchor.apply_edits(
         transcript.text, [(r.start, r.end, r.replacement) for r in replacements], atomic=True
     )
-    reanchored = reanchor_transcript(transcript, new_text, changes)
+    reanchored = reanchor_transcript(transcript, new_text, changes, actor=actor)
 
     utterances = list(Utterance.objects.filter(transcript=transcript).order_by("index"))
     speakers_changed = []

@@ -17,8 +17,10 @@ from workbench.forms import (
 from workbench.selectors import audit as audit_selectors
 
 
-def _audit_filters(request, study):
-    verbs, object_types = audit_selectors.audit_vocabulary(study)
+def _audit_filters(request, access):
+    verbs, object_types = audit_selectors.audit_vocabulary(
+        access.study, user=request.user, perms=access.perms
+    )
     form = AuditFilterForm(request.GET or None, verbs=verbs, object_types=object_types)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     return form, filters
@@ -28,8 +30,10 @@ def _audit_filters(request, study):
 @login_required
 def audit_trail(request, study_slug):
     access = study_for(request, study_slug, need="view_audit")
-    form, filters = _audit_filters(request, access.study)
-    events = audit_selectors.audit_events(access.study, filters)
+    form, filters = _audit_filters(request, access)
+    events = audit_selectors.audit_events(
+        access.study, filters, user=request.user, perms=access.perms
+    )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -55,8 +59,10 @@ class _Echo:
 @login_required
 def audit_csv(request, study_slug):
     access = study_for(request, study_slug, need="view_audit")
-    form, filters = _audit_filters(request, access.study)
-    events = audit_selectors.audit_events(access.study, filters)
+    form, filters = _audit_filters(request, access)
+    events = audit_selectors.audit_events(
+        access.study, filters, user=request.user, perms=access.perms
+    )
     writer = csv.writer(_Echo())
 
     def rows():
