@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('coding', '0005_coding_review'),
         ('transcripts', '0001_initial'),
-        ('workbench', '0004_audit_event_layer'),
+        ('workbench', '0005_audit_event_layer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

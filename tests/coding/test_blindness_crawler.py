@@ -26,6 +26,7 @@ from transcripts.services import cases as case_services
 from transcripts.services import pseudonyms as pseudonym_services
 from transcripts.services import transcripts as transcript_services
 from workbench.roles import Role
+from workbench.services import invitations as invitation_services
 
 TEXT = (
     "Interviewer: What got in the way?\n\n"
@@ -102,6 +103,8 @@ VARIANTS = {
 def _kwargs(name, params, world):
     kwargs = {"study_slug": world["study"].slug}
     for param in params:
+        if param == "study_slug":
+            continue
         if param == "kind":
             kwargs["kind"] = "rq"
         elif param == "pk":
@@ -112,6 +115,10 @@ def _kwargs(name, params, world):
             kwargs["user_id"] = world["b"].pk
         elif param == "token":
             kwargs["token"] = "0" * 32
+        elif param == "invitation_id":
+            kwargs["invitation_id"] = world["invitation"].public_id
+        else:
+            raise AssertionError(f"the crawl does not know how to fill {param} of {name}")
     return kwargs
 
 
@@ -190,6 +197,9 @@ def world(study, design, admin_user, lead, reviewer):
     rule = pseudonym_services.pseudonym_rule_create(
         actor=lead, study=study, find="Kwame", replace_with="[P1]"
     )
+    invitation = invitation_services.invitation_create(
+        actor=admin_user, study=study, identifier="newcomer@example.org", roles={Role.CODER}
+    ).invitation
     return {
         "study": study,
         "a": a,
@@ -206,6 +216,7 @@ def world(study, design, admin_user, lead, reviewer):
         "case": case,
         "attribute": attribute,
         "rule": rule,
+        "invitation": invitation,
         "rq": design["rq1"],
         "dimension": design["dimension"],
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workbench', '0003_transcript_permissions'),
+        ('workbench', '0004_invitations'),
     ]
 
     operations = [
