@@ -110,6 +110,10 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL deployments: the app connects (DATABASE_URL) as a runtime role that owns nothing;
+# migrations run as the owner, followed by ``manage.py grant_runtime_role``, which reads the
+# runtime role's name and password from here (workbench/db_roles.py, docker-compose.yml).
+RUNTIME_DATABASE_URL = env("RUNTIME_DATABASE_URL")
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
