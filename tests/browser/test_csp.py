@@ -98,6 +98,8 @@ def test_main_pages_report_no_violation(page, login, demo, csp_violations, artif
     page.get_by_role("link", name="Edit memo Compute shapes who can take part").click()
     form = page.locator("form.inline-form")
     expect(form).to_be_visible()
+    # workbench.js moves the focus into the form once htmx has settled it; Escape acts there.
+    page.wait_for_function("() => document.activeElement.closest('form.inline-form') !== null")
     page.keyboard.press("Escape")
     expect(form).to_have_count(0)
     page.wait_for_load_state("networkidle")
