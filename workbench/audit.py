@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from workbench.models import AuditEvent, Study
 
@@ -87,6 +88,26 @@ def record_changes(
         after=new,
         layer_id=layer_id,
     )
+
+
+def text_digest(text: str) -> str:
+    """A fingerprint of a text that staff wrote (a memo, a note's body); "" for no text.
+
+    The trail is never purged and such text may quote a participant, so an event keeps only
+    the text's length and this digest: enough to show that (and when) the wording changed, and
+    for the server to tell whether a given text is the one an event saw. Keyed (HMAC-SHA256
+    under SECRET_KEY) rather than a bare SHA-256: memos are short, and anyone reading the trail
+    or its CSV could otherwise confirm a guessed wording offline. A new SECRET_KEY gives new
+    digests to the same text from then on; earlier events keep theirs.
+    """
+    if not text:
+        return ""
+    return salted_hmac("workbench.audit.text_digest", text, algorithm="sha256").hexdigest()[:32]
+
+
+def text_facts(name: str, text: str) -> dict:
+    """What an event keeps of a staff-written text: ``<name>_chars`` and ``<name>_hash``."""
+    return {f"{name}_chars": len(text), f"{name}_hash": text_digest(text)}
 
 
 # --- who may read which events -------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "guardian",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +114,10 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL deployments: the app connects (DATABASE_URL) as a runtime role that owns nothing;
+# migrations run as the owner, followed by ``manage.py grant_runtime_role``, which reads the
+# runtime role's name and password from here (workbench/db_roles.py, docker-compose.yml).
+RUNTIME_DATABASE_URL = env("RUNTIME_DATABASE_URL")
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses every sign-in (even with the right password) while a lockout lasts.
@@ -219,6 +226,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not D
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4.x format). Everything comes from this origin; no script
+# runs unless it is one of our files (no inline <script>, no on…= handlers, no javascript: URLs,
+# no eval: htmx runs with allowEval off, see templates/base.html). Styles: stylesheets only
+# from this origin and no <style> elements (htmx's injected indicator style is switched off;
+# the rule is in workbench.css), but style="" attributes are allowed: they carry the values
+# that come from data (a code's validated #rrggbb colour, a progress width, a tree depth).
+# An attribute styles only its own element — it has no selectors, so it cannot read a token
+# out of the page, and url() in it could only load from this origin (default-src) — so
+# allowing attributes keeps style injection harmless while the no-JavaScript pages keep their
+# colours. tests/workbench/test_csp.py and tests/browser/test_csp.py hold the policy to this.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -121,7 +121,7 @@ def coding_create(
             "code": code.name,
             "start": start,
             "end": end,
-            "memo": bool(coding.memo),
+            **audit.text_facts("memo", coding.memo),
             "exemplar": coding.exemplar,
         },
     )
@@ -149,7 +149,7 @@ def coding_update(
         "code": coding.code.name,
         "start": coding.start,
         "end": coding.end,
-        "memo": coding.memo != "",
+        **audit.text_facts("memo", coding.memo),  # length and digest, never the text
         "exemplar": coding.exemplar,
         "needs_recheck": coding.needs_recheck,
     }
@@ -172,7 +172,7 @@ def coding_update(
         "code": coding.code.name,
         "start": coding.start,
         "end": coding.end,
-        "memo": coding.memo != "",
+        **audit.text_facts("memo", coding.memo),
         "exemplar": coding.exemplar,
         "needs_recheck": coding.needs_recheck,
     }

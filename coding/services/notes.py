@@ -6,10 +6,11 @@ the database untouched; an edit or delete made from an older version is refused 
 
 What the audit trail keeps: titles, dates, kinds and the labels of what a note links to
 (transcript titles, code names, disagreement numbers, attendees' usernames). Note and memo
-*bodies* and the decisions taken are recorded by their length only. They are written by staff,
-but they may quote what a participant said, and the audit trail is never purged: a quote kept
-there would outlive the participant's withdrawal and the purge of their transcript. Transcript
-text itself never enters an event.
+*bodies* and the decisions taken are recorded by their length and a keyed digest only
+(``workbench.audit.text_facts``), so that an edit of the wording is on the trail even when the
+length stays the same. They are written by staff, but they may quote what a participant said,
+and the audit trail is never purged: a quote kept there would outlive the participant's
+withdrawal and the purge of their transcript. Transcript text itself never enters an event.
 
 Who may do what (the views check the same rules first and answer 403):
 
@@ -167,9 +168,9 @@ def _note_snapshot(note: DebriefNote) -> dict:
         "title": note.title,
         "attendees": _labels(note.attendees.all(), lambda u: u.get_username()),
         "other_attendees": note.other_attendees,
-        # Lengths only: see the module docstring (the audit trail is never purged).
-        "body_chars": len(note.body),
-        "decisions_chars": len(note.decisions),
+        # Length and digest only: see the module docstring (the audit trail is never purged).
+        **audit.text_facts("body", note.body),
+        **audit.text_facts("decisions", note.decisions),
         "transcripts": _labels(note.transcripts.all()),
         "codes": _labels(note.codes.all()),
         "disagreements": _labels(
@@ -185,8 +186,8 @@ def _memo_snapshot(memo: AnalyticMemo) -> dict:
     return {
         "title": memo.title,
         "code": memo.code.name if memo.code_id else None,
-        # Length only: see the module docstring (the audit trail is never purged).
-        "body_chars": len(memo.body),
+        # Length and digest only: see the module docstring (the audit trail is never purged).
+        **audit.text_facts("body", memo.body),
         "transcripts": _labels(memo.transcripts.all()),
     }
 

@@ -61,9 +61,36 @@ def chromium():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Every page reports each Content-Security-Policy violation to the test: the browser's
+# ``securitypolicyviolation`` event (registered before any script of the page runs) and
+# Chromium's own console error about a refused script or style.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(
+    `${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"} at ` +
+    `${e.sourceFile || document.location.href}:${e.lineNumber} ${e.sample || ""}`
+  );
+});
+"""
+
+
+def is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
 @pytest.fixture
-def page(chromium, live_server):
-    """A fresh browser context and page (no cookies shared between tests)."""
+def csp_violations():
+    """What the page reported against the Content-Security-Policy (the ``page`` fills it)."""
+    return []
+
+
+@pytest.fixture
+def page(chromium, live_server, csp_violations):
+    """A fresh browser context and page (no cookies shared between tests).
+
+    The policy is on in every browser test (settings.CONTENT_SECURITY_POLICY): a test whose
+    pages reported a violation fails when it ends, whatever it asserted.
+    """
     from playwright.sync_api import expect
 
     context = chromium.new_context(
@@ -71,9 +98,23 @@ def page(chromium, live_server):
     )
     context.set_default_timeout(10_000)
     expect.set_options(timeout=10_000)
+    context.expose_binding(
+        "__cspViolation",
+        lambda source, text: csp_violations.append(f"{source['page'].url}: {text}"),
+    )
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: console: {message.text}")
+            if is_csp_message(message.text)
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared wit
     make_transcript,
 )
 from tests.factories import consented_participant, give_roles, imported_transcript
+from workbench import audit
 from workbench.locking import StaleEdit
 from workbench.models import AuditEvent
 from workbench.roles import Role
@@ -165,8 +166,16 @@ class TestDebriefNoteServices:
         # disagreements=None (the default) leaves the links alone.
         assert list(saved.disagreements.all()) == [disagreement]
         update = events(study, "debrief_note.update")[-1]
-        assert update.before == {"body_chars": 5, "codes": []}
-        assert update.after == {"body_chars": 13, "codes": ["Small team"]}
+        assert update.before == {
+            "body_chars": 5,
+            "body_hash": audit.text_digest("short"),
+            "codes": [],
+        }
+        assert update.after == {
+            "body_chars": 13,
+            "body_hash": audit.text_digest("a longer body"),
+            "codes": ["Small team"],
+        }
         with pytest.raises(StaleEdit):
             notes_services.debrief_note_update(
                 actor=lead, note=n, version=1, title="Mine", **common
@@ -211,6 +220,7 @@ class TestMemoServices:
             "title": "Gatekeeping",
             "code": "Compute as a gate",
             "body_chars": len(QUOTE) + 2,
+            "body_hash": audit.text_digest(f"“{QUOTE}”"),
             "transcripts": [coded.title],
         }
         for other in (coder2, reviewer):
