@@ -100,3 +100,13 @@ def test_a_project_is_read_only_up_to_the_end_of_its_codebook(study):
 def test_real_projects_are_not_refused_by_the_limits(study, settings):
     parsed = interchange.parse_qdc(NVIVO.read_bytes(), study)
     assert parsed.valid and len(parsed.rows) == 152
+
+
+def test_an_upload_request_over_the_limit_is_refused_on_the_codebook_page(
+    as_admin, study, settings
+):
+    settings.UPLOAD_MAX_REQUEST_BYTES = 10_240
+    rows = "".join(f"Code {n}\n" for n in range(2000))
+    page = import_page(as_admin, study, "codes.csv", f"name\n{rows}".encode())
+    assert "These files are more than 10 KB together, the limit for one upload" in page
+    assert not Code.objects.exists()

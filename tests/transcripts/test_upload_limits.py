@@ -10,15 +10,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from lxml import etree
 
 from tests import bombs
+from tests.factories import consented_participant
 from transcripts.formats import TranscriptFormatError, parse_transcript, word
 from transcripts.formats.normalise import normalise
+from transcripts.models import SpeakerRole, Transcript
 
 MB = bombs.MB
 INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop"
 needs_interop = pytest.mark.skipif(not INTEROP.is_dir(), reason="../shared/interop is absent")
+INTERVIEW = "Interviewer: How did you start?\n\nI1: I fixed a broken script.\n"
 
 
 def refusal(filename: str, data: bytes, **limits) -> str:
@@ -165,3 +170,147 @@ def test_text_a_timed_format_writes_is_held_to_the_limit_too():
     message = refusal("long-names.srt", data, max_bytes=MB, speaker_names=names)
     assert message.startswith("The text in “long-names.srt” is more than 1 MB")
     assert parse_transcript("long-names.srt", data, max_bytes=MB).turns
+
+
+# --- The import page -----------------------------------------------------------------------------
+
+
+def url(name, study, **kwargs):
+    return reverse(name, kwargs={"study_slug": study.slug, **kwargs})
+
+
+def upload(name, data: bytes | str):
+    data = data.encode() if isinstance(data, str) else data
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def staged_folders(settings) -> list[Path]:
+    root = Path(settings.IMPORT_STAGING_DIR)
+    return sorted(root.iterdir()) if root.exists() else []
+
+
+def test_the_docx_bomb_is_refused_on_the_import_page_and_the_other_files_go_on(
+    client, study, lead, settings, reviews_docx_bomb
+):
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    response = client.post(
+        url("transcript_import", study),
+        {
+            "participant": participant.pk,
+            "files": [upload("bomb.docx", reviews_docx_bomb), upload("talk.txt", INTERVIEW)],
+        },
+    )
+    assert response.status_code == 200
+    [rejected] = response.context["rejected"]
+    assert rejected.name == "bomb.docx" and "unpacks to 190 MB" in rejected.problem
+    assert [item["preview"].name for item in response.context["items"]] == ["talk.txt"]
+    [folder] = staged_folders(settings)
+    assert sorted(p.name for p in folder.glob("*.bin")) == ["0.bin"]  # the bomb is not kept
+
+
+def test_a_request_over_the_total_limit_is_refused_without_keeping_its_files(
+    client, study, lead, settings
+):
+    settings.UPLOAD_MAX_REQUEST_BYTES = MB
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    files = [upload(f"part-{n}.txt", f"{INTERVIEW}I1: {n}" + " words" * 70_000) for n in range(3)]
+    response = client.post(
+        url("transcript_import", study), {"participant": participant.pk, "files": files}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "more than 1 MB together, the limit for one upload; nothing was read" in page
+    assert not response.wsgi_request.FILES, "the files must be skipped, not stored"
+    assert "items" not in response.context and not staged_folders(settings)
+    assert not Transcript.objects.exists()
+    # Under the limit the same page previews them.
+    settings.UPLOAD_MAX_REQUEST_BYTES = 10 * MB
+    files = [upload(f"part-{n}.txt", f"{INTERVIEW}I1: {n}" + " words" * 70_000) for n in range(3)]
+    response = client.post(
+        url("transcript_import", study), {"participant": participant.pk, "files": files}
+    )
+    assert len(response.context["items"]) == 3
+
+
+def test_files_previewed_one_by_one_are_imported_at_their_own_indexes(client, study, lead):
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    texts = {
+        "one.txt": "Interviewer: First?\n\nI1: One.\n",
+        "broken.vtt": "WEBVTT\n\nnot a timing line\n",
+        "two.txt": "Q: Second?\n\nAna: Two.\n",
+        "three.txt": "Interviewer: Third?\n\nI1: Three.\n",
+    }
+    response = client.post(
+        url("transcript_import", study),
+        {"participant": participant.pk, "files": [upload(n, t) for n, t in texts.items()]},
+    )
+    previews = [item["preview"] for item in response.context["items"]]
+    assert [(p.index, p.name) for p in previews] == [
+        (0, "one.txt"),
+        (1, "two.txt"),
+        (2, "three.txt"),
+    ]
+    assert previews[1].speakers == [("Q", 1, SpeakerRole.INTERVIEWER), ("Ana", 1, "participant")]
+    assert previews[1].first_turns == [("Q", "Second?"), ("Ana", "Two.")]
+    client.post(
+        url("transcript_import_confirm", study, token=response.context["token"]),
+        {
+            "f0-title": "First",
+            "f0-participant": participant.pk,
+            "f1-skip": "1",
+            "f2-title": "Third",
+            "f2-participant": participant.pk,
+            "f2-role-0": SpeakerRole.OTHER,
+        },
+    )
+    imported = {t.title: t for t in Transcript.objects.all()}
+    assert set(imported) == {"First", "Third"}
+    assert imported["Third"].text.startswith("Interviewer: Third?")
+    assert imported["Third"].utterances.get(speaker="Interviewer").role == SpeakerRole.OTHER
+
+
+# --- Quota of waiting previews ---------------------------------------------------------------
+
+
+def _preview(client, study, participant, name="talk.txt", text=INTERVIEW):
+    return client.post(
+        url("transcript_import", study),
+        {"participant": participant.pk, "files": [upload(name, text)]},
+    )
+
+
+def test_each_user_may_keep_a_few_previews_waiting_and_cancel_them(
+    client, study, lead, admin_user, settings
+):
+    settings.IMPORT_STAGING_MAX_PREVIEWS = 2
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    first = _preview(client, study, participant, "a.txt").context["token"]
+    _preview(client, study, participant, "b.txt", INTERVIEW + "I1: b\n")
+    third = _preview(client, study, participant, "c.txt", INTERVIEW + "I1: c\n")
+    page = third.content.decode()
+    assert "You have 2 import previews waiting to be confirmed" in page
+    assert "items" not in third.context and len(staged_folders(settings)) == 2
+    assert [p.names for p in third.context["pending"]] == [["a.txt"], ["b.txt"]]
+    # Another user's quota is their own.
+    client.force_login(admin_user)
+    assert _preview(client, study, participant, "d.txt").context["items"]
+    # Cancelling one (as the page offers) makes room.
+    client.force_login(lead)
+    client.post(url("transcript_import_cancel", study, token=first))
+    assert _preview(client, study, participant, "c.txt", INTERVIEW + "I1: c\n").context["items"]
+
+
+def test_waiting_previews_are_limited_in_bytes(client, study, lead, settings):
+    settings.IMPORT_STAGING_MAX_BYTES = 100_000
+    participant = consented_participant(study, "I1")
+    client.force_login(lead)
+    big = INTERVIEW + "I1: words and words. " * 3000  # about 63 KB
+    assert _preview(client, study, participant, "a.txt", big).context["items"]
+    response = _preview(client, study, participant, "b.txt", big + "I1: again\n")
+    page = response.content.decode()
+    assert "would pass 97 KB, the most one person may have waiting" in page
+    assert len(staged_folders(settings)) == 1
