@@ -73,6 +73,17 @@ def flat_markup_docx(elements: int, *, in_one_paragraph: bool) -> bytes:
     return docx(body)
 
 
+def empty_paragraphs_docx(count: int) -> bytes:
+    """Nothing but ``count`` empty paragraphs (6 bytes each)."""
+    return docx(_repeated(b"<w:p/>", 6 * count))
+
+
+def busy_paragraphs_docx(unpacked: int) -> bytes:
+    """Paragraphs of 200 empty runs each, ``unpacked`` bytes of them: about 170,000 elements
+    per megabyte, each costing the parser time, with no text and few paragraphs."""
+    return docx(_repeated(b"<w:p>" + b"<w:r/>" * 200 + b"</w:p>", unpacked))
+
+
 def many_members(count: int) -> bytes:
     """A ZIP with ``count`` empty entries (its directory alone is megabytes)."""
     buffer = io.BytesIO()

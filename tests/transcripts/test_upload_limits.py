@@ -96,6 +96,18 @@ def test_markup_that_never_completes_a_paragraph_is_refused_before_it_fills_memo
     assert "its XML holds more than 100,000 elements at once" in message
 
 
+def test_a_document_of_more_tags_than_any_real_one_is_refused_at_the_limit():
+    data = bombs.busy_paragraphs_docx(12 * MB)  # 2.05 million tags, far under 50 MB
+    assert "it has more than 2,000,000 XML tags" in refusal("busy.docx", data)
+
+
+def test_a_document_of_more_paragraphs_than_any_transcript_is_refused():
+    message = refusal("empty.docx", bombs.empty_paragraphs_docx(word.MAX_PARAGRAPHS + 1))
+    assert "it has more than 500,000 paragraphs" in message
+    with pytest.raises(TranscriptFormatError, match="has no text"):
+        parse_transcript("empty.docx", bombs.empty_paragraphs_docx(word.MAX_PARAGRAPHS))
+
+
 def test_a_document_declaring_a_dtd_is_refused():
     document = (
         f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "said">]><w:document xmlns:w="{bombs.W}">'

@@ -1,8 +1,9 @@
 """Word .docx files: their paragraphs, in document order, as running text.
 
 The document XML is read as a stream (``packages``): lxml's pull parser is fed the unpacked
-``word/document.xml`` a chunk at a time, each paragraph is read once it ends and then cleared,
-and reading stops as soon as the part, the open tree or the text passes its limit. Loading the
+``word/document.xml`` a chunk at a time, each paragraph is read once it ends and then dropped,
+and reading stops as soon as the part, the open tree, the text or the number of paragraphs
+passes its limit. Loading the
 whole package instead (python-docx builds every part's tree first) held 218 MB for a real 585 KB
 NVivo export and 2.65 GB for a 612 KB crafted one.
 
@@ -22,8 +23,11 @@ DEFAULT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 _DOCUMENT = "word/document.xml"
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-# Where the walk up from a paragraph stops: at the body, or at a paragraph it is nested in.
-_STOPS = {f"{_W}p", f"{_W}body"}
+_P = f"{_W}p"
+_BODY = f"{_W}body"
+# A transcript has thousands of paragraphs (NVivo's 585 KB of text: 15,000); a file of
+# millions of empty ones would take a worker's time for nothing.
+MAX_PARAGRAPHS = 500_000
 # Not part of the reading text: deleted revisions, formatting, and drawings or text boxes
 # (whose text sits outside the flow, and which Word stores twice, as a choice and a fallback).
 _SKIPPED = {
@@ -49,16 +53,9 @@ def docx_text(
     names = set(archive.namelist())
     if _DOCUMENT not in names:
         raise TranscriptFormatError(f"{name} is {_what_zip_is(archive, names)}.")
-    paragraphs: list[str] = []
-    size = -1  # the LFs between paragraphs count, the one that is not there does not
     try:
         chunks = packages.member_chunks(archive, _DOCUMENT, max_bytes=max_unpacked_bytes)
-        for paragraph in _body_paragraphs(chunks):
-            text = _paragraph_text(paragraph)
-            size += len(text.encode("utf-8", "surrogatepass")) + 1
-            if size > max_bytes:
-                raise text_too_large(filename, max_bytes)
-            paragraphs.append(text)
+        paragraphs = _read_paragraphs(chunks, filename, max_bytes)
     except TranscriptFormatError:
         raise
     except (packages.LimitExceeded, packages.UnsafeXML) as error:
@@ -106,33 +103,67 @@ def _what_zip_is(archive: zipfile.ZipFile, names: set[str]) -> str:
     return "a ZIP archive, not a Word document"
 
 
-def _body_paragraphs(chunks):
-    """The body's outermost ``w:p`` elements, each as soon as it is complete, in reading order
-    (through tables, rows, cells and content controls; a merged cell is one cell, read once).
+def _read_paragraphs(chunks, filename: str, max_bytes: int) -> list[str]:
+    """The text of the body's outermost ``w:p`` elements, in reading order (through tables,
+    rows, cells and content controls; a merged cell is one cell, read once).
 
-    Once a paragraph has been read, it and everything before it on its way up to the body
-    (finished paragraphs, cells, rows, tables) is dropped, so the tree holds one paragraph.
+    Each paragraph is read when its end has been parsed; after each chunk, what has been read
+    is dropped (``_prune``), so the tree holds about one paragraph whatever the document's
+    size. Stops at ``max_bytes`` of text or ``MAX_PARAGRAPHS``.
     """
-    tags = (f"{_W}document", f"{_W}p")
-    for event, element in packages.xml_events(chunks, events=("start", "end"), tag=tags):
-        if event == "start":
-            if element.getparent() is None and element.tag != f"{_W}document":
-                raise ValueError("the main part is not a Word document")
-            continue
-        if element.tag != f"{_W}p":
-            continue
-        way_up = [element]
-        parent = element.getparent()
-        while parent is not None and parent.tag not in _SKIPPED and parent.tag not in _STOPS:
-            way_up.append(parent)
-            parent = parent.getparent()
-        if parent is None or parent.tag != f"{_W}body":
-            continue  # inside another paragraph (its text is part of it), or not read at all
-        yield element
-        element.clear()
-        for node in way_up:
-            while node.getprevious() is not None:
-                del node.getparent()[0]
+    paragraphs: list[str] = []
+    size = -1  # the LFs between paragraphs count, the one that is not there does not
+    body = None
+    tags = (f"{_W}document", _BODY, _P)
+    for batch in packages.xml_event_batches(chunks, events=("start", "end"), tag=tags):
+        for event, element in batch:
+            if event == "start":
+                if body is None and element.tag == _BODY:
+                    if element.getparent().tag != f"{_W}document":
+                        raise ValueError("the main part is not a Word document")
+                    body = element
+                continue
+            if element.tag != _P:
+                continue
+            parent = element.getparent()
+            if parent is not body and not _in_reading_flow(parent):
+                continue  # inside another paragraph (its text is part of it), or not read
+            text = ""
+            if len(element):
+                text = _paragraph_text(element)
+                element.clear()  # freed here in C; a pruned subtree with proxies is moved
+            size += len(text.encode("utf-8", "surrogatepass")) + 1
+            if size > max_bytes:
+                raise text_too_large(filename, max_bytes)
+            paragraphs.append(text)
+            if len(paragraphs) > MAX_PARAGRAPHS:
+                raise packages.LimitExceeded(f"it has more than {MAX_PARAGRAPHS:,} paragraphs")
+        batch.clear()  # without Python references the pruned elements are freed, not moved
+        _prune(body)
+    return paragraphs
+
+
+def _in_reading_flow(element) -> bool:
+    """Whether a paragraph in ``element`` is read: under the body, not inside another
+    paragraph or anything skipped."""
+    while element is not None:
+        if element.tag == _BODY:
+            return True
+        if element.tag == _P or element.tag in _SKIPPED:
+            return False
+        element = element.getparent()
+    return False
+
+
+def _prune(body) -> None:
+    """Drop every finished element on the way down the open end of the tree: all but the
+    last child at each level (only the last can still be open, and every finished paragraph
+    has been read). It stops at a paragraph, whose runs are still to be read."""
+    node = body
+    while node is not None and len(node) and node.tag != _P:
+        if len(node) > 1:
+            del node[:-1]
+        node = node[-1]
 
 
 def _paragraph_text(element) -> str:

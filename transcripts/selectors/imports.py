@@ -4,6 +4,7 @@ Shared by the browser import and ``manage.py import_transcript`` so both accept 
 exactly the same files.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from transcripts.formats import (
 )
 from transcripts.models import Participant, SpeakerRole
 
+_WORD = re.compile(r"\S+")
 INTERVIEWER_LABELS = {
     "i",
     "int",
@@ -54,9 +56,9 @@ def guess_roles(parsed: ParsedTranscript) -> dict[str, str]:
     interviewers; unlabelled text is "other"."""
     words: dict[str, int] = {}
     for turn in parsed.turns:
-        words[turn.speaker] = words.get(turn.speaker, 0) + len(
-            parsed.text[turn.start : turn.end].split()
-        )
+        # Counted in place: slicing and splitting a 19 MB turn held about 250 MB.
+        said = _WORD.finditer(parsed.text, turn.start, turn.end)
+        words[turn.speaker] = words.get(turn.speaker, 0) + sum(1 for _ in said)
     labelled = [label for label in parsed.speakers if label]
     roles = {label: SpeakerRole.OTHER for label in parsed.speakers if not label}
     if len(labelled) == 1:
