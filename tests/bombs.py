@@ -41,12 +41,28 @@ def word_document(body: Iterable[bytes]) -> Iterator[bytes]:
     yield b"</w:body></w:document>"
 
 
+# The least a package needs for Word and python-docx to find its document.
+CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    b'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+    b'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+    b'"application/xml"/><Override PartName="/word/document.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+RELATIONSHIPS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+    b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+    b"schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" "
+    b'Target="word/document.xml"/></Relationships>'
+)
+
+
 def docx(body: Iterable[bytes]) -> bytes:
     """A .docx whose document holds ``body`` (what goes inside ``<w:body>``)."""
     return zip_of(
         {
-            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.'
-            b'openxmlformats.org/package/2006/content-types"/>',
+            "[Content_Types].xml": CONTENT_TYPES,
+            "_rels/.rels": RELATIONSHIPS,
             "word/document.xml": word_document(body),
         }
     )
