@@ -52,7 +52,7 @@ CONTENT_TYPES = (
 RELATIONSHIPS = (
     b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
     b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
-    b"schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" "
+    b'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
     b'Target="word/document.xml"/></Relationships>'
 )
 

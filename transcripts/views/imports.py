@@ -127,9 +127,7 @@ def transcript_import(request, study_slug):
         else:
             participant = form.cleaned_data["participant"]
             try:
-                token, previews, rejected = _examine_and_stage(
-                    request, study, uploads, participant
-                )
+                token, previews, rejected = _examine_and_stage(request, study, uploads, participant)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
