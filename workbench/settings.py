@@ -195,10 +195,24 @@ STORAGES = {
 # Uploads wait here between the import preview and its confirmation (never in the database).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 IMPORT_STAGING_DIR = Path(env("IMPORT_STAGING_DIR", str(MEDIA_ROOT / "import-staging")))
-# Largest transcript file accepted, in bytes (default 20 MB).
+# Largest transcript file accepted, and largest text made from one, in bytes (default 20 MB).
 TRANSCRIPT_MAX_BYTES = envint("TRANSCRIPT_MAX_BYTES", 20 * 1024 * 1024)
+# Largest size one part of a ZIP-based upload (a .docx's document, a .qdpx's project.qde) may
+# unpack to, checked before anything is unpacked (default 50 MB).
+UPLOAD_MAX_UNPACKED_BYTES = envint("UPLOAD_MAX_UNPACKED_BYTES", 50 * 1024 * 1024)
+# Largest upload request (all its files together; default 100 MB). The files of a larger one
+# are not stored at all (workbench.uploads.RequestSizeLimit) and the page says so.
+UPLOAD_MAX_REQUEST_BYTES = envint("UPLOAD_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "workbench.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Larger uploads stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Import previews waiting for confirmation, per user (in all studies), and their total size.
+IMPORT_STAGING_MAX_PREVIEWS = envint("IMPORT_STAGING_MAX_PREVIEWS", 5)
+IMPORT_STAGING_MAX_BYTES = envint("IMPORT_STAGING_MAX_BYTES", 200 * 1024 * 1024)
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

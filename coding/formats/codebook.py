@@ -8,13 +8,16 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from lxml import etree
 
 from coding.models import PARENT_KIND, Code, CodeKind, CodeOrigin, CodeStatus
 from coding.services.codebook import normalise_colour
+from transcripts.formats import packages
 from workbench.exports import csv_safe
 
 CSV_COLUMNS = [
@@ -33,6 +36,9 @@ CSV_COLUMNS = [
 REQUIRED_COLUMNS = {"name"}
 QDC_NS = "urn:QDA-XML:codebook:1.0"
 MAX_BYTES = 5 * 1024 * 1024
+# Codes in one file: real codebooks have tens to a few hundred (NVivo's sample: 152); each
+# imported code is a row and an audit event, written in one transaction.
+MAX_CODES = 5_000
 # Description sections written by the export and read back on import, so that a round trip
 # through REFI-QDA (which has a single Description) keeps every definition field.
 SECTIONS = (
@@ -225,6 +231,10 @@ def parse_csv(data: bytes, study) -> ParsedCodebook:
     reader.fieldnames = headers
     try:
         for line, record in enumerate(reader, start=2):
+            if len(parsed.rows) >= MAX_CODES:
+                parsed.rows = []
+                parsed.errors.append(_TOO_MANY_CODES)
+                return parsed
             if not any(
                 (value or "").strip() for value in record.values() if isinstance(value, str)
             ):
@@ -269,10 +279,6 @@ def _local(element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
 
-def _children(element, name: str):
-    return [child for child in element if _local(child) == name]
-
-
 def _split_description(text: str) -> dict:
     """Description → definition and the sections our export appends."""
     fields = {"definition": text.strip()}
@@ -286,91 +292,145 @@ def _split_description(text: str) -> dict:
     return fields
 
 
-def _qdc_root(data: bytes, errors: list[str]):
-    if data[:2] == b"PK":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                name = next(
-                    (n for n in archive.namelist() if n.lower().endswith("project.qde")), None
+def _qdc_chunks(data: bytes, max_unpacked_bytes: int):
+    """The codebook XML a chunk at a time: the file itself, or ``project.qde`` in a .qdpx."""
+    if data[:2] != b"PK":
+        return packages.byte_chunks(data, max_bytes=max_unpacked_bytes, what="the XML")
+    archive = packages.open_zip(data)
+    name = next((n for n in archive.namelist() if n.lower().endswith("project.qde")), None)
+    if name is None:
+        raise _Refused("The .qdpx file has no project.qde inside.")
+    return packages.member_chunks(archive, name, max_bytes=max_unpacked_bytes)
+
+
+class _Refused(Exception):
+    """The file as a whole cannot be read; the message says why."""
+
+
+@dataclass
+class _OpenCode:
+    """A ``<Code>`` whose end has not been read yet."""
+
+    element: etree._Element
+    row: Row
+    codable: bool
+    description: str | None = None
+    tallest_child: int = -1  # height of its tallest sub-code; -1: none
+
+
+_SETS_NOTE = "Code sets (<Sets>) are not imported."
+_TOO_MANY_CODES = f"The file has more than {MAX_CODES:,} codes; import it in parts."
+# The elements the reader acts on; every other element costs no Python time.
+_TAGS = tuple(f"{{*}}{name}" for name in ("CodeBook", "Codes", "Code", "Description", "Sets"))
+
+
+def _read_codes(chunks, parsed: ParsedCodebook) -> bool:
+    """Rows for the ``<Code>`` tree of the first ``<CodeBook>`` (in pre-order, nesting as
+    parent names), read as the XML streams in; each code's element is cleared once read, and
+    reading stops at the end of the codebook, so a project's sources are never parsed.
+    Returns whether a ``<Codes>`` element was found."""
+    codebook = codes = None
+    open_codes: list[_OpenCode] = []
+    for event, element in packages.xml_events(chunks, events=("start", "end"), tag=_TAGS):
+        name, parent = _local(element), element.getparent()
+        if event == "start":
+            if name == "CodeBook" and codebook is None:
+                codebook = element
+            elif codebook is None or (name != "Code" and parent is not codebook):
+                pass
+            elif name == "Codes" and codes is None:
+                codes = element
+            elif name == "Sets" and _SETS_NOTE not in parsed.notes:
+                parsed.notes.append(_SETS_NOTE)
+            elif name == "Code" and codes is not None and _holder(open_codes, codes) is parent:
+                if len(parsed.rows) >= MAX_CODES:
+                    raise _Refused(_TOO_MANY_CODES)
+                row = Row(len(parsed.rows) + 1, " ".join((element.get("name") or "").split()))
+                codable = (element.get("isCodable") or "true").strip().lower() in {"true", "1"}
+                parsed.rows.append(row)
+                open_codes.append(_OpenCode(element, row, codable))
+            continue
+        if name == "CodeBook" and element is codebook:
+            break
+        if not open_codes:
+            continue
+        current = open_codes[-1]
+        if name == "Description" and parent is current.element and current.description is None:
+            current.description = element.text or ""
+        elif element is current.element:
+            open_codes.pop()
+            _finish_code(current, open_codes[-1].row if open_codes else None)
+            if open_codes:
+                open_codes[-1].tallest_child = max(
+                    open_codes[-1].tallest_child, current.tallest_child + 1
                 )
-                if name is None:
-                    errors.append("The .qdpx file has no project.qde inside.")
-                    return None
-                if archive.getinfo(name).file_size > 50 * MAX_BYTES:
-                    errors.append("The project.qde inside is too large.")
-                    return None
-                data = archive.read(name)
-        except zipfile.BadZipFile:
-            errors.append("The file looks like a ZIP archive but is damaged.")
-            return None
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        errors.append(f"The file is not well-formed XML: {exc.msg}.")
-        return None
-    if _local(root) == "CodeBook":
-        return root
-    found = [el for el in root.iter() if _local(el) == "CodeBook"]
-    if not found:
-        errors.append("No <CodeBook> element found: is this a REFI-QDA codebook or project?")
-        return None
-    return found[0]
+            element.clear()  # its sub-codes are rows now
+    if codebook is None:
+        raise _Refused("No <CodeBook> element found: is this a REFI-QDA codebook or project?")
+    return codes is not None
 
 
-def parse_qdc(data: bytes, study) -> ParsedCodebook:
+def _holder(open_codes: list[_OpenCode], codes):
+    """The element a ``<Code>`` must be a child of to belong to the tree being read."""
+    return open_codes[-1].element if open_codes else codes
+
+
+def _finish_code(code: _OpenCode, parent: Row | None) -> None:
+    row, element = code.row, code.element
+    values = _split_description(code.description or "") | {
+        "colour": element.get("color") or "",
+        "guid": element.get("guid") or "",
+        "parent": parent.name if parent else "",
+    }
+    _field_row(row, values)
+    if not element.get("guid"):
+        row.errors.append("The code has no guid attribute.")
+    # Leaves are codes (or themes, when not codable); parents of codes are themes, parents of
+    # themes categories: NVivo-style trees of codable nodes map onto that.
+    height = code.tallest_child + 1
+    if height == 0:
+        row.kind = CodeKind.CODE if code.codable else CodeKind.THEME
+    else:
+        row.kind = CodeKind.THEME if height == 1 else CodeKind.CATEGORY
+        if code.codable:
+            row.notes.append(f"Codable, with sub-codes: imported as a {row.kind}.")
+
+
+def parse_qdc(data: bytes, study, *, max_unpacked_bytes: int | None = None) -> ParsedCodebook:
     """A REFI-QDA codebook (.qdc) or a project (.qdpx/.qde) → rows, nesting → parent links.
 
     Namespaces are matched by local name (files use the default namespace, a ``qda:`` prefix
     or both). ``isCodable="false"`` codes become themes (or categories, if they group themes);
     a codable code nested in another codable code cannot be grouped in our tree, so it is
     attached to the nearest non-codable ancestor and the report says so.
+
+    The XML is read as a stream within limits (``transcripts.formats.packages``): what a .qdpx
+    member unpacks to (``max_unpacked_bytes``, default ``settings.UPLOAD_MAX_UNPACKED_BYTES``),
+    ``MAX_CODES``, no DTD; a file past any of them is refused as a whole.
     """
     parsed = ParsedCodebook()
     if len(data) > 10 * MAX_BYTES:
         parsed.errors.append("The file is larger than 50 MB.")
         return parsed
-    root = _qdc_root(data, parsed.errors)
-    if root is None:
+    if max_unpacked_bytes is None:
+        max_unpacked_bytes = settings.UPLOAD_MAX_UNPACKED_BYTES
+    try:
+        found_codes = _read_codes(_qdc_chunks(data, max_unpacked_bytes), parsed)
+    except _Refused as refused:
+        found_codes, problem = False, str(refused)
+    except (packages.LimitExceeded, packages.UnsafeXML) as error:
+        found_codes, problem = False, f"The file was not read: {error}."
+    except etree.XMLSyntaxError as error:
+        found_codes, problem = False, f"The file is not well-formed XML: {error.msg}."
+    # zipfile and zlib report a damaged archive with many exception types.
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+        found_codes, problem = False, "The file looks like a ZIP archive but is damaged."
+    else:
+        problem = "" if found_codes else "The codebook has no <Codes> element."
+    if problem:
+        parsed.rows, parsed.notes = [], []
+        parsed.errors.append(problem)
         return parsed
-    codes = next(iter(_children(root, "Codes")), None)
-    if codes is None:
-        parsed.errors.append("The codebook has no <Codes> element.")
-        return parsed
-    counter = iter(range(1, 1_000_000))
-
-    def walk(element, parent: Row | None) -> int:
-        """Add the codes under ``element``; returns the height of the tallest subtree."""
-        tallest = -1
-        for node in _children(element, "Code"):
-            codable = (node.get("isCodable") or "true").strip().lower() in {"true", "1"}
-            row = Row(line=next(counter), name=" ".join((node.get("name") or "").split()))
-            description = next(iter(_children(node, "Description")), None)
-            text = (description.text or "") if description is not None else ""
-            values = _split_description(text) | {
-                "colour": node.get("color") or "",
-                "guid": node.get("guid") or "",
-                "parent": parent.name if parent else "",
-            }
-            _field_row(row, values)
-            if not node.get("guid"):
-                row.errors.append("The code has no guid attribute.")
-            parsed.rows.append(row)
-            height = walk(node, row) + 1
-            # Leaves are codes (or themes, when not codable); parents of codes are themes,
-            # parents of themes categories: NVivo-style trees of codable nodes map onto that.
-            if height == 0:
-                row.kind = CodeKind.CODE if codable else CodeKind.THEME
-            else:
-                row.kind = CodeKind.THEME if height == 1 else CodeKind.CATEGORY
-                if codable:
-                    row.notes.append(f"Codable, with sub-codes: imported as a {row.kind}.")
-            tallest = max(tallest, height)
-        return tallest
-
-    walk(codes, None)
     kinds = {row.name.lower(): row.kind for row in parsed.rows}
     for row in parsed.rows:
         parent_kind = kinds.get(row.parent.lower()) if row.parent else None
@@ -380,8 +440,6 @@ def parse_qdc(data: bytes, study) -> ParsedCodebook:
                 "kept at the top level."
             )
             row.parent = ""
-    if _children(root, "Sets"):
-        parsed.notes.append("Code sets (<Sets>) are not imported.")
     return _finish(parsed, study)
 
 

@@ -30,6 +30,7 @@ from coding.forms import (
 from coding.selectors import codebook as codebook_selectors
 from coding.selectors.blindness import viewer_of
 from coding.services import codebook as codebook_services
+from workbench import uploads as upload_limits
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
 
@@ -372,7 +373,10 @@ def codebook_import(request, study_slug):
     access = study_for(request, study_slug, need=MANAGE)
     form = CodebookImportForm(request.POST or None, request.FILES or None)
     parsed, report = None, None
-    if request.method == "POST" and form.is_valid():
+    if refused := upload_limits.refusal(request):
+        form = CodebookImportForm()  # the file was not kept: the report says why
+        parsed = interchange.ParsedCodebook(errors=[refused])
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read(interchange.MAX_BYTES * 10 + 1)
         name = upload.name.lower()

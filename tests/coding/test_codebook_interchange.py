@@ -182,7 +182,9 @@ class TestRefiQda:
         <Code guid="aaaaaaaa-0000-0000-0000-000000000001" name="X" isCodable="true">
         <Description>&e;</Description></Code></Codes></CodeBook>"""
         parsed = interchange.parse_qdc(xml, study)
-        assert "root:" not in parsed.rows[0].definition
+        # No REFI-QDA file declares a DTD: the file is refused before any entity is read.
+        assert not parsed.valid and not parsed.rows
+        assert parsed.errors == ["The file was not read: it declares a DTD (<!DOCTYPE …>)."]
 
     def test_export_validates_against_the_schema_and_round_trips(self, study, tree, outsider):
         from coding.selectors import codebook as codebook_selectors

@@ -123,7 +123,7 @@ class TestImportInTheBrowser:
         for name, problem in rejected.items():
             assert name in problem
         assert "2000" not in rejected["huge.txt"] or "MB" in rejected["huge.txt"]
-        assert [item["candidate"].name for item in response.context["items"]] == ["good.txt"]
+        assert [item["preview"].name for item in response.context["items"]] == ["good.txt"]
         client.post(
             url("transcript_import_confirm", study, token=response.context["token"]),
             {"f0-title": "Good", "f0-participant": participant.pk},
@@ -401,5 +401,5 @@ def test_a_60_mb_file_is_refused_by_the_default_limit_without_being_read(
     [rejected] = response.context["rejected"]
     assert rejected.name == "recording-notes.txt"
     assert "20 MB" in rejected.problem
-    assert [item["candidate"].name for item in response.context["items"]] == ["ok.txt"]
+    assert [item["preview"].name for item in response.context["items"]] == ["ok.txt"]
     assert not Transcript.objects.exists()

@@ -19,12 +19,13 @@ import json
 
 from . import plain, segments, subtitles, tabular, whisper
 from .base import ParsedTranscript, TranscriptFormatError, Turn, display_name, distinct_speakers
-from .normalise import check_size, read_text, reject_binary
+from .normalise import check_size, check_text_size, read_text, reject_binary
 from .tabular import speaker_names_from_parlamint_meta
-from .word import docx_text
+from .word import DEFAULT_MAX_UNPACKED_BYTES, docx_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_UNPACKED_BYTES",
     "ParsedTranscript",
     "TranscriptFormatError",
     "Turn",
@@ -47,17 +48,32 @@ def parse_transcript(
     data: bytes,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
     speaker_names: dict[str, str] | None = None,
 ) -> ParsedTranscript:
     """Read an uploaded transcript. The format is chosen by content first, then extension.
 
-    ``speaker_names`` maps labels as written (e.g. ParlaMint utterance IDs, or "I") to the
-    names the turns should carry.
+    ``max_bytes`` caps the file and the text made from it (UTF-8), ``max_unpacked_bytes`` what
+    any part of a ZIP-based file (.docx) may unpack to. ``speaker_names`` maps labels as
+    written (e.g. ParlaMint utterance IDs, or "I") to the names the turns should carry.
     """
     check_size(filename, data, max_bytes)
+    parsed = _parse(filename, data, max_bytes, max_unpacked_bytes, speaker_names)
+    # The text is what is stored; a format may make more of it than the file had bytes.
+    check_text_size(filename, parsed.text, max_bytes)
+    return parsed
+
+
+def _parse(
+    filename: str,
+    data: bytes,
+    max_bytes: int,
+    max_unpacked_bytes: int,
+    speaker_names: dict[str, str] | None,
+) -> ParsedTranscript:
     extension = _extension(filename)
     if data.startswith(_ZIP_MAGIC):
-        text = docx_text(filename, data, max_bytes=max_bytes)
+        text = docx_text(filename, data, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes)
         return _running_text(filename, text, "docx", speaker_names, paragraph_per_line=True)
     reject_binary(filename, data)
     if extension == ".docx":

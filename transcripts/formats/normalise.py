@@ -40,6 +40,22 @@ def check_size(filename: str, data: bytes, max_bytes: int) -> None:
         raise TranscriptFormatError(f"{display_name(filename)} is empty.")
 
 
+def text_too_large(filename: str, max_bytes: int) -> TranscriptFormatError:
+    """The refusal for a file whose text (what is stored, not the file) passes the limit: a
+    small .docx or a timed format with long speaker names can make far more text than bytes."""
+    limit = _megabytes(max_bytes)
+    return TranscriptFormatError(
+        f"The text in {display_name(filename)} is more than {limit} MB; "
+        f"the limit for a transcript is {limit} MB."
+    )
+
+
+def check_text_size(filename: str, text: str, max_bytes: int) -> None:
+    # A code point is at most 4 bytes of UTF-8: most texts pass without being encoded.
+    if len(text) * 4 > max_bytes and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise text_too_large(filename, max_bytes)
+
+
 def _megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.1f}".removesuffix(".0")
 

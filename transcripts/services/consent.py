@@ -12,6 +12,7 @@ from transcripts.models import (
     ConsentUse,
     Participant,
 )
+from transcripts.services import staging
 from workbench import audit
 
 
@@ -75,6 +76,10 @@ def consent_withdraw(
         recorded_by=actor,
     )
     transcripts = list(participant.transcripts.values_list("pk", flat=True))
+    # Files uploaded for them and waiting in an import preview go at once. Before the commit
+    # on purpose: if the withdrawal then failed, losing a preview costs an upload, while
+    # keeping one after a withdrawal would keep data the participant took back.
+    discarded = staging.discard_for(study_id=participant.study_id, participant_id=participant.pk)
     audit.record(
         actor=actor,
         study=participant.study,
@@ -85,6 +90,7 @@ def consent_withdraw(
             "effective_on": effective_on.isoformat(),
             "reason": record.reason,
             "transcripts locked": len(transcripts),
+            "import previews discarded": discarded,
         },
     )
     return record

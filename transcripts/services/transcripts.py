@@ -11,6 +11,7 @@ from transcripts.models import (
     TranscriptStatus,
 )
 from transcripts.selectors.consent import allows, current_consent
+from transcripts.services import staging
 from workbench import audit
 from workbench.locking import lock_row
 from workbench.models import Membership
@@ -68,6 +69,12 @@ def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
             "Only transcripts whose participant withdrew or whose retention date has passed "
             "can be purged."
         )
+    # The same file (or others of this participant) may still wait in an import preview.
+    discarded = staging.discard_for(
+        study_id=transcript.study_id,
+        participant_id=transcript.participant_id,
+        sha256=transcript.original_sha256,
+    )
     audit.record(
         actor=actor,
         study=transcript.study,
@@ -81,6 +88,10 @@ def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
             "characters": len(transcript.text),
             "turns": transcript.utterances.count(),
         },
-        after={"reason": reason, "because": "withdrawal" if withdrawn else "retention"},
+        after={
+            "reason": reason,
+            "because": "withdrawal" if withdrawn else "retention",
+            "import previews discarded": discarded,
+        },
     )
     transcript.delete()

@@ -15,53 +15,57 @@ from transcripts.models import (
 from transcripts.selectors import imports as importing
 from transcripts.services import imports as import_services
 from transcripts.services import staging
+from workbench import uploads as upload_limits
 from workbench.access import study_for
 from workbench.forms import posted
 from workbench.selectors.members import member_users
 
 
-def _meta_form(study, members, index, candidate=None, participant=None, data=None):
+def _meta_form(study, members, index, name=None, participant=None, data=None):
     initial = {}
-    if candidate is not None:
-        initial = {"title": candidate.name.rsplit(".", 1)[0], "participant": participant}
+    if name is not None:
+        initial = {"title": name.rsplit(".", 1)[0], "participant": participant}
     return TranscriptMetaForm(
         data, prefix=f"f{index}", initial=initial, study=study, members=members
     )
 
 
-def _preview_items(study, candidates, participant, data=None):
+def _preview_items(study, previews, participant):
     members = member_users(study)
-    items = []
-    for index, candidate in enumerate(candidates):
-        parsed = candidate.parsed
-        roles = [
-            {
-                "label": label,
-                "field": f"f{index}-role-{position}",
-                "role": (data or {}).get(f"f{index}-role-{position}") or candidate.roles[label],
-                "turns": sum(1 for turn in parsed.turns if turn.speaker == label),
-            }
-            for position, label in enumerate(parsed.speakers)
-        ]
-        items.append(
-            {
-                "index": index,
-                "candidate": candidate,
-                "roles": roles,
-                "first_turns": [
-                    {"speaker": turn.speaker, "text": parsed.text[turn.start : turn.end][:300]}
-                    for turn in parsed.turns[:5]
-                ],
-                "form": _meta_form(study, members, index, candidate, participant, data),
-            }
-        )
-    return items
+    return [
+        {
+            "preview": preview,
+            "roles": [
+                {
+                    "label": label,
+                    "field": f"f{preview.index}-role-{position}",
+                    "role": role,
+                    "turns": turns,
+                }
+                for position, (label, turns, role) in enumerate(preview.speakers)
+            ],
+            "form": _meta_form(study, members, preview.index, preview.name, participant),
+        }
+        for preview in previews
+    ]
+
+
+def _reader(upload):
+    """Reads an uploaded file (from its temporary file) when called, each time from the start."""
+
+    def read() -> bytes:
+        upload.seek(0)
+        return upload.read()
+
+    return read
 
 
 def _examine_and_stage(request, study, uploads, participant):
-    """Parse the uploaded files for the preview and stage exactly what it shows (plus
-    speaker-name companions), in order, so that the confirmation re-reads the same files at
-    the same indexes. Returns the staging token, the candidates and the refused files."""
+    """Parse the uploaded files one at a time for the preview and stage exactly what it shows
+    (then the speaker-name companions), in order, so that the confirmation re-reads the same
+    files at the same indexes. Only one file and its parse are in memory at a time. Returns
+    the staging token, the previews and the refused files; raises ValidationError (nothing
+    staged) when the files do not fit the user's quota of waiting previews."""
     limit = settings.TRANSCRIPT_MAX_BYTES
     too_big = [
         importing.Rejected(
@@ -71,19 +75,34 @@ def _examine_and_stage(request, study, uploads, participant):
         for upload in uploads
         if upload.size > limit
     ]
-    readable = [(upload.name, upload.read()) for upload in uploads if upload.size <= limit]
-    candidates, rejected = importing.examine(readable, participant)
-    token = ""
-    if candidates:
-        by_digest = {importing.sha256(data): data for _, data in readable}
-        staged = [staging.StagedFile(c.name, by_digest[c.sha256]) for c in candidates]
-        staged += [
-            staging.StagedFile(name, data)
-            for name, data in readable
-            if importing.is_companion(name)
-        ]
-        token = staging.stage(study_id=study.pk, user_id=request.user.pk, files=staged)
-    return token, candidates, too_big + rejected
+    fitting = [upload for upload in uploads if upload.size <= limit]
+    token = staging.stage_begin(
+        study_id=study.pk,
+        user_id=request.user.pk,
+        participant=participant,
+        size=sum(upload.size for upload in fitting),
+    )
+    previews, rejected = [], []
+    try:
+        readers = [(upload.name, _reader(upload)) for upload in fitting]
+        for result in importing.examine_each(readers, participant):
+            if isinstance(result, importing.Rejected):
+                rejected.append(result)
+                continue
+            staging.stage_add(token, name=result.name, data=result.data, sha256=result.sha256)
+            previews.append(importing.preview_of(len(previews), result))
+            del result  # the parse and the bytes go before the next file is read
+        for name, read in readers:
+            if previews and importing.is_companion(name):
+                data = read()
+                staging.stage_add(token, name=name, data=data, sha256=importing.sha256(data))
+    except BaseException:
+        staging.discard(token)
+        raise
+    if not previews:
+        staging.discard(token)
+        token = ""
+    return token, previews, too_big + rejected
 
 
 @require_http_methods(["GET", "POST"])
@@ -97,21 +116,29 @@ def transcript_import(request, study_slug):
         "study": study,
         "form": form,
         "limit_mb": settings.TRANSCRIPT_MAX_BYTES // (1024 * 1024),
+        "upload_limit_mb": settings.UPLOAD_MAX_REQUEST_BYTES // (1024 * 1024),
     }
     if request.method == "POST" and form.is_valid():
         uploads = request.FILES.getlist("files")
-        if not uploads:
+        if refused := upload_limits.refusal(request):
+            form.add_error(None, refused)
+        elif not uploads:
             form.add_error(None, "Choose one or more files to import.")
         else:
             participant = form.cleaned_data["participant"]
-            token, candidates, rejected = _examine_and_stage(request, study, uploads, participant)
-            context |= {
-                "token": token,
-                "items": _preview_items(study, candidates, participant),
-                "rejected": rejected,
-                "participant": participant,
-                "role_choices": SpeakerRole.choices,
-            }
+            try:
+                token, previews, rejected = _examine_and_stage(request, study, uploads, participant)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                context |= {
+                    "token": token,
+                    "items": _preview_items(study, previews, participant),
+                    "rejected": rejected,
+                    "participant": participant,
+                    "role_choices": SpeakerRole.choices,
+                }
+    context["pending"] = staging.pending(study_id=study.pk, user_id=request.user.pk)
     template = "transcripts/import.html"
     if request.htmx:
         template += "#import-body"
@@ -156,21 +183,23 @@ def _import_one(request, study, members, index, candidate):
 def transcript_import_confirm(request, study_slug, token):
     access = study_for(request, study_slug, need="import_transcripts")
     study = access.study
-    files = staging.load(token, study_id=study.pk, user_id=request.user.pk)
-    if files is None:
+    staged = staging.load(token, study_id=study.pk, user_id=request.user.pk)
+    if staged is None:
         messages.error(request, "This preview has expired or was already imported; upload again.")
         return redirect("transcript_import", study_slug=study_slug)
-    candidates, _ = importing.examine([(f.name, f.data) for f in files], None)
     members = member_users(study)
     imported, problems = [], []
-    for index, candidate in enumerate(candidates):
-        if request.POST.get(f"f{index}-skip"):
-            continue
-        transcript, problem = _import_one(request, study, members, index, candidate)
-        if problem:
-            problems.append(problem)
-        else:
-            imported.append(transcript)
+    # One file at a time, as in the preview: index N is the preview's file N.
+    readers = [(staged_file.name, staged_file.read) for staged_file in staged]
+    for index, result in enumerate(importing.examine_each(readers, None)):
+        if isinstance(result, importing.Rejected):  # the limits changed since the preview
+            problems.append(result.problem)
+        elif not request.POST.get(f"f{index}-skip"):
+            transcript, problem = _import_one(request, study, members, index, result)
+            if problem:
+                problems.append(problem)
+            else:
+                imported.append(transcript)
     staging.discard(token)
     if imported:
         messages.success(
