@@ -392,9 +392,7 @@ class TestDeleteUndoMemo:
         assert response.redirect_chain[0][0].startswith(url("coding_view", study, transcript.pk))
         assert 'name="token"' in html
 
-    def test_undo_tokens_are_signed_and_personal(
-        self, client_for, study, transcript, coded, coder, coder2
-    ):
+    def test_undos_are_personal(self, client_for, study, transcript, coded, coder, coder2):
         html = (
             client_for(coder)
             .post(url("coding_delete", study, coded.pk), headers=HX)
