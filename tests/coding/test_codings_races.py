@@ -19,6 +19,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from coding.models import (
     Coding,
@@ -42,6 +43,8 @@ from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with
 from tests.factories import UserFactory, give_roles
 from transcripts import spans
 from transcripts.models import Transcript
+from transcripts.services import consent as consent_services
+from transcripts.services import transcripts as transcript_services
 from transcripts.services.corrections import transcript_correct
 from workbench.roles import Role
 
@@ -267,6 +270,41 @@ class TestOneLockOrder:
         assert isinstance(edited, ValidationError)
         assert "changed by someone else" in " ".join(edited.messages)
         assert words_match_text(transcript)
+
+    def test_a_purge_and_a_correction_wait_for_each_other_without_deadlock(
+        self, transcript, layers, coder, code, lead, admin_user
+    ):
+        """A purge deletes the layers with the transcript: it takes the layers first too."""
+        start, end = span(transcript.text, "we waited weeks")
+        coding_services.coding_create(
+            actor=coder, layer=layers[LayerRole.PRIMARY], code=code, start=start, end=end
+        )
+        consent_services.consent_withdraw(
+            actor=admin_user,
+            participant=transcript.participant,
+            effective_on=timezone.localdate(),
+            reason="asked to leave",
+        )
+        t = Transcript.objects.get(pk=transcript.pk)
+
+        def correct_in_two_steps():
+            spans.lock_holders(t)
+            yield
+            return transcript_correct(
+                actor=lead, transcript=t, version=t.version, edits=[(0, 0, "So, ")], reason="x"
+            )
+
+        corrected, purged, waited = race(
+            correct_in_two_steps,
+            lambda: transcript_services.transcript_purge(
+                actor=admin_user, transcript=t, reason="withdrawn"
+            ),
+        )
+        assert waited
+        assert isinstance(corrected, ValidationError)  # no consent to analysis any more
+        assert purged is None
+        assert not Transcript.objects.filter(pk=t.pk).exists()
+        assert not Coding.objects.exists()
 
 
 # --- a submitted layer stays as submitted -----------------------------------------------------
