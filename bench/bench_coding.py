@@ -356,7 +356,7 @@ class Split:
         patches = [
             (template_backend.Template, "render", "render"),
             (QuerySet, "_fetch_all", "orm"),
-            (coding_views, "_turns", "turns"),
+            (coding_views, "build_turns", "turns"),
         ]
         originals = []
         for owner, name, key in patches:

@@ -23,6 +23,7 @@ write commits. Offsets a browser took from an older text are refused by their ``
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q, Subquery
 
 from coding.models import (
     Code,
@@ -70,26 +71,25 @@ def lock_layer(pk: int) -> Layer:
 
     A second layer's write also locks the primary layer (in review mode the second coder works
     on it), both in one statement in primary-key order. The transcript is read after the lock,
-    in its own query: read in the locking query's join it could be older than the lock.
+    in its own query: read in the locking query's join it could be older than the lock. A layer
+    deleted while we waited for it is not found: refused with a message.
     """
-    found = Layer.objects.filter(pk=pk).values("transcript_id", "role").first()
-    if found is None:
+    # One statement: the layer and its transcript's primary layer (the same row for a primary
+    # layer). The coder is read in the join: a layer never changes coder (it is replaced).
+    transcript_id = Layer.objects.filter(pk=pk).values("transcript_id")
+    locked = (
+        Layer.objects.select_for_update(of=("self",))
+        .select_related("coder")
+        .filter(Q(pk=pk) | Q(transcript_id=Subquery(transcript_id), role=LayerRole.PRIMARY))
+        .order_by("pk")
+    )
+    layer = next((row for row in locked if row.pk == pk), None)
+    if layer is None:
         raise ValidationError(
             "This layer no longer exists: the transcript was assigned to someone else "
             "meanwhile. Reload the page.",
             code="gone",
         )
-    pks = {pk}
-    if found["role"] == LayerRole.SECOND:
-        pks |= set(
-            Layer.objects.filter(
-                transcript_id=found["transcript_id"], role=LayerRole.PRIMARY
-            ).values_list("pk", flat=True)
-        )
-    locked = Layer.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
-    layer = next((row for row in locked if row.pk == pk), None)
-    if layer is None:  # deleted while we waited for it
-        return lock_layer(pk)
     layer.transcript = Transcript.objects.select_related("participant", "study").get(
         pk=layer.transcript_id
     )
