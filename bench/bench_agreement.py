@@ -285,8 +285,12 @@ def build_study(rng, people, name: str, n: int) -> dict:
         words = Words(text, utterances)
         a, b = layers_for(rng, words, codes, popularity)
         for role, side in ((LayerRole.PRIMARY, a), (LayerRole.SECOND, b)):
+            seen = set()
             for code, first, last in side:
                 start, end = words.chars(first, last)
+                if (code.pk, start, end) in seen:
+                    continue  # one coding per code and span in a layer (coding_once_per_span)
+                seen.add((code.pk, start, end))
                 rows.append(
                     Coding(
                         layer=layers[role], code=code, start=start, end=end, snippet=text[start:end]

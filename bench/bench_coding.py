@@ -257,18 +257,17 @@ def build():
     ]
     utterances = list(transcript.utterances.order_by("index"))
     text = transcript.text
-    spans = coding_spans(rng, text, utterances, CODINGS)
     popularity = [1 / (k + 1) ** 0.8 for k in range(len(codes))]
-    rows = [
-        Coding(
-            layer=layers[n % 2],
-            code=rng.choices(codes, popularity)[0],
-            start=start,
-            end=end,
-            snippet=text[start:end],
-        )
-        for n, (start, end) in enumerate(spans)
-    ]
+    rows, seen = [], set()
+    while len(rows) < CODINGS:
+        # One coding per code and span in a layer (coding_once_per_span): a twin is drawn again.
+        for start, end in coding_spans(rng, text, utterances, CODINGS - len(rows)):
+            layer, code = layers[len(rows) % 2], rng.choices(codes, popularity)[0]
+            if (layer.pk, code.pk, start, end) not in seen:
+                seen.add((layer.pk, code.pk, start, end))
+                rows.append(
+                    Coding(layer=layer, code=code, start=start, end=end, snippet=text[start:end])
+                )
     Coding.objects.bulk_create(rows[:SMALL])
     return {
         "study": study,
@@ -357,7 +356,7 @@ class Split:
         patches = [
             (template_backend.Template, "render", "render"),
             (QuerySet, "_fetch_all", "orm"),
-            (coding_views, "_turns", "turns"),
+            (coding_views, "build_turns", "turns"),
         ]
         originals = []
         for owner, name, key in patches:
@@ -837,12 +836,29 @@ def run():
         last = min(len(words) - 1, first + rng.randrange(1, 15))
         return words[first][0], words[last][1]
 
+    # What the coder's layer holds: applying one of these again makes nothing (idempotent), so
+    # the samples draw a code and span that are not there yet.
+    taken = set()
+
+    def take_stock():
+        taken.clear()
+        taken.update(Coding.objects.filter(layer=own).values_list("code_id", "start", "end"))
+
+    def random_choice():
+        while True:
+            start, end = random_span()
+            code = rng.choice(codes)
+            if (code.pk, start, end) not in taken:
+                return start, end, code
+
+    take_stock()
+
     def apply_once():
-        start, end = random_span()
+        start, end, code = random_choice()
         newest = Coding.objects.order_by("-pk").values_list("pk", flat=True)[0]
         response = coder_client.post(
             apply_url,
-            {"start": start, "end": end, "code": [rng.choice(codes).pk], "text_version": version},
+            {"start": start, "end": end, "code": [code.pk], "text_version": version},
             HTTP_HX_REQUEST="true",
             HTTP_HX_CURRENT_URL=f"http://testserver{view_url}",
         )
@@ -851,11 +867,9 @@ def run():
         return newest
 
     def service_once():
-        start, end = random_span()
+        start, end, code = random_choice()
         newest = Coding.objects.order_by("-pk").values_list("pk", flat=True)[0]
-        coding_services.coding_create(
-            actor=coder, layer=own, code=rng.choice(codes), start=start, end=end
-        )
+        coding_services.coding_create(actor=coder, layer=own, code=code, start=start, end=end)
         return newest
 
     def undo_apply(newest):
@@ -880,6 +894,7 @@ def run():
         small[label] = (count_queries(fn, after), summary(times))
 
     Coding.objects.bulk_create(data["rest"])
+    take_stock()
     counts = [Coding.objects.filter(layer=layer).count() for layer in layers]
     print(f"codings: {sum(counts):,} ({counts[0]:,} + {counts[1]:,} in the two layers)")
     for who, client in (("coder 1", coder_client), ("lead", lead_client)):

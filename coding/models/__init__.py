@@ -34,6 +34,7 @@ from coding.models.reconciliation import (
     Reconciliation,
     Tolerance,
 )
+from coding.models.undo import UNDO_MAX_AGE, UndoAction
 
 __all__ = [
     "COLOUR_RE",
@@ -67,5 +68,7 @@ __all__ = [
     "ReviewVerdict",
     "RoundKind",
     "Tolerance",
+    "UNDO_MAX_AGE",
+    "UndoAction",
     "colour_validator",
 ]

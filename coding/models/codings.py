@@ -116,6 +116,11 @@ class Coding(models.Model):
         indexes = [models.Index(fields=["layer", "start"], name="coding_layer_start")]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="coding_span"),
+            # Applying a code to a span twice (a double click, two tabs, a retry) is one coding:
+            # ``coding_apply`` answers with the one already there, and this backs it up.
+            models.UniqueConstraint(
+                fields=["layer", "code", "start", "end"], name="coding_once_per_span"
+            ),
         ]
 
     def __str__(self) -> str:

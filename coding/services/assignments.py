@@ -22,9 +22,40 @@ from workbench.access import member_perms
 from workbench.locking import lock_row
 
 
+def _check_nothing_done(layer: Layer) -> None:
+    """Refuse to hand ``layer`` (locked) to someone else if its coder has done any work in it."""
+    who = layer.coder.get_username()
+    role = layer.get_role_display().lower()
+    keep = "their layer cannot be handed to someone else."
+    if layer.codings.exists():
+        raise ValidationError(f"{who} has already coded this transcript as {role}; {keep}")
+    reviews = layer.reviews.count()
+    if reviews:
+        raise ValidationError(
+            f"{who} has already reviewed {reviews} of the primary coder's coding"
+            f"{pluralize(reviews)} as {role}; {keep}"
+        )
+    if layer.status == LayerStatus.SUBMITTED:
+        raise ValidationError(
+            f"{who} has already submitted their layer as {role}; {keep} "
+            "Reopen it first if it should go to someone else."
+        )
+
+
 @transaction.atomic
 def assignment_set(*, actor, transcript: Transcript, primary, second, mode: str) -> Assignment:
-    """Assign (or re-assign) a transcript's two coders; work already coded is never dropped."""
+    """Assign (or re-assign) a transcript's two coders; work already done is never dropped.
+
+    A layer goes to someone else only while it holds no work: no coding, no review, not
+    submitted. Its layers are locked before the transcript (the lock order of
+    ``coding.services.codings``), so no coding or review can land in a layer being handed over.
+    """
+    locked = list(
+        Layer.objects.select_for_update(of=("self",))
+        .filter(transcript_id=transcript.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
     study = transcript.study
     if mode not in CodingMode.values:
@@ -42,13 +73,16 @@ def assignment_set(*, actor, transcript: Transcript, primary, second, mode: str)
         )
     existing = Assignment.objects.filter(transcript=transcript).first()
     layers = {layer.role: layer for layer in transcript.layers.select_related("coder")}
+    if sorted(layer.pk for layer in layers.values()) != locked:
+        # Another lead's assignment was saved while this one waited: do not write over it.
+        raise ValidationError(
+            "Someone changed this transcript's assignment while you were saving yours; nothing "
+            "was changed. Look at the assignment as it is now and save again."
+        )
     wanted = {LayerRole.PRIMARY: primary, LayerRole.SECOND: second}
     for role, layer in layers.items():
-        if layer.coder_id != wanted[role].pk and layer.codings.exists():
-            raise ValidationError(
-                f"{layer.coder.get_username()} has already coded this transcript as "
-                f"{layer.get_role_display().lower()}; their layer cannot be handed to someone else."
-            )
+        if layer.coder_id != wanted[role].pk:
+            _check_nothing_done(layer)
     if (
         existing
         and existing.mode != mode

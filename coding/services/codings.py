@@ -2,11 +2,28 @@
 
 Atomic and audited like every service. Audit events never hold transcript text (the trail can
 never be purged, transcripts can): a coding is recorded by its code, span and layer.
+
+**Lock order.** Every write that touches a transcript's codings takes its row locks in this
+order, so that two writes wait for each other instead of deadlocking (on PostgreSQL; SQLite
+locks the whole database for each write):
+
+1. layers, by primary key: a coding write locks the layer it writes in (a second layer's write
+   also the primary layer, on which it depends in review mode); a rewrite of the text
+   (``transcripts.services.corrections``) and a re-assignment lock every layer of the transcript;
+2. disagreements (reconciliation);
+3. the transcript;
+4. codings, then reviews.
+
+A rewrite holds every layer of its transcript until it commits. So a write that holds its layer
+and *then* reads the text reads the current text, and no rewrite changes that text before the
+write commits. Offsets a browser took from an older text are refused by their ``text_version``
+(``text_version_of``: what the coding page carries).
 """
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q, Subquery
 
 from coding.models import (
     Code,
@@ -22,10 +39,11 @@ from coding.models import (
     ReviewVerdict,
 )
 from coding.selectors.assignments import coding_mode
+from transcripts.models import Transcript
 from transcripts.selectors.consent import allows
 from workbench import audit
 from workbench.access import member_perms
-from workbench.locking import lock_row
+from workbench.locking import StaleEdit
 
 CODING_PERMISSIONS = {"code_transcripts", "review_codings"}
 
@@ -42,7 +60,80 @@ def can_code(user, study) -> bool:
     return bool(CODING_PERMISSIONS & member_perms(user, study))
 
 
+def text_version_of(transcript) -> str:
+    """The version of a transcript's text that the coding page sends back with a selection."""
+    return transcript.text_sha256[:16]
+
+
+def lock_layer(pk: int) -> Layer:
+    """Lock layer ``pk`` for a write in it, in the lock order (module docstring), and return it
+    with its transcript as it is now. Every write in a layer calls it first (again is free).
+
+    A second layer's write also locks the primary layer (in review mode the second coder works
+    on it), both in one statement in primary-key order. The transcript is read after the lock,
+    in its own query: read in the locking query's join it could be older than the lock. A layer
+    deleted while we waited for it is not found: refused with a message.
+    """
+    # One statement: the layer and its transcript's primary layer (the same row for a primary
+    # layer). The coder is read in the join: a layer never changes coder (it is replaced).
+    transcript_id = Layer.objects.filter(pk=pk).values("transcript_id")
+    locked = (
+        Layer.objects.select_for_update(of=("self",))
+        .select_related("coder")
+        .filter(Q(pk=pk) | Q(transcript_id=Subquery(transcript_id), role=LayerRole.PRIMARY))
+        .order_by("pk")
+    )
+    layer = next((row for row in locked if row.pk == pk), None)
+    if layer is None:
+        raise ValidationError(
+            "This layer no longer exists: the transcript was assigned to someone else "
+            "meanwhile. Reload the page.",
+            code="gone",
+        )
+    layer.transcript = Transcript.objects.select_related("participant", "study").get(
+        pk=layer.transcript_id
+    )
+    return layer
+
+
+def _gone(what: str) -> ValidationError:
+    return ValidationError(f"This {what} no longer exists; it may have been deleted.", code="gone")
+
+
+def _transcript_of(coding: Coding) -> int:
+    found = Coding.objects.filter(pk=coding.pk).values_list("layer__transcript_id", flat=True)
+    if not found:
+        raise _gone("coding")
+    return found[0]
+
+
+def _lock_coding(pk: int, version: int | None) -> tuple[Coding, Layer]:
+    """Lock a coding's layer, then the coding (the lock order); refuse a stale ``version``."""
+    layer_id = Coding.objects.filter(pk=pk).values_list("layer_id", flat=True).first()
+    if layer_id is None:
+        raise _gone("coding")
+    layer = lock_layer(layer_id)
+    # A coding never changes layer, and every write to it holds its layer: current now.
+    coding = Coding.objects.select_for_update(of=("self",)).filter(pk=pk).order_by().first()
+    if coding is None:
+        raise _gone("coding")
+    if version is not None and coding.version != version:
+        raise StaleEdit("This coding")
+    coding.layer = layer
+    return coding, layer
+
+
+def _check_text_version(transcript, seen: str | None) -> None:
+    if seen is not None and seen != text_version_of(transcript):
+        raise ValidationError(
+            "The transcript's text was corrected since you opened this page, so your selection "
+            "may point at other words. Reload the page and select again.",
+            code="stale_text",
+        )
+
+
 def _check_can_write(actor, layer: Layer) -> None:
+    """May ``actor`` write in ``layer`` now? Call with the layer locked (``lock_layer``)."""
     if layer.coder_id != actor.pk:
         raise ValidationError("You can only code in your own layer.")
     if layer.status == LayerStatus.SUBMITTED:
@@ -83,26 +174,61 @@ def check_span(text: str, start: int, end: int) -> None:
         raise ValidationError("The selection holds only white space.")
 
 
+def _coding_facts(coding: Coding) -> dict:
+    return {
+        "code": coding.code.name,
+        "start": coding.start,
+        "end": coding.end,
+        **audit.text_facts("memo", coding.memo),  # length and digest, never the text
+        "exemplar": coding.exemplar,
+        "needs_recheck": coding.needs_recheck,
+    }
+
+
+def _check_once_per_span(layer: Layer, code: Code, start: int, end: int, but=None) -> None:
+    twin = Coding.objects.filter(layer=layer, code=code, start=start, end=end).exclude(pk=but)
+    if twin.exists():
+        raise ValidationError(
+            f"Your layer already has a “{code.name}” coding on exactly these words: "
+            "keep one of the two.",
+            code="twin",
+        )
+
+
 @transaction.atomic
-def coding_create(
-    *, actor, layer: Layer, code: Code, start: int, end: int, memo: str = "", exemplar=False
-) -> Coding:
-    # Lock the layer row only; read what the checks and the audit event need in the same query.
-    layer = (
-        Layer.objects.select_for_update(of=("self",))
-        .select_related("transcript__participant", "transcript__study", "coder")
-        .get(pk=layer.pk)
-    )
+def coding_apply(
+    *,
+    actor,
+    layer: Layer,
+    code: Code,
+    start: int,
+    end: int,
+    memo: str = "",
+    exemplar=False,
+    text_version: str | None = None,
+) -> tuple[Coding, bool]:
+    """Apply ``code`` to ``start``–``end`` in ``layer``; returns the coding and whether it is new.
+
+    Idempotent: the same code on the same span of the same layer again (a double click, a second
+    tab, a retried request) answers with the coding already there, unchanged (``memo`` and
+    ``exemplar`` are for a new coding only). ``text_version`` (``text_version_of``) is the text
+    the offsets were taken from; a text corrected since is refused.
+    """
+    layer = lock_layer(layer.pk)
     _check_can_write(actor, layer)
     code = _check_code(actor, layer, code)
-    text = layer.transcript.text
-    check_span(text, start, end)
+    transcript = layer.transcript
+    _check_text_version(transcript, text_version)
+    check_span(transcript.text, start, end)
+    existing = Coding.objects.filter(layer=layer, code=code, start=start, end=end).first()
+    if existing is not None:
+        return existing, False
     coding = Coding.objects.create(
         layer=layer,
         code=code,
         start=start,
         end=end,
-        snippet=text[start:end],
+        snippet=transcript.text[start:end],
         memo=memo.strip(),
         exemplar=bool(exemplar),
     )
@@ -111,7 +237,7 @@ def coding_create(
         layer.save(update_fields=["status"])
     audit.record(
         actor=actor,
-        study=layer.transcript.study,
+        study=transcript.study,
         verb="coding.create",
         obj=coding,
         layer_id=layer.pk,
@@ -124,6 +250,31 @@ def coding_create(
             **audit.text_facts("memo", coding.memo),
             "exemplar": coding.exemplar,
         },
+    )
+    return coding, True
+
+
+def coding_create(
+    *,
+    actor,
+    layer: Layer,
+    code: Code,
+    start: int,
+    end: int,
+    memo: str = "",
+    exemplar=False,
+    text_version: str | None = None,
+) -> Coding:
+    """``coding_apply`` for callers that need only the coding (new, or the one already there)."""
+    coding, _ = coding_apply(
+        actor=actor,
+        layer=layer,
+        code=code,
+        start=start,
+        end=end,
+        memo=memo,
+        exemplar=exemplar,
+        text_version=text_version,
     )
     return coding
 
@@ -140,26 +291,26 @@ def coding_update(
     memo: str | None = None,
     exemplar: bool | None = None,
     needs_recheck: bool | None = None,
+    text_version: str | None = None,
 ) -> Coding:
-    """Change a coding's code, span, memo, exemplar mark or re-check flag (stale edits refused)."""
-    coding = lock_row(Coding, coding.pk, version=version)
-    layer = Layer.objects.select_related("transcript").get(pk=coding.layer_id)
+    """Change a coding's code, span, memo, exemplar mark or re-check flag (stale edits refused).
+
+    A new span is checked against ``text_version`` like ``coding_apply``'s.
+    """
+    coding, layer = _lock_coding(coding.pk, version)
     _check_can_write(actor, layer)
-    before = {
-        "code": coding.code.name,
-        "start": coding.start,
-        "end": coding.end,
-        **audit.text_facts("memo", coding.memo),  # length and digest, never the text
-        "exemplar": coding.exemplar,
-        "needs_recheck": coding.needs_recheck,
-    }
+    text = layer.transcript.text
+    before = _coding_facts(coding)
     if code is not None:
         coding.code = _check_code(actor, layer, code)
+    if start is not None or end is not None:
+        _check_text_version(layer.transcript, text_version)
     start = coding.start if start is None else start
     end = coding.end if end is None else end
-    check_span(layer.transcript.text, start, end)
+    check_span(text, start, end)
+    _check_once_per_span(layer, coding.code, start, end, but=coding.pk)
     coding.start, coding.end = start, end
-    coding.snippet = layer.transcript.text[start:end]
+    coding.snippet = text[start:end]
     if memo is not None:
         coding.memo = memo.strip()
     if exemplar is not None:
@@ -168,20 +319,12 @@ def coding_update(
         coding.needs_recheck = bool(needs_recheck)
     coding.version += 1
     coding.save()
-    after = {
-        "code": coding.code.name,
-        "start": coding.start,
-        "end": coding.end,
-        **audit.text_facts("memo", coding.memo),
-        "exemplar": coding.exemplar,
-        "needs_recheck": coding.needs_recheck,
-    }
     audit.record_changes(
         actor=actor,
         study=layer.transcript.study,
         obj=coding,
         before=before,
-        after=after,
+        after=_coding_facts(coding),
         layer_id=layer.pk,
     )
     return coding
@@ -190,8 +333,7 @@ def coding_update(
 @transaction.atomic
 def coding_delete(*, actor, coding: Coding) -> dict:
     """Delete a coding; returns what is needed to undo it (``coding_create(**undo)``)."""
-    coding = lock_row(Coding, coding.pk, version=None)
-    layer = Layer.objects.select_related("transcript").get(pk=coding.layer_id)
+    coding, layer = _lock_coding(coding.pk, None)
     _check_can_write(actor, layer)
     undo = {
         "layer": layer,
@@ -217,18 +359,28 @@ def coding_delete(*, actor, coding: Coding) -> dict:
 
 @transaction.atomic
 def coding_create_with_new_code(
-    *, actor, layer: Layer, name: str, definition: str, start: int, end: int, also=()
+    *,
+    actor,
+    layer: Layer,
+    name: str,
+    definition: str,
+    start: int,
+    end: int,
+    also=(),
+    text_version: str | None = None,
 ) -> list[Coding]:
     """Create an inductive code while coding and apply it (and any ``also`` codes) to a span.
 
     The code records who created it and in which transcript it first appeared; under a
     "pending approval" policy it is pending, usable by its creator until an admin decides.
-    All or nothing: a refused coding leaves no orphan code behind.
+    All or nothing: a refused coding leaves no orphan code behind. Returns the codings made
+    (an ``also`` code already on the span is left as it is).
     """
     from coding.services.codebook import code_create
 
-    locked = Layer.objects.select_for_update().select_related("transcript").get(pk=layer.pk)
+    locked = lock_layer(layer.pk)
     _check_can_write(actor, locked)
+    _check_text_version(locked.transcript, text_version)
     check_span(locked.transcript.text, start, end)
     if not name.strip():
         raise ValidationError({"name": "Give the new code a name."})
@@ -243,10 +395,13 @@ def coding_create_with_new_code(
         first_seen_transcript=locked.transcript,
         note="created while coding",
     )
-    return [
-        coding_create(actor=actor, layer=locked, code=c, start=start, end=end)
+    applied = [
+        coding_apply(
+            actor=actor, layer=locked, code=c, start=start, end=end, text_version=text_version
+        )
         for c in dict.fromkeys([code, *also])
     ]
+    return [coding for coding, new in applied if new]
 
 
 MAX_PINS = 9  # number keys 1–9
@@ -319,14 +474,26 @@ def coding_review(
     alt_code: Code | None = None,
     alt_start: int | None = None,
     alt_end: int | None = None,
+    text_version: str | None = None,
 ) -> CodingReview:
     """The second coder confirms or challenges one of the primary coder's codings (review
-    mode). A challenge needs a comment and may offer another code and/or span."""
-    coding = Coding.objects.select_related("layer__transcript", "code").get(pk=coding.pk)
+    mode). A challenge needs a comment and may offer another code and/or span (checked against
+    ``text_version`` like ``coding_apply``'s).
+
+    Written under the reviewer's layer lock and the primary layer's (``lock_layer``): a review
+    never lands in a submitted layer, nor on a coding its coder is changing or deleting.
+    """
+    transcript_id = _transcript_of(coding)
+    own = Layer.objects.filter(transcript_id=transcript_id, coder=actor).first()
+    if own is not None:
+        own = lock_layer(own.pk)
+    # Read after the locks: the coding as its (locked) layer holds it now.
+    coding = Coding.objects.select_related("layer", "code").filter(pk=coding.pk).first()
+    if coding is None:
+        raise _gone("coding")
     transcript = coding.layer.transcript
     if coding.layer.role != LayerRole.PRIMARY or coding_mode(transcript) != CodingMode.REVIEW:
         raise ValidationError("Only the primary coder's codings are reviewed, in review mode.")
-    own = Layer.objects.select_for_update().filter(transcript=transcript, coder=actor).first()
     if own is None or own.role != LayerRole.SECOND:
         raise ValidationError("Only the second coder reviews the primary coding.")
     _check_can_write(actor, own)
@@ -344,6 +511,7 @@ def coding_review(
     if (alt_start is None) != (alt_end is None):
         raise ValidationError("Give both ends of the alternative span, or neither.")
     if alt_start is not None:
+        _check_text_version(transcript, text_version)
         check_span(transcript.text, alt_start, alt_end)
     review, created = CodingReview.objects.update_or_create(
         coding=coding,

@@ -6,6 +6,8 @@ text. ``HOLDERS`` describes each to ``transcripts.spans``, which the rewrite goe
 coding app registers them at start-up (``coding/apps.py``), so transcripts never imports coding.
 """
 
+from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
 from coding.models import Coding, CodingReview, ConsensusCoding, Disagreement, Layer
@@ -29,12 +31,13 @@ def _refusal(n: int, noun: str, names, advice: str) -> str:
 # --- codings, in every coder's layer ----------------------------------------------------------
 
 
-def _lock_layers(transcript) -> None:
-    """``coding_create`` locks its layer, then (through its join) the transcript: the same order
-    here. Reviews are written under their reviewer's layer lock too."""
+def _lock_layers(transcript) -> list[int]:
+    """Every write to codings or reviews holds its layer, and a layer is locked before the
+    transcript (the lock order in ``coding.services.codings``): the same order here. While the
+    rewrite holds them no coding can be made, changed or reviewed on the old text."""
 
-    list(
-        Layer.objects.select_for_update()
+    return list(
+        Layer.objects.select_for_update(of=("self",))
         .filter(transcript_id=transcript.pk)
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -42,8 +45,9 @@ def _lock_layers(transcript) -> None:
 
 
 def _codings(transcript):
-
-    layer_ids = list(transcript.layers.values_list("pk", flat=True))
+    # Again, now that the transcript is locked: a layer assigned since ``_lock_layers`` is held
+    # too (with the transcript locked, no other layer can appear).
+    layer_ids = _lock_layers(transcript)
     codings = (
         Coding.objects.select_for_update(of=("self",))
         .filter(layer_id__in=layer_ids)
@@ -70,8 +74,33 @@ def _refuse_codings(lost, actor) -> str:
     return _refusal(len(lost), "coding", names, advice)
 
 
+# Out of the way of every real span: TRANSCRIPT_MAX_BYTES is far below a billion characters.
+PARKED = 1 << 30
+
+
+def _check_no_twins(moves) -> None:
+    """Refuse a rewrite after which two codings of one code in one layer would cover exactly
+    the same words (``coding_once_per_span``): which of the two to keep is their coder's call."""
+    moved = {move.held.row.pk: (move.start, move.end) for move in moves}
+    layers = {move.held.row.layer_id for move in moves}
+    seen = set()
+    rows = Coding.objects.filter(layer_id__in=layers).values_list(
+        "pk", "layer_id", "code_id", "start", "end"
+    )
+    for pk, layer_id, code_id, start, end in rows:
+        key = (layer_id, code_id, *moved.get(pk, (start, end)))
+        if key in seen:
+            raise ValidationError(
+                "This correction would leave two codings of the same code in one layer on "
+                "exactly the same words; their coder should adjust or delete one of them first.",
+                code="twins",
+            )
+        seen.add(key)
+
+
 def _move_codings(moves) -> None:
 
+    _check_no_twins(moves)
     now, touched = timezone.now(), []
     for move in moves:
         coding = move.held.row
@@ -81,6 +110,10 @@ def _move_codings(moves) -> None:
         coding.version += 1
         coding.updated_at = now
         touched.append(coding)
+    # The database checks each row as it is written: a coding moving onto the old span of
+    # another that moves on too (the same code, in one layer) would collide half-way. Park the
+    # moving ones beyond the text first; from there each lands on its (checked) new span.
+    Coding.objects.filter(pk__in=[c.pk for c in touched]).update(end=F("end") + PARKED)
     Coding.objects.bulk_update(
         touched, ["start", "end", "snippet", "needs_recheck", "version", "updated_at"]
     )

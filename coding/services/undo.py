@@ -1,43 +1,95 @@
-"""Undo: every coding write answers with a signed description of its inverse.
+"""Undo: every coding write keeps its inverse on the server, for an hour.
 
-The token names the transcript and the layer; carrying it out refuses to overwrite a change
-made since (the coding's version moved on).
+The page gets only the random id of an ``UndoAction`` (in the undo form, and in the URL after a
+plain POST); the inverse itself, which may hold a memo's previous text, never travels through a
+URL or a form. An undo is its author's, in their own layer, usable once; carrying it out refuses
+to overwrite a change made since (the coding's version moved on, or the text was corrected).
+
+Undo records are a working aid, not the study's record: no audit event (the writes an undo
+carries out are audited as any other).
 """
 
-from django.core import signing
+import uuid
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from coding.models import Code, Coding
+from coding.models import UNDO_MAX_AGE, Code, Coding, UndoAction
 from coding.services import codings as coding_services
 
-UNDO_SALT = "coding.undo"
+UNAVAILABLE = (
+    "There is nothing to undo: that undo has expired or is not yours, or it was already used."
+)
+EXPIRED = "That undo has expired: an action can be undone for an hour after it."
+# Whoever never comes back leaves undo records behind; they go a day after expiring.
+FORGOTTEN = timedelta(days=1)
 
 
-UNDO_MAX_AGE = 60 * 60  # an hour: undo is for the last action, not for archaeology
-
-
-def undo_token(layer, label: str, **inverse) -> dict:
-    token = signing.dumps(
-        {"t": layer.transcript_id, "layer": layer.pk, "label": label, **inverse},
-        salt=UNDO_SALT,
-        compress=True,
+@transaction.atomic
+def undo_record(*, actor, layer, label: str, **inverse) -> dict:
+    """Keep the inverse of what ``actor`` just did in ``layer``; returns what the page shows
+    (``token`` is the record's id)."""
+    now = timezone.now()
+    UndoAction.objects.filter(
+        Q(user=actor, created_at__lt=now - UNDO_MAX_AGE)
+        | Q(created_at__lt=now - UNDO_MAX_AGE - FORGOTTEN)
+    ).delete()
+    action = UndoAction.objects.create(
+        layer=layer, user=actor, label=label, inverse=inverse, created_at=now
     )
-    return {"token": token, "label": label}
+    return {"token": str(action.pk), "label": label}
 
 
-def undo_data(token: str) -> dict | None:
+def _action(actor, layer, token: str, *, lock=False) -> UndoAction | None:
     try:
-        return signing.loads(token, salt=UNDO_SALT, max_age=UNDO_MAX_AGE)
-    except signing.BadSignature:
+        pk = uuid.UUID(str(token))
+    except ValueError:
         return None
+    if layer is None:
+        return None
+    found = UndoAction.objects.filter(pk=pk, user=actor, layer=layer)
+    return (found.select_for_update() if lock else found).first()
 
 
-def undo_of_created(layer, created: list[Coding]) -> dict:
-    names = ", ".join(f"“{c.code.name}”" for c in created)
-    return undo_token(
-        layer, f"Applied {names}.", op="delete", ids=[[c.pk, c.version] for c in created]
+def undo_shown(*, actor, layer, token: str) -> dict | None:
+    """The undo bar for ``token`` (from the page's URL), if it is ``actor``'s and still usable."""
+    action = _action(actor, layer, token)
+    if action is None or action.expired:
+        return None
+    return {"token": str(action.pk), "label": action.label}
+
+
+def undo_of_applied(*, actor, layer, applied: list[tuple[Coding, bool]]) -> dict:
+    """The undo of applying codes (``coding_apply``'s answers): it removes the codings made.
+
+    A code that was already on the span (a double click, a second tab) was not applied now, so
+    undoing does not remove it: when nothing was new, the page keeps offering the undo of the
+    action that made those codings, if it is still there (the first of a double click).
+    """
+    new = [coding for coding, made in applied if made]
+    old = [coding for coding, made in applied if not made]
+    label = ""
+    if new:
+        label = f"Applied {', '.join(f'“{c.code.name}”' for c in new)}."
+    if old:
+        were = "was" if len(old) == 1 else "were"
+        names = ", ".join(f"“{c.code.name}”" for c in old)
+        label = f"{label} {names} {were} already applied here.".strip()
+    if new:
+        ids = [[c.pk, c.version] for c in new]
+        return undo_record(actor=actor, layer=layer, label=label, op="delete", ids=ids)
+    wanted = sorted(c.pk for c in old)
+    recent = UndoAction.objects.filter(
+        user=actor, layer=layer, created_at__gte=timezone.now() - UNDO_MAX_AGE
     )
+    for action in recent:
+        inverse = action.inverse
+        if inverse.get("op") == "delete" and sorted(pk for pk, _ in inverse["ids"]) == wanted:
+            return {"token": str(action.pk), "label": action.label}
+    return {"token": "", "label": label}
 
 
 def coding_fields(coding: Coding) -> dict:
@@ -56,8 +108,26 @@ def _own_coding(layer, pk):
 
 
 @transaction.atomic
-def undo_run(*, actor, layer, data: dict) -> Coding | None:
-    """Carry out an undo; returns the coding to show in the editor, if one remains."""
+def undo_run(*, actor, layer, token: str) -> Coding | None:
+    """Carry out ``actor``'s undo ``token`` in their ``layer``, once; returns the coding to show
+    in the editor, if one remains. Refused, changing nothing, if it is not theirs, expired, or
+    would overwrite a later change."""
+    if layer is None:
+        raise ValidationError(UNAVAILABLE, code="unavailable")
+    # The layer first, as every write in it (coding.services.codings: the lock order); then the
+    # record, so that a second click waits and finds it used.
+    layer = coding_services.lock_layer(layer.pk)
+    action = _action(actor, layer, token, lock=True)
+    if action is None:
+        raise ValidationError(UNAVAILABLE, code="unavailable")
+    if action.expired:
+        raise ValidationError(EXPIRED, code="expired")
+    result = _carry_out(actor, layer, action.inverse)
+    action.delete()
+    return result
+
+
+def _carry_out(actor, layer, data: dict) -> Coding | None:
     op = data.get("op", "create")
     if op == "delete":
         for pk, version in data["ids"]:
@@ -79,7 +149,11 @@ def undo_run(*, actor, layer, data: dict) -> Coding | None:
         return coding_services.coding_update(
             actor=actor, coding=coding, version=data["version"], **(before | {"code": code})
         )
-    coding = coding_services.coding_create(
+    if data.get("text") != coding_services.text_version_of(layer.transcript):
+        raise ValidationError(
+            "The transcript's text was corrected since; the coding would cover other words."
+        )
+    coding, made = coding_services.coding_apply(
         actor=actor,
         layer=layer,
         code=code,
@@ -88,6 +162,10 @@ def undo_run(*, actor, layer, data: dict) -> Coding | None:
         memo=before["memo"],
         exemplar=before["exemplar"],
     )
+    if not made:
+        raise ValidationError(
+            f"A “{code.name}” coding is on these words again; undo would lose the change."
+        )
     if before.get("needs_recheck"):
         coding = coding_services.coding_update(
             actor=actor, coding=coding, version=coding.version, needs_recheck=True

@@ -9,7 +9,8 @@ if it did not exist.
 Writes go through ``coding.services.codings`` (undo: ``coding.services.undo``); the page's HTML
 is built in ``coding.rendering.coding_page``; htmx requests get the ``workspace`` fragment of
 the page template, plain POSTs redirect back to the page (POST/redirect/GET). Every write
-answers with an undo token for its inverse, so the last action can always be taken back.
+answers with an undo for its inverse, kept on the server: the page and its URL carry only the
+undo's random id, so the last action can always be taken back.
 """
 
 from dataclasses import dataclass
@@ -41,7 +42,14 @@ from coding.rendering.coding_page import (
 from coding.selectors.codings import picker_codes, side_panel_codes
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
-from coding.services.undo import coding_fields, undo_data, undo_of_created, undo_run, undo_token
+from coding.services.codings import text_version_of
+from coding.services.undo import (
+    coding_fields,
+    undo_of_applied,
+    undo_record,
+    undo_run,
+    undo_shown,
+)
 from coding.views.seats import Seat, seat_for, visible_coding, writer_seat
 from workbench.views.shared import int_or_none
 
@@ -196,7 +204,7 @@ def _respond(request, seat, *, error="", undo=None, selected=None, picker=None, 
         "coding_view", kwargs={"study_slug": seat.access.study.slug, "pk": seat.transcript.pk}
     )
     params = {}
-    if undo:
+    if undo and undo["token"]:
         params["undo"] = undo["token"]
     if selected:
         params["coding"] = selected.pk
@@ -214,10 +222,7 @@ def coding_view(request, study_slug, pk):
     seat = seat_for(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    undo = None
-    data = undo_data(request.GET.get("undo", ""))
-    if data and data.get("t") == seat.transcript.pk:
-        undo = {"token": request.GET["undo"], "label": data.get("label", "")}
+    undo = undo_shown(actor=request.user, layer=seat.own, token=request.GET.get("undo", ""))
     selected = None
     coding_pk = int_or_none(request.GET.get("coding"))
     if coding_pk is not None:
@@ -283,16 +288,23 @@ def coding_apply(request, study_slug, pk):
     if error:
         return _respond(request, seat, error=error)
     try:
-        with transaction.atomic():  # several codes at once: all or nothing
-            created = [
-                coding_services.coding_create(
-                    actor=request.user, layer=seat.own, code=code, start=start, end=end
+        # Several codes at once: all or nothing. The undo is kept in the same transaction (under
+        # the layer's lock), so the second request of a double click finds it and offers it too.
+        with transaction.atomic():
+            applied = [
+                coding_services.coding_apply(
+                    actor=request.user,
+                    layer=seat.own,
+                    code=code,
+                    start=start,
+                    end=end,
+                    text_version=text_version_of(seat.transcript),
                 )
                 for code in codes
             ]
+            undo = undo_of_applied(actor=request.user, layer=seat.own, applied=applied)
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
-    undo = undo_of_created(seat.own, created)
     if request.htmx and not ViewState.of(request).filtered:
         return _changed(request, seat, (start, end), undo)
     seat.own.refresh_from_db()
@@ -355,13 +367,16 @@ def coding_new_code(request, study_slug, pk):
             start=start,
             end=end,
             also=also,
+            text_version=text_version_of(seat.transcript),
         )
     except ValidationError as exc:
         # Keep what was typed: the picker opens again with the message beside the fields.
         return _respond(request, seat, picker=picker | {"error": _message(exc)})
     seat.own.refresh_from_db()
     code = created[0].code
-    undo = undo_of_created(seat.own, created)
+    undo = undo_of_applied(
+        actor=request.user, layer=seat.own, applied=[(coding, True) for coding in created]
+    )
     if code.status == CodeStatus.PENDING:
         undo["label"] += f" “{code.name}” waits for an admin's approval."
     return _respond(request, seat, undo=undo)
@@ -456,13 +471,15 @@ def coding_edit(request, study_slug, pk):
             actor=request.user,
             coding=coding,
             version=coding.version if version is None else version,
+            text_version=text_version_of(seat.transcript),
             **changes,
         )
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc), selected=coding)
-    undo = undo_token(
-        seat.own,
-        f"Changed a “{updated.code.name}” coding.",
+    undo = undo_record(
+        actor=request.user,
+        layer=seat.own,
+        label=f"Changed a “{updated.code.name}” coding.",
         op="restore",
         id=updated.pk,
         version=updated.version,
@@ -499,6 +516,7 @@ def coding_review(request, study_slug, pk):
             alt_code=alt_code,
             alt_start=start,
             alt_end=end,
+            text_version=text_version_of(seat.transcript),
         )
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc), selected=coding)
@@ -516,8 +534,13 @@ def coding_delete(request, study_slug, pk):
         coding_services.coding_delete(actor=request.user, coding=coding)
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
-    undo = undo_token(
-        seat.own, f"Deleted a “{coding.code.name}” coding.", op="create", before=before
+    undo = undo_record(
+        actor=request.user,
+        layer=seat.own,
+        label=f"Deleted a “{coding.code.name}” coding.",
+        op="create",
+        before=before,
+        text=text_version_of(seat.transcript),
     )
     return _respond(request, seat, undo=undo)
 
@@ -528,12 +551,9 @@ def coding_undo(request, study_slug, pk):
     seat = writer_seat(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    data = undo_data(request.POST.get("token", ""))
-    # The token is signed by us, but it must also be for this transcript and this person's layer.
-    if data is None or data.get("t") != seat.transcript.pk or data.get("layer") != seat.own.pk:
-        return _respond(request, seat, error="That undo has expired or is not yours.")
     try:
-        restored = undo_run(actor=request.user, layer=seat.own, data=data)
+        # Only this person's undo in their layer of this transcript is found (else a message).
+        restored = undo_run(actor=request.user, layer=seat.own, token=request.POST.get("token", ""))
     except ValidationError as exc:
         return _respond(request, seat, error=f"Could not undo: {_message(exc)}")
     return _respond(request, seat, selected=restored)

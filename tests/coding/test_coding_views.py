@@ -392,9 +392,7 @@ class TestDeleteUndoMemo:
         assert response.redirect_chain[0][0].startswith(url("coding_view", study, transcript.pk))
         assert 'name="token"' in html
 
-    def test_undo_tokens_are_signed_and_personal(
-        self, client_for, study, transcript, coded, coder, coder2
-    ):
+    def test_undos_are_personal(self, client_for, study, transcript, coded, coder, coder2):
         html = (
             client_for(coder)
             .post(url("coding_delete", study, coded.pk), headers=HX)
@@ -442,11 +440,14 @@ class TestDeleteUndoMemo:
 class TestQueries:
     def seed(self, transcript, layers, code, code2, n):
         text = transcript.text
-        spans = [
+        words = [
             (m.start(), m.end()) for m in re.finditer(r"\S+", text) if not m.group().endswith(":")
         ]
-        for i in range(n):
-            s, e = spans[i % len(spans)]
+        # Every start of every word, so that no two codings of a code share a span.
+        spans = [(s, e) for start, e in words for s in range(start, e)]
+        done = Coding.objects.filter(layer=layers[LayerRole.PRIMARY]).count()
+        for i in range(done, done + n):
+            s, e = spans[i // 2 % len(spans)]
             for role in (LayerRole.PRIMARY, LayerRole.SECOND):
                 Coding.objects.create(
                     layer=layers[role],

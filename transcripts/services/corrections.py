@@ -67,9 +67,10 @@ def lock_for_rewrite(transcript: Transcript, version: int | None) -> Transcript:
     version).
 
     Layers first (coding's span holders lock them, and the disagreements, before the
-    transcript): ``coding_create`` locks its layer and, through its join, the transcript in
-    that order, so taking them in the same order means the two wait for each other instead of
-    deadlocking. While the layers are held no coding can be added to the old text.
+    transcript): every coding write locks its layer before it reads the text (the lock order is
+    documented in ``coding.services.codings``), so taking them in the same order means the two
+    wait for each other instead of deadlocking. While the layers are held no coding can be
+    added to, changed on or reviewed against the old text.
     """
     spans.lock_holders(transcript)
     return lock_row(Transcript, transcript.pk, version=version)
@@ -82,8 +83,8 @@ def reanchor_transcript(
     of every layer and all that coding keeps beside them), onto ``new_text``.
 
     The caller has taken ``lock_for_rewrite``, checked consent, and saves the text itself.
-    Each holder locks its rows here as well: ``coding_update`` locks only its coding, not the
-    layer. Raises ValidationError, having written nothing, if a turn or a span would be left
+    Each holder locks its rows here as well (and any layer assigned since the layers were
+    locked). Raises ValidationError, having written nothing, if a turn or a span would be left
     without text.
     """
     old_text = transcript.text

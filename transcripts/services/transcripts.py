@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from transcripts import spans
 from transcripts.models import (
     Transcript,
     TranscriptStatus,
@@ -53,6 +54,9 @@ def transcript_update(*, actor, transcript: Transcript, version: int, **fields) 
 @transaction.atomic
 def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
     """Delete a transcript's text and turns for good; the audit keeps a SHA-256 of the text."""
+    # What holds spans of it (coding's layers) before the transcript, as a correction takes
+    # them: deleting them after locking the transcript could deadlock with one.
+    spans.lock_holders(transcript)
     transcript = lock_row(Transcript, transcript.pk, version=None)
     reason = reason.strip()
     if not reason:

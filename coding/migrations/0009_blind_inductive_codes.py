@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coding', '0005_coding_review'),
+        ('coding', '0008_undo_action'),
         ('transcripts', '0001_initial'),
         ('workbench', '0005_audit_event_layer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
