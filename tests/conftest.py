@@ -3,13 +3,14 @@
 import pytest
 
 from tests.factories import (
-    DimensionFactory,
-    DimensionValueFactory,
-    GuideQuestionFactory,
-    ResearchQuestionFactory,
+    STUDY_NAME,
+    USERNAMES,
     UserFactory,
-    give_roles,
+    outsider_user,
+    research_design,
+    study_member,
 )
+from tests.module_data import module_db  # noqa: F401 (a fixture for every test module)
 from workbench import services
 from workbench.roles import Role
 
@@ -18,41 +19,33 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(username="alice")
+    return UserFactory(username=USERNAMES["admin"])
 
 
 @pytest.fixture
 def study(admin_user):
-    return services.study_create(actor=admin_user, name="Open LLM interviews")
+    return services.study_create(actor=admin_user, name=STUDY_NAME)
 
 
 @pytest.fixture
 def lead(study):
-    user = UserFactory(username="lena")
-    give_roles(study, user, Role.LEAD)
-    return user
+    return study_member(study, Role.LEAD)
 
 
 @pytest.fixture
 def coder(study):
-    user = UserFactory(username="chen")
-    give_roles(study, user, Role.CODER)
-    return user
+    return study_member(study, Role.CODER)
 
 
 @pytest.fixture
 def reviewer(study):
-    user = UserFactory(username="rosa")
-    give_roles(study, user, Role.REVIEWER)
-    return user
+    return study_member(study, Role.REVIEWER)
 
 
 @pytest.fixture
 def outsider(db):
     """Has an account and a study of their own, but no role in ``study``."""
-    user = UserFactory(username="oscar")
-    services.study_create(actor=user, name="Someone else's study")
-    return user
+    return outsider_user()
 
 
 @pytest.fixture
@@ -69,14 +62,7 @@ def role_users(admin_user, lead, coder, reviewer, outsider):
 @pytest.fixture
 def design(study):
     """A small research design: two RQs, a guide question, a dimension with two values."""
-    rq1 = ResearchQuestionFactory(study=study, label="RQ1", position=1)
-    rq2 = ResearchQuestionFactory(study=study, label="RQ2", position=2)
-    gq = GuideQuestionFactory(study=study, position=1)
-    gq.research_questions.set([rq1])
-    dimension = DimensionFactory(study=study, name="Lifecycle stage", position=1)
-    value = DimensionValueFactory(dimension=dimension, label="pre-training", position=1)
-    DimensionValueFactory(dimension=dimension, label="post-release", position=2)
-    return {"rq1": rq1, "rq2": rq2, "gq": gq, "dimension": dimension, "value": value}
+    return research_design(study)
 
 
 @pytest.fixture

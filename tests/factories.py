@@ -74,6 +74,43 @@ class DimensionValueFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
+# The role fixtures' people (tests/conftest.py) and the study they work in.
+USERNAMES = {
+    "admin": "alice",
+    "lead": "lena",
+    "coder": "chen",
+    "reviewer": "rosa",
+    "outsider": "oscar",
+}
+STUDY_NAME = "Open LLM interviews"
+
+
+def study_member(study, role):
+    """The role fixtures' person for ``role`` (lead, coder or reviewer), holding that role."""
+    user = UserFactory(username=USERNAMES[role])
+    give_roles(study, user, role)
+    return user
+
+
+def outsider_user():
+    """Has an account and a study of their own, but no role in the role fixtures' study."""
+    user = UserFactory(username=USERNAMES["outsider"])
+    services.study_create(actor=user, name="Someone else's study")
+    return user
+
+
+def research_design(study):
+    """A small research design: two RQs, a guide question, a dimension with two values."""
+    rq1 = ResearchQuestionFactory(study=study, label="RQ1", position=1)
+    rq2 = ResearchQuestionFactory(study=study, label="RQ2", position=2)
+    gq = GuideQuestionFactory(study=study, position=1)
+    gq.research_questions.set([rq1])
+    dimension = DimensionFactory(study=study, name="Lifecycle stage", position=1)
+    value = DimensionValueFactory(dimension=dimension, label="pre-training", position=1)
+    DimensionValueFactory(dimension=dimension, label="post-release", position=2)
+    return {"rq1": rq1, "rq2": rq2, "gq": gq, "dimension": dimension, "value": value}
+
+
 def consented_participant(study, code="I1", *, actor=None, uses=None, case=None, **kwargs):
     """A participant whose current consent covers everything (or just ``uses``)."""
     from datetime import date

@@ -5,16 +5,30 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 ``test_every_study_url_is_in_the_matrix`` until it is added.
 """
 
+import copy
+import functools
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.coding_services import assignment_set, coding_create
 from coding.models import Disagreement, Reconciliation
 from coding.services import code_create
-from tests.factories import consented_participant, imported_transcript
+from tests.factories import (
+    STUDY_NAME,
+    USERNAMES,
+    UserFactory,
+    consented_participant,
+    imported_transcript,
+    outsider_user,
+    research_design,
+    study_member,
+)
 from transcripts import services as transcript_services
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
 from transcripts.pseudonym_services import pseudonym_rule_create
+from workbench.roles import Role
+from workbench.services import study_create
 
 MEMBERS = {"admin", "lead", "coder", "reviewer"}
 ADMIN_LEAD = {"admin", "lead"}
@@ -222,6 +236,7 @@ def _disagreement(world):
     return disagreement
 
 
+@functools.cache
 def _study_urls():
     found = {}
 
@@ -244,8 +259,23 @@ def test_every_study_url_is_in_the_matrix():
     assert set(_study_urls()) == set(STUDY_URLS)
 
 
-@pytest.fixture
-def world(study, design, role_users, lead):
+def _build_world():
+    """One study with a person per role, a design, a coded transcript, a case and an attribute.
+
+    Built once for the module (see tests/module_data.py): the tests only read it, and what
+    the views they call write is undone by each test's savepoint.
+    """
+    admin = UserFactory(username=USERNAMES["admin"])
+    study = study_create(actor=admin, name=STUDY_NAME)
+    design = research_design(study)
+    users = {
+        "admin": admin,
+        "lead": study_member(study, Role.LEAD),
+        "coder": study_member(study, Role.CODER),
+        "reviewer": study_member(study, Role.REVIEWER),
+        "outsider": outsider_user(),
+    }
+    lead = users["lead"]
     participant = consented_participant(study, "I1")
     transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
     case = transcript_services.case_create(actor=lead, study=study, name="Project A")
@@ -263,13 +293,14 @@ def world(study, design, role_users, lead):
     assignment_set(
         actor=lead,
         transcript=transcript,
-        primary=role_users["coder"],
-        second=role_users["reviewer"],
+        primary=users["coder"],
+        second=users["reviewer"],
         mode="independent",
     )
     layer = transcript.layers.get(role="primary")
-    coding = coding_create(actor=role_users["coder"], layer=layer, code=code, start=0, end=5)
+    coding = coding_create(actor=users["coder"], layer=layer, code=code, start=0, end=5)
     return design | {
+        "study": study,
         "code": code,
         "layer": layer,
         "coding": coding,
@@ -277,8 +308,29 @@ def world(study, design, role_users, lead):
         "transcript": transcript,
         "case": case,
         "attribute": attribute,
-        "users": role_users,
+        "users": users,
     }
+
+
+@pytest.fixture(scope="module")
+def built_world(module_db, django_db_blocker):
+    with django_db_blocker.unblock():
+        return _build_world()
+
+
+@pytest.fixture
+def world(db, built_world):
+    return copy.deepcopy(built_world)
+
+
+@pytest.fixture
+def study(world):
+    return world["study"]
+
+
+@pytest.fixture
+def role_users(world):
+    return world["users"]
 
 
 def _kwargs(name, params, study, world):
