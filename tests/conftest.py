@@ -1,6 +1,9 @@
 """Role fixtures: one person per role in one study, plus an outsider with a study of their own."""
 
+import copy
+
 import pytest
+from django.conf import settings as django_settings
 from django.test import override_settings
 
 from tests.factories import (
@@ -87,6 +90,32 @@ def static_files_looked_up_per_request():
     files (tests/workbench/test_project.py checks one).
     """
     with override_settings(WHITENOISE_AUTOREFRESH=True):
+        yield
+
+
+def _production_template_loaders(templates):
+    """TEMPLATES with the cached loader inside template_partials', as settings.py has it
+    when DEBUG is off."""
+    templates = copy.deepcopy(templates)
+    for engine in templates:
+        loaders = engine.get("OPTIONS", {}).get("loaders", [])
+        for i, loader in enumerate(loaders):
+            if isinstance(loader, tuple) and loader[0] == "template_partials.loader.Loader":
+                inner = loader[1]
+                if not (len(inner) == 1 and inner[0][0] == "django.template.loaders.cached.Loader"):
+                    loaders[i] = (loader[0], [("django.template.loaders.cached.Loader", inner)])
+    return templates
+
+
+@pytest.fixture(autouse=True, scope="session")
+def templates_compiled_once():
+    """Templates are compiled once and then cached, as in production (DEBUG off).
+
+    settings.py reads DEBUG from the environment, where it defaults to on, and then leaves
+    the cached loader out so that ``runserver`` picks up edited templates; the suite would
+    otherwise parse every template again on every render.
+    """
+    with override_settings(TEMPLATES=_production_template_loaders(django_settings.TEMPLATES)):
         yield
 
 
