@@ -10,12 +10,12 @@ from tests.factories import (
     STUDY_NAME,
     USERNAMES,
     UserFactory,
+    create_study,
     outsider_user,
     research_design,
     study_member,
 )
 from tests.module_data import module_db  # noqa: F401 (a fixture for every test module)
-from workbench import services
 from workbench.roles import Role
 
 PASSWORD = "correct horse battery"
@@ -28,7 +28,7 @@ def admin_user(db):
 
 @pytest.fixture
 def study(admin_user):
-    return services.study_create(actor=admin_user, name=STUDY_NAME)
+    return create_study(admin_user, STUDY_NAME)
 
 
 @pytest.fixture

@@ -1,5 +1,11 @@
+from contextlib import contextmanager
+from unittest import mock
+
 import factory
+import guardian.managers
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models.signals import post_migrate
 
 from workbench import services
 from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion, Study
@@ -24,9 +30,44 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+# django-guardian looks each permission up again (and then its content type) for every
+# permission it grants: 18 of the ~65 queries of giving someone a role. Fixtures build
+# through the real services, with those lookups answered from memory; the code under test
+# runs guardian unchanged. Migrations (and the flush after a transaction=True test) create
+# the permission rows anew, so the memory is cleared then.
+_permissions: dict[tuple[int, str], Permission] = {}
+post_migrate.connect(lambda **kwargs: _permissions.clear(), weak=False)
+_ensure_permission = guardian.managers._ensure_permission
+
+
+def _remembered_permission(perm, ctype):
+    if not isinstance(perm, str):
+        return _ensure_permission(perm, ctype)
+    key = (ctype.pk, perm)
+    if key not in _permissions:
+        _permissions[key] = Permission.objects.select_related("content_type").get(
+            content_type=ctype, codename=perm
+        )
+    return _permissions[key]
+
+
+@contextmanager
+def permissions_remembered():
+    """While fixtures grant roles: guardian's permission lookups come from memory."""
+    with mock.patch.object(guardian.managers, "_ensure_permission", _remembered_permission):
+        yield
+
+
 def give_roles(study, user, *roles, actor=None):
     actor = actor or study.created_by
-    services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+    with permissions_remembered():
+        services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+
+
+def create_study(actor, name):
+    """A study made through ``services.study_create`` (its creator becomes its admin)."""
+    with permissions_remembered():
+        return services.study_create(actor=actor, name=name)
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
@@ -95,7 +136,7 @@ def study_member(study, role):
 def outsider_user():
     """Has an account and a study of their own, but no role in the role fixtures' study."""
     user = UserFactory(username=USERNAMES["outsider"])
-    services.study_create(actor=user, name="Someone else's study")
+    create_study(user, "Someone else's study")
     return user
 
 
