@@ -11,6 +11,7 @@ from tests.factories import (
     USERNAMES,
     UserFactory,
     create_study,
+    give_roles,
     outsider_user,
     research_design,
     study_member,
@@ -47,6 +48,14 @@ def reviewer(study):
 
 
 @pytest.fixture
+def coder2(study):
+    """A second coder, for transcripts coded twice."""
+    user = UserFactory(username=USERNAMES["coder2"])
+    give_roles(study, user, Role.CODER)
+    return user
+
+
+@pytest.fixture
 def outsider(db):
     """Has an account and a study of their own, but no role in ``study``."""
     return outsider_user()
@@ -78,6 +87,12 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def as_lead(client, lead):
+    client.force_login(lead)
+    return client
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -172,6 +172,7 @@ USERNAMES = {
     "lead": "lena",
     "coder": "chen",
     "reviewer": "rosa",
+    "coder2": "kofi",
     "outsider": "oscar",
 }
 STUDY_NAME = "Open LLM interviews"
@@ -243,4 +244,14 @@ def imported_transcript(
         original_sha256=candidate.sha256,
         original_size=len(data),
         speaker_roles=roles or candidate.roles,
+    )
+
+
+def ready_transcript(study, lead, text, *, code="I1"):
+    """A consented participant's interview, imported and marked ready for coding."""
+    from transcripts import services as transcript_services
+
+    transcript = imported_transcript(study, consented_participant(study, code), text)
+    return transcript_services.transcript_update(
+        actor=lead, transcript=transcript, version=transcript.version, status="ready"
     )

@@ -8,7 +8,13 @@ from django.urls import reverse
 from coding import coding_services as cs
 from coding.models import Coding, CodingMode, LayerRole, LayerStatus
 from coding.services import code_create, code_retire
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import (
+    UserFactory,
+    consented_participant,
+    give_roles,
+    imported_transcript,
+    ready_transcript,
+)
 from transcripts import services as transcript_services
 from transcripts.models import ConsentUse
 from workbench.roles import Role
@@ -23,19 +29,8 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
 def transcript(study, lead):
-    participant = consented_participant(study, "I1")
-    transcript = imported_transcript(study, participant, TEXT)
-    return transcript_services.transcript_update(
-        actor=lead, transcript=transcript, version=1, status="ready"
-    )
+    return ready_transcript(study, lead, TEXT)
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ from coding.models import (
     Reconciliation,
     Tolerance,
 )
-from coding.services import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts import services as transcript_services
+from tests.factories import give_roles, ready_transcript
 from workbench.models import AuditEvent
 from workbench.roles import Role
 
@@ -33,23 +31,8 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
-def codes(study, admin_user):
-    names = ["Compute as a gate", "Small team", "Waiting", "Mutual help"]
-    return {n: code_create(actor=admin_user, study=study, name=n) for n in names}
-
-
-@pytest.fixture
 def transcript(study, lead, coder, coder2):
-    participant = consented_participant(study, "I1")
-    t = imported_transcript(study, participant, TEXT)
-    t = transcript_services.transcript_update(actor=lead, transcript=t, version=1, status="ready")
+    t = ready_transcript(study, lead, TEXT)
     cs.assignment_set(
         actor=lead, transcript=t, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
     )

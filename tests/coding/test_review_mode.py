@@ -18,10 +18,8 @@ from coding.models import (
     LayerStatus,
     ReviewVerdict,
 )
-from coding.services import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import consented_participant, imported_transcript
 from transcripts import services as transcript_services
-from workbench.roles import Role
 
 TEXT = (
     "Interviewer: What got in the way?\n\n"
@@ -30,19 +28,6 @@ TEXT = (
     "I1: Small but stubborn. Everyone helped with everything.\n"
 )
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
-def codes(study, admin_user):
-    names = ["Compute as a gate", "Small team", "Waiting", "Mutual help"]
-    return {n: code_create(actor=admin_user, study=study, name=n) for n in names}
 
 
 def span(text, phrase):

@@ -15,14 +15,13 @@ from django.utils import timezone
 from coding import coding_services as cs
 from coding.models import Coding, CodingMode, Layer, LayerRole
 from coding.services import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import ready_transcript
 from transcripts import pseudonym_services
 from transcripts import services as transcript_services
 from transcripts.corrections import replace_all, transcript_correct
 from transcripts.models import Transcript
 from transcripts.services import text_sha256
 from workbench.models import AuditEvent
-from workbench.roles import Role
 
 HTMX = {"HX-Request": "true"}
 
@@ -50,19 +49,8 @@ def span_of(text, phrase):
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
 def transcript(study, lead):
-    participant = consented_participant(study, "I1")
-    transcript = imported_transcript(study, participant, TEXT)
-    return transcript_services.transcript_update(
-        actor=lead, transcript=transcript, version=1, status="ready"
-    )
+    return ready_transcript(study, lead, TEXT)
 
 
 @pytest.fixture
