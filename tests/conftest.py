@@ -140,7 +140,9 @@ def staging_in_tmp(settings, tmp_path_factory):
     settings.IMPORT_STAGING_DIR = tmp_path_factory.mktemp("staging")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
     # Argon2 is the production hasher (tested in test_settings); tests need speed, not strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # For the whole session, so that data built once per module is hashed quickly too.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
