@@ -7,8 +7,11 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 
 import copy
 import functools
+from http.cookies import SimpleCookie
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.coding_services import assignment_set, coding_create
@@ -299,6 +302,12 @@ def _build_world():
     )
     layer = transcript.layers.get(role="primary")
     coding = coding_create(actor=users["coder"], layer=layer, code=code, start=0, end=5)
+    # One signed-in session per person, for all the module's tests (see ``signed_in``).
+    sessions = {}
+    for role, user in users.items():
+        session_client = Client()
+        session_client.force_login(user)
+        sessions[role] = session_client.cookies[settings.SESSION_COOKIE_NAME].value
     return design | {
         "study": study,
         "code": code,
@@ -309,7 +318,16 @@ def _build_world():
         "case": case,
         "attribute": attribute,
         "users": users,
+        "sessions": sessions,
     }
+
+
+def signed_in(client, world, role):
+    """The client as ``role``, through the session made for them with the world: as
+    ``force_login`` then ``logout`` around each request did, but without a new session row
+    each time. The tests check that each response was made for that person."""
+    client.cookies = SimpleCookie({settings.SESSION_COOKIE_NAME: world["sessions"][role]})
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -358,15 +376,14 @@ def test_role_matrix(client, study, world, role_users, name, htmx):
     headers = {"HX-Request": "true"} if htmx else {}
     for role, user in role_users.items():
         url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
-        client.force_login(user)
-        response = getattr(client, method)(url, headers=headers)
+        response = getattr(signed_in(client, world, role), method)(url, headers=headers)
+        assert response.wsgi_request.user == user, (role, url)
         if role == "outsider" or role in hidden:
             assert response.status_code == 404, (role, url)
         elif role in allowed:
             assert response.status_code in {200, 204, 302}, (role, url, response.status_code)
         else:
             assert response.status_code == 403, (role, url, response.status_code)
-        client.logout()
 
 
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
@@ -382,6 +399,8 @@ def test_anonymous_is_sent_to_login(client, study, world, name):
 def test_wrong_method_is_refused(client, study, world, role_users, name):
     method, allowed = STUDY_URLS[name][:2]
     url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
-    client.force_login(role_users[sorted(allowed)[0]])
-    wrong = client.delete if method == "post" else client.put
-    assert wrong(url).status_code == 405
+    role = sorted(allowed)[0]
+    signed_in(client, world, role)
+    response = (client.delete if method == "post" else client.put)(url)
+    assert response.wsgi_request.user == role_users[role]
+    assert response.status_code == 405
