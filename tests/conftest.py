@@ -1,6 +1,7 @@
 """Role fixtures: one person per role in one study, plus an outsider with a study of their own."""
 
 import copy
+import itertools
 
 import pytest
 from django.conf import settings as django_settings
@@ -134,10 +135,17 @@ def templates_compiled_once():
         yield
 
 
+@pytest.fixture(scope="session")
+def _staging_dirs(tmp_path_factory):
+    return tmp_path_factory.mktemp("staging"), itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def staging_in_tmp(settings, tmp_path_factory):
-    # Uploads waiting for confirmation never land in the working tree during tests.
-    settings.IMPORT_STAGING_DIR = tmp_path_factory.mktemp("staging")
+def staging_in_tmp(settings, _staging_dirs):
+    # Uploads waiting for confirmation never land in the working tree during tests. Each test
+    # has a folder of its own, made when something is staged (transcripts/staging.py).
+    root, numbers = _staging_dirs
+    settings.IMPORT_STAGING_DIR = root / f"test-{next(numbers)}"
 
 
 @pytest.fixture(autouse=True, scope="session")
