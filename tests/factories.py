@@ -1,8 +1,16 @@
+from contextlib import contextmanager
+from unittest import mock
+
 import factory
+import guardian.managers
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models.signals import post_migrate
+from guardian.ctypes import get_content_type
 
 from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion, Study
 from workbench.services import members as member_services
+from workbench.services import studies as study_services
 
 User = get_user_model()
 
@@ -24,9 +32,94 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+# Granting a role mirrors it into django-guardian one permission at a time: for each of the
+# 15 study permissions, a lookup of the permission and its content type, then a
+# get_or_create or a delete -- about 50 of the ~65 queries of giving someone a role.
+# Fixtures still build through the real services, but while they do, guardian's per-object
+# assign_perm/remove_perm calls are noted and their net effect written at the end in at
+# most two queries per person and study (tests/test_factories.py checks that the rows are
+# exactly those the unpatched path writes). The code under test runs guardian unpatched.
+# Migrations (and the flush after a transaction=True test) create the permission rows anew,
+# so the remembered permissions are forgotten then.
+_permissions: dict[tuple[int, str], Permission] = {}
+post_migrate.connect(lambda **kwargs: _permissions.clear(), weak=False)
+_Manager = guardian.managers.BaseObjectPermissionManager
+_unpatched = {"assign_perm": _Manager.assign_perm, "remove_perm": _Manager.remove_perm}
+# (model, "user" or "group", their pk, object pk) -> {Permission: granted?}, in call order
+_pending: dict[tuple, dict[Permission, bool]] | None = None
+
+
+def _permission(perm, obj):
+    if isinstance(perm, Permission):
+        return perm
+    ctype = get_content_type(obj)
+    codename = perm.split(".", 1)[-1]
+    key = (ctype.pk, codename)
+    if key not in _permissions:
+        _permissions[key] = Permission.objects.select_related("content_type").get(
+            content_type=ctype, codename=codename
+        )
+    return _permissions[key]
+
+
+def _noted(method, granted):
+    def note(manager, perm, user_or_group, obj):
+        if manager.is_generic() or getattr(obj, "pk", None) is None:
+            return _unpatched[method](manager, perm, user_or_group, obj)
+        field = manager.user_or_group_field
+        key = (manager.model, field, user_or_group.pk, obj.pk)
+        _pending.setdefault(key, {})[_permission(perm, obj)] = granted
+
+    return note
+
+
+def _write_pending(pending):
+    for (model, field, who, obj_pk), permissions in pending.items():
+        revoked = [p for p, granted in permissions.items() if not granted]
+        granted = [p for p, granted in permissions.items() if granted]
+        if revoked:
+            model.objects.filter(
+                **{f"{field}_id": who}, content_object_id=obj_pk, permission__in=revoked
+            ).delete()
+        if granted:
+            model.objects.bulk_create(
+                [
+                    model(**{f"{field}_id": who}, content_object_id=obj_pk, permission=p)
+                    for p in granted
+                ],
+                ignore_conflicts=True,
+            )
+
+
+@contextmanager
+def guardian_writes_batched():
+    """While fixtures grant roles: guardian's object permission writes, batched."""
+    global _pending
+    if _pending is not None:  # nested: the outermost block writes
+        yield
+        return
+    _pending = {}
+    try:
+        with (
+            mock.patch.object(_Manager, "assign_perm", _noted("assign_perm", True)),
+            mock.patch.object(_Manager, "remove_perm", _noted("remove_perm", False)),
+        ):
+            yield
+        _write_pending(_pending)
+    finally:
+        _pending = None
+
+
 def give_roles(study, user, *roles, actor=None):
     actor = actor or study.created_by
-    member_services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+    with guardian_writes_batched():
+        member_services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+
+
+def create_study(actor, name):
+    """A study made through ``study_create`` (its creator becomes its admin)."""
+    with guardian_writes_batched():
+        return study_services.study_create(actor=actor, name=name)
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
@@ -74,6 +167,44 @@ class DimensionValueFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
+# The role fixtures' people (tests/conftest.py) and the study they work in.
+USERNAMES = {
+    "admin": "alice",
+    "lead": "lena",
+    "coder": "chen",
+    "reviewer": "rosa",
+    "coder2": "kofi",
+    "outsider": "oscar",
+}
+STUDY_NAME = "Open LLM interviews"
+
+
+def study_member(study, role):
+    """The role fixtures' person for ``role`` (lead, coder or reviewer), holding that role."""
+    user = UserFactory(username=USERNAMES[role])
+    give_roles(study, user, role)
+    return user
+
+
+def outsider_user():
+    """Has an account and a study of their own, but no role in the role fixtures' study."""
+    user = UserFactory(username=USERNAMES["outsider"])
+    create_study(user, "Someone else's study")
+    return user
+
+
+def research_design(study):
+    """A small research design: two RQs, a guide question, a dimension with two values."""
+    rq1 = ResearchQuestionFactory(study=study, label="RQ1", position=1)
+    rq2 = ResearchQuestionFactory(study=study, label="RQ2", position=2)
+    gq = GuideQuestionFactory(study=study, position=1)
+    gq.research_questions.set([rq1])
+    dimension = DimensionFactory(study=study, name="Lifecycle stage", position=1)
+    value = DimensionValueFactory(dimension=dimension, label="pre-training", position=1)
+    DimensionValueFactory(dimension=dimension, label="post-release", position=2)
+    return {"rq1": rq1, "rq2": rq2, "gq": gq, "dimension": dimension, "value": value}
+
+
 def consented_participant(study, code="I1", *, actor=None, uses=None, case=None, **kwargs):
     """A participant whose current consent covers everything (or just ``uses``)."""
     from datetime import date
@@ -115,4 +246,14 @@ def imported_transcript(
         original_sha256=candidate.sha256,
         original_size=len(data),
         speaker_roles=roles or candidate.roles,
+    )
+
+
+def ready_transcript(study, lead, text, *, code="I1"):
+    """A consented participant's interview, imported and marked ready for coding."""
+    from transcripts.services import transcripts as transcript_services
+
+    transcript = imported_transcript(study, consented_participant(study, code), text)
+    return transcript_services.transcript_update(
+        actor=lead, transcript=transcript, version=transcript.version, status="ready"
     )

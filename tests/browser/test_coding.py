@@ -14,9 +14,8 @@ from coding.services import assignments as assignment_services
 from coding.services.codebook import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import consented_participant, imported_transcript
 from transcripts.services import transcripts as transcript_services
-from workbench.roles import Role
 
 pytestmark = [
     pytest.mark.browser,
@@ -83,13 +82,6 @@ CROSS_JS = """
   selection.addRange(range);
 }
 """
-
-
-@pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
 
 
 @pytest.fixture

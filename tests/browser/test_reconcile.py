@@ -7,12 +7,8 @@ from playwright.sync_api import expect
 
 from coding.models import ConsensusCoding, Decision, Reconciliation
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
-from tests.coding.test_reconciliation import (  # noqa: F401 (fixtures)
-    coder2,
-    codes,
-    layers_coded,
-    transcript,
-)
+from tests.coding.conftest import codes  # noqa: F401 (fixture)
+from tests.coding.test_reconciliation import layers_coded, transcript  # noqa: F401 (fixtures)
 from tests.conftest import PASSWORD
 
 pytestmark = [

@@ -17,10 +17,9 @@ from coding.selectors import agreement as agreement_report
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services.codebook import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import consented_participant, imported_transcript
 from transcripts.services import consent as consent_services
 from transcripts.services import transcripts as transcript_services
-from workbench.roles import Role
 
 TEXT = (
     "Interviewer: What got in the way?\n\n"
@@ -31,14 +30,7 @@ TEXT = (
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
-def codes(study, admin_user):
+def two_codes(study, admin_user):
     return [
         code_create(actor=admin_user, study=study, name="Compute as a gate"),
         code_create(actor=admin_user, study=study, name="Small team"),
@@ -63,19 +55,19 @@ def code(user, layer, code, text, phrase, trim=0):
 
 
 @pytest.fixture
-def coded(study, lead, coder, coder2, codes):
+def coded(study, lead, coder, coder2, two_codes):
     """One transcript, both layers submitted: A and B agree on one code, B trims the end."""
     t, layers = make_transcript(study, lead, coder, coder2)
     a, b = layers[LayerRole.PRIMARY], layers[LayerRole.SECOND]
-    code(coder, a, codes[0], t.text, "We had no GPUs at all")
-    code(coder2, b, codes[0], t.text, "We had no GPUs at all", trim=4)
-    code(coder, a, codes[1], t.text, "Small but stubborn.")
+    code(coder, a, two_codes[0], t.text, "We had no GPUs at all")
+    code(coder2, b, two_codes[0], t.text, "We had no GPUs at all", trim=4)
+    code(coder, a, two_codes[1], t.text, "Small but stubborn.")
     assignment_services.layer_submit(actor=coder, layer=a)
     assignment_services.layer_submit(actor=coder2, layer=b)
     return t
 
 
-def test_kappa_and_percent_are_nvivo_s_on_the_transcript_s_characters(study, coded, codes):
+def test_kappa_and_percent_are_nvivo_s_on_the_transcript_s_characters(study, coded, two_codes):
     report = agreement_report.build(study)
     rows = {row["code"]: row for row in agreement_report.code_rows(report)}
     n = len(coded.text)
@@ -92,10 +84,10 @@ def test_kappa_and_percent_are_nvivo_s_on_the_transcript_s_characters(study, cod
 
 
 def test_only_transcripts_with_both_layers_submitted_are_compared(
-    study, lead, coder, coder2, codes, coded, admin_user
+    study, lead, coder, coder2, two_codes, coded, admin_user
 ):
     open_one, layers = make_transcript(study, lead, coder, coder2, "I2")
-    code(coder, layers[LayerRole.PRIMARY], codes[0], open_one.text, "Compute, first.")
+    code(coder, layers[LayerRole.PRIMARY], two_codes[0], open_one.text, "Compute, first.")
     assignment_services.layer_submit(
         actor=coder, layer=layers[LayerRole.PRIMARY]
     )  # the other is still open
@@ -157,7 +149,7 @@ class TestPage:
         assert page(client_for(admin_user), study).status_code == 403
         assert page(client_for(outsider), study).status_code == 404
 
-    def test_nothing_to_compare_says_so(self, client_for, study, lead, coder, coder2, codes):
+    def test_nothing_to_compare_says_so(self, client_for, study, lead, coder, coder2, two_codes):
         make_transcript(study, lead, coder, coder2)
         html = page(client_for(lead), study).content.decode()
         assert "nothing to compare" in html
@@ -210,14 +202,14 @@ class TestPage:
             )
 
     def test_queries_do_not_grow_with_transcripts(
-        self, client_for, study, coded, lead, coder, coder2, codes, django_assert_num_queries
+        self, client_for, study, coded, lead, coder, coder2, two_codes, django_assert_num_queries
     ):
         c = client_for(lead)
         with CaptureQueriesContext(connection) as first:
             assert page(c, study).status_code == 200
         for n in range(2, 5):
             t, layers = make_transcript(study, lead, coder, coder2, f"I{n}")
-            code(coder, layers[LayerRole.PRIMARY], codes[1], t.text, "Small but stubborn.")
+            code(coder, layers[LayerRole.PRIMARY], two_codes[1], t.text, "Small but stubborn.")
             for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
                 assignment_services.layer_submit(actor=user, layer=layers[role])
         with django_assert_num_queries(len(first.captured_queries)):

@@ -3,10 +3,13 @@ from django.urls import reverse
 
 from coding.models import Assignment, LayerStatus
 from coding.services import assignments as assignment_services
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import (
+    consented_participant,
+    imported_transcript,
+    ready_transcript,
+)
 from transcripts.services import transcripts as transcript_services
 from workbench.models import AuditEvent
-from workbench.roles import Role
 
 
 def url(name, study, **kwargs):
@@ -14,19 +17,8 @@ def url(name, study, **kwargs):
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
 def ready(study, lead):
-    participant = consented_participant(study, "I1")
-    transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
-    return transcript_services.transcript_update(
-        actor=lead, transcript=transcript, version=1, status="ready"
-    )
+    return ready_transcript(study, lead, "Interviewer: Hi?\n\nI1: Hello.\n")
 
 
 def test_lead_assigns_two_coders(client, study, lead, coder, coder2, ready):

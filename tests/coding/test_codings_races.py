@@ -35,7 +35,6 @@ from coding.services import codings as coding_services
 from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
     code,
     code2,
-    coder2,
     layers,
     span,
     transcript,

@@ -9,7 +9,11 @@ from coding.selectors.blindness import visible_layers
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services.codebook import code_create, code_retire
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import (
+    UserFactory,
+    give_roles,
+    ready_transcript,
+)
 from transcripts.services import consent as consent_services
 from transcripts.services import transcripts as transcript_services
 from workbench.access import study_for
@@ -22,19 +26,8 @@ TEXT = (
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
 def transcript(study, lead):
-    participant = consented_participant(study, "I1")
-    transcript = imported_transcript(study, participant, TEXT)
-    return transcript_services.transcript_update(
-        actor=lead, transcript=transcript, version=1, status="ready"
-    )
+    return ready_transcript(study, lead, TEXT)
 
 
 @pytest.fixture

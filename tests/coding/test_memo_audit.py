@@ -18,7 +18,6 @@ from coding.services import notes as notes_services
 from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
     code,
     coded,
-    coder2,
     layers,
     transcript,
 )

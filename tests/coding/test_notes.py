@@ -30,9 +30,8 @@ from coding.views.agreement import round_code_rows
 from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared with the agreement tests)
     code,
     coded,
-    coder2,
-    codes,
     make_transcript,
+    two_codes,
 )
 from tests.factories import consented_participant, give_roles, imported_transcript
 from workbench import audit
@@ -86,7 +85,7 @@ def events(study, prefix):
 
 class TestDebriefNoteServices:
     def test_a_lead_records_a_dated_note_with_its_links_audited_without_text(
-        self, study, lead, reviewer, coded, codes, disagreement
+        self, study, lead, reviewer, coded, two_codes, disagreement
     ):
         n = note(
             lead,
@@ -96,7 +95,7 @@ class TestDebriefNoteServices:
             body=f"P1 said “{QUOTE}”: compute is the gate.",
             decisions="Code ‘Compute as a gate’ redefined",
             transcripts=[coded],
-            codes=[codes[0]],
+            codes=[two_codes[0]],
             disagreements=[disagreement],
         )
         assert n.written_by == lead and n.kind == NoteKind.DEBRIEF and n.held_on == DAY
@@ -149,7 +148,7 @@ class TestDebriefNoteServices:
             note(lead, study, held_on=None)
 
     def test_update_records_only_what_changed_and_refuses_stale_edits(
-        self, study, lead, reviewer, codes, disagreement
+        self, study, lead, reviewer, two_codes, disagreement
     ):
         n = note(lead, study, body="short", disagreements=[disagreement])
         common = {"held_on": DAY, "kind": NoteKind.DEBRIEF}
@@ -159,7 +158,7 @@ class TestDebriefNoteServices:
             version=1,
             title="Debrief after I3",
             body="a longer body",
-            codes=[codes[1]],
+            codes=[two_codes[1]],
             **common,
         )
         assert saved.version == 2
@@ -189,7 +188,7 @@ class TestDebriefNoteServices:
             version=2,
             title=n.title,
             body=n.body,
-            codes=[codes[1]],
+            codes=[two_codes[1]],
             **common,
         )
         n.refresh_from_db()
@@ -211,10 +210,10 @@ class TestDebriefNoteServices:
 
 class TestMemoServices:
     def test_coders_write_memos_on_codes_and_only_the_author_or_a_lead_changes_them(
-        self, study, coder, coder2, lead, reviewer, codes, coded
+        self, study, coder, coder2, lead, reviewer, two_codes, coded
     ):
-        m = memo(coder, study, code=codes[0], transcripts=[coded], body=f"“{QUOTE}”")
-        assert m.written_by == coder and m.code == codes[0]
+        m = memo(coder, study, code=two_codes[0], transcripts=[coded], body=f"“{QUOTE}”")
+        assert m.written_by == coder and m.code == two_codes[0]
         created = events(study, "memo.create")[0]
         assert created.after == {
             "title": "Gatekeeping",
@@ -257,7 +256,7 @@ class TestMemoServices:
 
 class TestAgreementRounds:
     def test_rounds_are_numbered_per_study_and_keep_the_figures_of_their_moment(
-        self, study, admin_user, lead, coder, coder2, codes, coded
+        self, study, admin_user, lead, coder, coder2, two_codes, coded
     ):
         report = agreement_report.build(study)
         first = agreement_services.agreement_round_record(
@@ -271,7 +270,7 @@ class TestAgreementRounds:
         by_name = {row["code"]: row for row in agreement_report.code_rows(report)}
         for code_id, figures in first.figures["codes"].items():
             row = by_name[figures["name"]]
-            assert int(code_id) in {c.pk for c in codes}
+            assert int(code_id) in {c.pk for c in two_codes}
             assert figures == {
                 "name": row["code"],
                 "alpha_u": row["alpha_u"],
@@ -283,8 +282,8 @@ class TestAgreementRounds:
             }
         # More coding changes the figures; round 1 keeps its own.
         t, layers = make_transcript(study, lead, coder, coder2, "I2")
-        code(coder, layers[LayerRole.PRIMARY], codes[1], t.text, "Small but stubborn.")
-        code(coder2, layers[LayerRole.SECOND], codes[1], t.text, "Small but stubborn.")
+        code(coder, layers[LayerRole.PRIMARY], two_codes[1], t.text, "Small but stubborn.")
+        code(coder2, layers[LayerRole.SECOND], two_codes[1], t.text, "Small but stubborn.")
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
             assignment_services.layer_submit(actor=user, layer=layers[role])
         second = agreement_services.agreement_round_record(
@@ -312,7 +311,7 @@ class TestAgreementRounds:
         assert recorded[0].after["alpha_u"] == agreement_report.overall(report)["alpha_u"]
 
     def test_recording_is_refused_without_compared_transcripts_and_for_non_leads(
-        self, study, lead, reviewer, coder, coder2, codes
+        self, study, lead, reviewer, coder, coder2, two_codes
     ):
         make_transcript(study, lead, coder, coder2)  # layers still open
         with pytest.raises(ValidationError, match="no figures to record"):
@@ -364,23 +363,23 @@ class TestNotesPage:
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
     def test_notes_newest_first_and_filtered_by_kind_and_code(
-        self, client_for, study, lead, coder, codes
+        self, client_for, study, lead, coder, two_codes
     ):
-        note(lead, study, title="Older", held_on=DAY, codes=[codes[0]])
+        note(lead, study, title="Older", held_on=DAY, codes=[two_codes[0]])
         note(lead, study, title="Newer", held_on=DAY + datetime.timedelta(days=7))
         note(lead, study, title="Synthesis I10", kind=NoteKind.SYNTHESIS, held_on=DAY)
-        memo(coder, study, title="On compute", code=codes[0])
-        memo(coder, study, title="On teams", code=codes[1])
+        memo(coder, study, title="On compute", code=two_codes[0])
+        memo(coder, study, title="On teams", code=two_codes[1])
         c = client_for(coder)
         html = c.get(url("notes", study)).content.decode()
         assert html.index("Newer") < html.index("Older")
         html = c.get(url("notes", study) + "?kind=synthesis").content.decode()
         assert "Synthesis I10" in html and "Older" not in html and "Newer" not in html
-        html = c.get(url("notes", study) + f"?code={codes[0].pk}").content.decode()
+        html = c.get(url("notes", study) + f"?code={two_codes[0].pk}").content.decode()
         assert "Older" in html and "On compute" in html
         assert "Newer" not in html and "On teams" not in html
         assert "Analytic memos on Compute as a gate" in html
-        fragment = c.get(url("notes", study) + f"?code={codes[1].pk}", headers=HX)
+        fragment = c.get(url("notes", study) + f"?code={two_codes[1].pk}", headers=HX)
         body = fragment.content.decode()
         assert body.lstrip().startswith('<div id="notes"') and "On teams" in body
         assert "On compute" not in body and "<html" not in body
@@ -415,7 +414,7 @@ class TestNotesPage:
         lead,
         reviewer,
         coder,
-        codes,
+        two_codes,
         coded,
         disagreement,
         django_assert_num_queries,
@@ -427,10 +426,10 @@ class TestNotesPage:
                 title=f"Note {n}",
                 attendees=[lead, reviewer],
                 transcripts=[coded],
-                codes=codes,
+                codes=two_codes,
                 disagreements=[disagreement],
             )
-            memo(coder, study, title=f"Memo {n}", code=codes[n % 2], transcripts=[coded])
+            memo(coder, study, title=f"Memo {n}", code=two_codes[n % 2], transcripts=[coded])
 
         add(0)
         c = client_for(lead)
@@ -561,19 +560,19 @@ class TestNotesWrites:
 
 
 class TestMemoWrites:
-    def test_a_coder_writes_edits_and_deletes_their_memo(self, client_for, study, coder, codes):
+    def test_a_coder_writes_edits_and_deletes_their_memo(self, client_for, study, coder, two_codes):
         c = client_for(coder)
         response = c.post(
             url("notes_memo_create", study),
             {
                 "new-memo-title": "Gate",
-                "new-memo-code": codes[0].pk,
+                "new-memo-code": two_codes[0].pk,
                 "new-memo-body": "Compute is the gate.",
             },
         )
         m = AnalyticMemo.objects.get()
         assert response.status_code == 302 and response.url.endswith(f"#memo-{m.pk}")
-        assert m.code == codes[0] and m.written_by == coder
+        assert m.code == two_codes[0] and m.written_by == coder
         edit = url("notes_memo_edit", study, pk=m.pk)
         assert (
             c.get(edit, headers=HX).content.decode().lstrip().startswith(f'<form id="memo-{m.pk}"')
@@ -676,7 +675,7 @@ class TestRoundsOnTheAgreementPage:
         assert not AgreementRound.objects.exists()
 
     def test_errors_are_shown_with_and_without_htmx(
-        self, client_for, study, lead, coder, coder2, codes
+        self, client_for, study, lead, coder, coder2, two_codes
     ):
         make_transcript(study, lead, coder, coder2)
         c = client_for(lead)

@@ -1,8 +1,12 @@
 """Reconciliation: disagreements found on crafted layers, settled into the consensus layer,
 with rationales, history, reopening, and who may do what."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coding.models import (
@@ -19,8 +23,10 @@ from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services import reconciliation as rec
 from coding.services.codebook import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
-from transcripts.services import transcripts as transcript_services
+from tests.factories import (
+    give_roles,
+    ready_transcript,
+)
 from workbench.models import AuditEvent
 from workbench.roles import Role
 
@@ -34,51 +40,42 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
-def codes(study, admin_user):
-    names = ["Compute as a gate", "Small team", "Waiting", "Mutual help"]
-    return {n: code_create(actor=admin_user, study=study, name=n) for n in names}
-
-
-@pytest.fixture
 def transcript(study, lead, coder, coder2):
-    participant = consented_participant(study, "I1")
-    t = imported_transcript(study, participant, TEXT)
-    t = transcript_services.transcript_update(actor=lead, transcript=t, version=1, status="ready")
+    t = ready_transcript(study, lead, TEXT)
     assignment_services.assignment_set(
         actor=lead, transcript=t, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
     )
     return t
 
 
-def code(transcript, user, role, code, phrase, trim=0):
+def code(transcript, user, role, code, phrase, trim=0, after=0):
     layer = transcript.layers.get(role=role)
-    start = transcript.text.index(phrase)
+    start = transcript.text.index(phrase, after)
     return coding_services.coding_create(
         actor=user, layer=layer, code=code, start=start, end=start + len(phrase) - trim
     )
 
 
+def code_crafted_layers(transcript, coder, coder2, codes, after=0):
+    """One agreement within tolerance, one shift beyond it, one coding only A made, one only
+    B made, and different codes on the same words: in the copy of TEXT from ``after`` on."""
+    A, B = LayerRole.PRIMARY, LayerRole.SECOND
+    at = {"after": after}
+    code(transcript, coder, A, codes["Compute as a gate"], "We had no GPUs at all", **at)
+    code(transcript, coder2, B, codes["Compute as a gate"], "We had no GPUs at all", 3, **at)
+    code(transcript, coder, A, codes["Waiting"], "waited for weeks.", **at)
+    code(transcript, coder2, B, codes["Waiting"], "and waited for weeks.", **at)
+    code(transcript, coder, A, codes["Small team"], "Small but stubborn.", **at)
+    code(transcript, coder2, B, codes["Mutual help"], "Everyone helped with everything.", **at)
+    code(transcript, coder, A, codes["Small team"], "ทีมของเราเล็กมาก", **at)
+    code(transcript, coder2, B, codes["Mutual help"], "ทีมของเราเล็กมาก", **at)
+
+
 @pytest.fixture
 def layers_coded(transcript, coder, coder2, codes):
-    """Crafted layers: one agreement within tolerance, one shift beyond it, one coding only A
-    made, one only B made, and different codes on the same words."""
-    A, B = LayerRole.PRIMARY, LayerRole.SECOND
-    code(transcript, coder, A, codes["Compute as a gate"], "We had no GPUs at all")
-    code(transcript, coder2, B, codes["Compute as a gate"], "We had no GPUs at all", trim=3)
-    code(transcript, coder, A, codes["Waiting"], "waited for weeks.")
-    code(transcript, coder2, B, codes["Waiting"], "and waited for weeks.")
-    code(transcript, coder, A, codes["Small team"], "Small but stubborn.")
-    code(transcript, coder2, B, codes["Mutual help"], "Everyone helped with everything.")
-    code(transcript, coder, A, codes["Small team"], "ทีมของเราเล็กมาก")
-    code(transcript, coder2, B, codes["Mutual help"], "ทีมของเราเล็กมาก")
-    for user, role in ((coder, A), (coder2, B)):
+    """Crafted layers (see ``code_crafted_layers``), both submitted."""
+    code_crafted_layers(transcript, coder, coder2, codes)
+    for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
         assignment_services.layer_submit(actor=user, layer=transcript.layers.get(role=role))
     return transcript
 
@@ -274,6 +271,10 @@ def page(client, study, transcript, query=""):
     return client.get(reverse("reconcile", args=[study.slug, transcript.pk]) + query)
 
 
+def second_disagreement_html(client, study, transcript):
+    return page(client, study, transcript, "?d=2").content.decode()
+
+
 class TestViews:
     def test_the_reviewer_starts_and_resolves_through_htmx(
         self, client_for, study, layers_coded, reviewer
@@ -332,19 +333,66 @@ class TestViews:
         assert response.status_code == 404
 
     def test_the_page_has_a_fixed_number_of_queries(
-        self, client_for, study, layers_coded, reviewer, django_assert_max_num_queries
+        self,
+        client_for,
+        study,
+        lead,
+        coder,
+        coder2,
+        reviewer,
+        codes,
+        layers_coded,
+        django_assert_max_num_queries,
+        django_assert_num_queries,
     ):
-        r = start(reviewer, layers_coded)
-        for d in r.disagreements.all():
-            rec.disagreement_resolve(
-                actor=reviewer,
-                disagreement=d,
-                version=d.version,
-                decision=Decision.NEITHER,
-                rationale="x",
-            )
+        def settle_everything(transcript):
+            r = start(reviewer, transcript)
+            for d in r.disagreements.all():
+                rec.disagreement_resolve(
+                    actor=reviewer,
+                    disagreement=d,
+                    version=d.version,
+                    decision=Decision.NEITHER,
+                    rationale="x",
+                )
+            return r
+
+        settle_everything(layers_coded)
         c = client_for(reviewer)
         # session, user, study, permissions, transcript, layers (seat), consent, reconciliation,
         # layers (who may settle), disagreements, consensus, codes, history.
-        with django_assert_max_num_queries(13):
+        with (
+            django_assert_max_num_queries(13),
+            CaptureQueriesContext(connection) as small,
+        ):
             assert page(c, study, layers_coded, "?d=2").status_code == 200
+        queries = len(small.captured_queries)  # before the next request clears the log
+        assert "Disagreement 2 of 4" in second_disagreement_html(c, study, layers_coded)
+
+        # Five times the text: five times the disagreements and agreed consensus codings,
+        # more codes in the codebook, and disagreement 2 settled, reopened and settled again.
+        larger = ready_transcript(study, lead, TEXT.replace("I1:", "I2:") * 5, code="I2")
+        assignment_services.assignment_set(
+            actor=lead, transcript=larger, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
+        )
+        for copy in re.finditer(re.escape("What got in the way?"), larger.text):
+            code_crafted_layers(larger, coder, coder2, codes, after=copy.start())
+        for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
+            assignment_services.layer_submit(actor=user, layer=larger.layers.get(role=role))
+        for n in range(3):
+            code_create(actor=study.created_by, study=study, name=f"Later code {n}")
+        r = settle_everything(larger)
+        second = r.disagreements.get(number=2)
+        second = rec.disagreement_reopen(actor=lead, disagreement=second, reason="look again")
+        rec.disagreement_resolve(
+            actor=reviewer,
+            disagreement=second,
+            version=second.version,
+            decision=Decision.BOTH,
+            rationale="both hold",
+        )
+        assert r.disagreements.count() == 5 * 4
+        assert ConsensusCoding.objects.filter(transcript=larger).count() > 5
+        with django_assert_num_queries(queries):
+            assert page(c, study, larger, "?d=2").status_code == 200
+        assert "Disagreement 2 of 20" in second_disagreement_html(c, study, larger)

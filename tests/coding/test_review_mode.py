@@ -19,10 +19,8 @@ from coding.models import (
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services import reconciliation as rec
-from coding.services.codebook import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import consented_participant, imported_transcript
 from transcripts.services import transcripts as transcript_services
-from workbench.roles import Role
 
 TEXT = (
     "Interviewer: What got in the way?\n\n"
@@ -31,19 +29,6 @@ TEXT = (
     "I1: Small but stubborn. Everyone helped with everything.\n"
 )
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
-def codes(study, admin_user):
-    names = ["Compute as a gate", "Small team", "Waiting", "Mutual help"]
-    return {n: code_create(actor=admin_user, study=study, name=n) for n in names}
 
 
 def span(text, phrase):

@@ -19,7 +19,6 @@ from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with
     code,
     code2,
     coded,
-    coder2,
     layers,
     span,
     transcript,

@@ -30,12 +30,6 @@ def url(name, study, **kwargs):
 
 
 @pytest.fixture
-def as_lead(client, lead):
-    client.force_login(lead)
-    return client
-
-
-@pytest.fixture
 def attrs(study, admin_user):
     """Case attributes of every kind, plus a participant attribute."""
 

@@ -16,15 +16,15 @@ from coding.models import Coding, CodingMode, Layer, LayerRole
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services.codebook import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import (
+    ready_transcript,
+)
 from transcripts.models import Transcript
 from transcripts.services import consent as consent_services
 from transcripts.services import pseudonyms as pseudonym_services
-from transcripts.services import transcripts as transcript_services
 from transcripts.services.corrections import replace_all, transcript_correct
 from transcripts.services.transcripts import text_sha256
 from workbench.models import AuditEvent
-from workbench.roles import Role
 
 HTMX = {"HX-Request": "true"}
 
@@ -52,19 +52,8 @@ def span_of(text, phrase):
 
 
 @pytest.fixture
-def coder2(study):
-    user = UserFactory(username="kofi")
-    give_roles(study, user, Role.CODER)
-    return user
-
-
-@pytest.fixture
 def transcript(study, lead):
-    participant = consented_participant(study, "I1")
-    transcript = imported_transcript(study, participant, TEXT)
-    return transcript_services.transcript_update(
-        actor=lead, transcript=transcript, version=1, status="ready"
-    )
+    return ready_transcript(study, lead, TEXT)
 
 
 @pytest.fixture
@@ -511,9 +500,29 @@ class TestTurnForm:
         response = client.get(turn_url(transcript, 1, cancel=1))
         assert response.status_code == 302 and response.url.endswith("#turn-1")
 
-    def test_an_unknown_turn(self, client_for, lead, transcript):
-        response = client_for(lead).post(turn_url(transcript, 99), {})
+    def test_an_unknown_turn(self, client_for, coded, lead, transcript):
+        before, events = state(transcript), AuditEvent.objects.count()
+        client = client_for(lead)
+        # A well-formed correction, but for a turn the transcript does not have.
+        data = turn_post(transcript, 99, "Made up.") | turn_post(transcript, 1, "Made up.")
+        response = client.post(turn_url(transcript, 99), data)
         assert response.status_code == 302
+        assert response.url == url("transcript_correct", transcript) + "#turns"
+        assert state(transcript) == before and AuditEvent.objects.count() == events
+        page = client.get(response.url).content.decode()
+        assert "That turn was not found; choose one from the list." in page
+        assert "Made up." not in page and TURNS[1] in page
+
+    def test_an_unknown_turn_with_htmx(self, client_for, coded, lead, transcript):
+        before, events = state(transcript), AuditEvent.objects.count()
+        response = client_for(lead).post(
+            turn_url(transcript, 99), turn_post(transcript, 99, "Made up."), headers=HTMX
+        )
+        body = response.content.decode()
+        assert response.status_code == 200 and response["HX-Retarget"] == "#correct"
+        assert "That turn was not found; choose one from the list." in body
+        assert "Made up." not in body and TURNS[1] in body
+        assert state(transcript) == before and AuditEvent.objects.count() == events
 
     def test_saving_with_htmx_redraws_the_page_with_the_result(
         self, client_for, coded, lead, transcript

@@ -128,12 +128,6 @@ def transcript(study):
     return make_transcript(study)
 
 
-@pytest.fixture
-def as_lead(client, lead):
-    client.force_login(lead)
-    return client
-
-
 # --- services ------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The role matrix: every study URL, every role, pages and htmx fragments alike."""
+"""Study access beyond the role matrix (test_role_matrix.py): outsiders, superusers, lookups."""
 
 import pytest
 from django.urls import reverse

@@ -12,10 +12,13 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from tests.test_role_matrix import (  # noqa: F401 (the world fixture)
+from tests.workbench.test_role_matrix import (  # noqa: F401 (the world and its fixtures)
     STUDY_URLS,
     _kwargs,
     _study_urls,
+    built_world,
+    role_users,
+    study,
     world,
 )
 

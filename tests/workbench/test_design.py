@@ -20,12 +20,6 @@ def url(name, study, **kwargs):
     return reverse(name, kwargs={"study_slug": study.slug, **kwargs})
 
 
-@pytest.fixture
-def as_lead(client, lead):
-    client.force_login(lead)
-    return client
-
-
 class TestResearchQuestions:
     def test_lead_adds_a_research_question_without_javascript(self, as_lead, study, design):
         response = as_lead.post(

@@ -173,3 +173,10 @@ def test_dashboard_counts_interviews_and_consent(client, study, lead, admin_user
     assert "<strong>1</strong> transcript " in body and "1 draft" in body
     assert "1 consent covers analysis; 1 withdrawn" in body
     assert "data stewardship" in body
+
+
+def test_static_files_are_served_to_the_test_client(client):
+    response = client.get("/static/css/workbench.css")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    assert b"".join(response.streaming_content)

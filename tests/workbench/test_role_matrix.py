@@ -5,19 +5,36 @@ workbench/roles.py, so that a wrong permission mapping fails here. A new study U
 ``test_every_study_url_is_in_the_matrix`` until it is added.
 """
 
+import copy
+import functools
+from http.cookies import SimpleCookie
+
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.models import Disagreement, Reconciliation
 from coding.services.assignments import assignment_set
 from coding.services.codebook import code_create
 from coding.services.codings import coding_create
-from tests.factories import consented_participant, imported_transcript
+from tests.factories import (
+    STUDY_NAME,
+    USERNAMES,
+    UserFactory,
+    consented_participant,
+    imported_transcript,
+    outsider_user,
+    research_design,
+    study_member,
+)
 from transcripts.models import Attribute, AttributeKind, AttributeTarget, Case, PseudonymRule
 from transcripts.services import attributes as attribute_services
 from transcripts.services import cases as case_services
 from transcripts.services import transcripts as transcript_services
 from transcripts.services.pseudonyms import pseudonym_rule_create
+from workbench.roles import Role
+from workbench.services.studies import study_create
 
 MEMBERS = {"admin", "lead", "coder", "reviewer"}
 ADMIN_LEAD = {"admin", "lead"}
@@ -240,6 +257,7 @@ def _disagreement(world):
     return disagreement
 
 
+@functools.cache
 def _study_urls():
     found = {}
 
@@ -262,8 +280,23 @@ def test_every_study_url_is_in_the_matrix():
     assert set(_study_urls()) == set(STUDY_URLS)
 
 
-@pytest.fixture
-def world(study, design, role_users, lead):
+def _build_world():
+    """One study with a person per role, a design, a coded transcript, a case and an attribute.
+
+    Built once for the module (see tests/module_data.py): the tests only read it, and what
+    the views they call write is undone by each test's savepoint.
+    """
+    admin = UserFactory(username=USERNAMES["admin"])
+    study = study_create(actor=admin, name=STUDY_NAME)
+    design = research_design(study)
+    users = {
+        "admin": admin,
+        "lead": study_member(study, Role.LEAD),
+        "coder": study_member(study, Role.CODER),
+        "reviewer": study_member(study, Role.REVIEWER),
+        "outsider": outsider_user(),
+    }
+    lead = users["lead"]
     participant = consented_participant(study, "I1")
     transcript = imported_transcript(study, participant, "Interviewer: Hi?\n\nI1: Hello.\n")
     case = case_services.case_create(actor=lead, study=study, name="Project A")
@@ -281,13 +314,20 @@ def world(study, design, role_users, lead):
     assignment_set(
         actor=lead,
         transcript=transcript,
-        primary=role_users["coder"],
-        second=role_users["reviewer"],
+        primary=users["coder"],
+        second=users["reviewer"],
         mode="independent",
     )
     layer = transcript.layers.get(role="primary")
-    coding = coding_create(actor=role_users["coder"], layer=layer, code=code, start=0, end=5)
+    coding = coding_create(actor=users["coder"], layer=layer, code=code, start=0, end=5)
+    # One signed-in session per person, for all the module's tests (see ``signed_in``).
+    sessions = {}
+    for role, user in users.items():
+        session_client = Client()
+        session_client.force_login(user)
+        sessions[role] = session_client.cookies[settings.SESSION_COOKIE_NAME].value
     return design | {
+        "study": study,
         "code": code,
         "layer": layer,
         "coding": coding,
@@ -295,8 +335,38 @@ def world(study, design, role_users, lead):
         "transcript": transcript,
         "case": case,
         "attribute": attribute,
-        "users": role_users,
+        "users": users,
+        "sessions": sessions,
     }
+
+
+def signed_in(client, world, role):
+    """The client as ``role``, through the session made for them with the world: as
+    ``force_login`` then ``logout`` around each request did, but without a new session row
+    each time. The tests check that each response was made for that person."""
+    client.cookies = SimpleCookie({settings.SESSION_COOKIE_NAME: world["sessions"][role]})
+    return client
+
+
+@pytest.fixture(scope="module")
+def built_world(module_db, django_db_blocker):
+    with django_db_blocker.unblock():
+        return _build_world()
+
+
+@pytest.fixture
+def world(db, built_world):
+    return copy.deepcopy(built_world)
+
+
+@pytest.fixture
+def study(world):
+    return world["study"]
+
+
+@pytest.fixture
+def role_users(world):
+    return world["users"]
 
 
 def _kwargs(name, params, study, world):
@@ -326,15 +396,14 @@ def test_role_matrix(client, study, world, role_users, name, htmx):
     headers = {"HX-Request": "true"} if htmx else {}
     for role, user in role_users.items():
         url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
-        client.force_login(user)
-        response = getattr(client, method)(url, headers=headers)
+        response = getattr(signed_in(client, world, role), method)(url, headers=headers)
+        assert response.wsgi_request.user == user, (role, url)
         if role == "outsider" or role in hidden:
             assert response.status_code == 404, (role, url)
         elif role in allowed:
             assert response.status_code in {200, 204, 302}, (role, url, response.status_code)
         else:
             assert response.status_code == 403, (role, url, response.status_code)
-        client.logout()
 
 
 @pytest.mark.parametrize("name", sorted(STUDY_URLS))
@@ -350,6 +419,8 @@ def test_anonymous_is_sent_to_login(client, study, world, name):
 def test_wrong_method_is_refused(client, study, world, role_users, name):
     method, allowed = STUDY_URLS[name][:2]
     url = reverse(name, kwargs=_kwargs(name, _study_urls()[name], study, world))
-    client.force_login(role_users[sorted(allowed)[0]])
-    wrong = client.delete if method == "post" else client.put
-    assert wrong(url).status_code == 405
+    role = sorted(allowed)[0]
+    signed_in(client, world, role)
+    response = (client.delete if method == "post" else client.put)(url)
+    assert response.wsgi_request.user == role_users[role]
+    assert response.status_code == 405
