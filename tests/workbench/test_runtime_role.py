@@ -191,7 +191,11 @@ class TestRuntimeRole:
             call_command("migrate", "--noinput", stdout=StringIO())  # nothing to apply
             call_command("seed_demo", stdout=StringIO())
             study = Study.objects.get(slug="open-llm-collaboration")
-            assert client.login(username="coder1", password="demo-coder1-2026")
+            # Signing in through the form, as a person does (sign-in throttling needs the request).
+            signed_in = client.post(
+                reverse("login"), {"username": "coder1", "password": "demo-coder1-2026"}
+            )
+            assert signed_in.status_code == 302
             assert client.get(reverse("study_dashboard", args=[study.slug])).status_code == 200
             memo = AnalyticMemo.objects.get(study=study)
             notes_services.memo_update(
@@ -203,7 +207,10 @@ class TestRuntimeRole:
             )
             assert AuditEvent.objects.filter(study=study, verb="memo.update").exists()
             client.logout()
-            assert client.login(username="lead", password="demo-lead-2026")
+            signed_in = client.post(
+                reverse("login"), {"username": "lead", "password": "demo-lead-2026"}
+            )
+            assert signed_in.status_code == 302
             trail = client.get(reverse("audit_trail", args=[study.slug]))
             assert trail.status_code == 200 and "memo.update" in trail.content.decode()
         finally:
