@@ -18,7 +18,7 @@ from coding.models import (
 )
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
-from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
+from tests.coding.test_codings import (  # noqa: F401 (fixtures shared with the view tests)
     HX,
     code,
     code2,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from coding.models import LayerRole
 from coding.services import codings as coding_services
 from coding.services import notes as notes_services
-from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
+from tests.coding.test_codings import (  # noqa: F401 (fixtures shared with the view tests)
     code,
     coded,
     layers,

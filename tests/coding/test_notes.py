@@ -27,7 +27,7 @@ from coding.services import assignments as assignment_services
 from coding.services import notes as notes_services
 from coding.services.codebook import code_create
 from coding.views.agreement import round_code_rows
-from tests.coding.test_agreement_app import (  # noqa: F401 (fixtures shared with the agreement tests)
+from tests.coding.test_agreement import (  # noqa: F401 (fixtures shared with the agreement tests)
     code,
     coded,
     make_transcript,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from coding.models import Coding, LayerRole, UndoAction
 from coding.services import codings as coding_services
 from coding.services.undo import undo_record, undo_run
-from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
+from tests.coding.test_codings import (  # noqa: F401 (fixtures shared with the view tests)
     HX,
     code,
     code2,

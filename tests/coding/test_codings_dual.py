@@ -255,7 +255,7 @@ class TestBlindness:
         layers = visible_layers(reviewer, perms(reviewer, study), transcript)
         assert [layer.role for layer in layers] == ["second"]
 
-    def test_review_mode(self, study, transcript, lead, coder, coder2, code):
+    def test_codings_review(self, study, transcript, lead, coder, coder2, code):
         assignment_services.assignment_set(
             actor=lead, transcript=transcript, primary=coder, second=coder2, mode="review"
         )

@@ -22,7 +22,7 @@ from coding.selectors.blindness import visible_layers, visible_layers_in_study
 from coding.services import assignments as assignment_services
 from coding.services import codebook as codebook_services
 from coding.services import codings as coding_services
-from tests.coding.test_coding_views import (  # noqa: F401 (fixtures shared with the view tests)
+from tests.coding.test_codings import (  # noqa: F401 (fixtures shared with the view tests)
     HX,
     code,
     code2,
