@@ -164,3 +164,30 @@ def test_members_page_query_count_does_not_grow(
     with django_assert_num_queries(6):
         page = client.get(url("members", study)).content.decode()
     assert "m19" in page and "guest19@example.org" in page
+
+
+def test_setting_roles_takes_few_queries_whatever_the_study_s_size(
+    study, admin_user, django_assert_max_num_queries
+):
+    """Roles are mirrored into object permissions with one comparison and bulk writes (not a
+    guardian call per permission), at any number of members."""
+    from workbench.access import member_perms
+    from workbench.roles import permissions_for
+
+    def grant(username):
+        user = UserFactory(username=username)
+        member_services.member_set_roles(
+            actor=admin_user, study=study, user=user, roles={Role.CODER, Role.REVIEWER}
+        )
+        return user
+
+    with django_assert_max_num_queries(20) as first:
+        user = grant("first")
+    for n in range(20):
+        grant(f"member{n}")
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        later = grant("later")
+    expected = permissions_for({Role.CODER, Role.REVIEWER})
+    assert member_perms(user, study) == member_perms(later, study) == expected
+    member_services.member_set_roles(actor=admin_user, study=study, user=later, roles={Role.CODER})
+    assert member_perms(later, study) == permissions_for({Role.CODER})
