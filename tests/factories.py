@@ -1,12 +1,5 @@
-from contextlib import contextmanager
-from unittest import mock
-
 import factory
-import guardian.managers
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db.models.signals import post_migrate
-from guardian.ctypes import get_content_type
 
 from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion, Study
 from workbench.services import members as member_services
@@ -32,94 +25,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-# Granting a role mirrors it into django-guardian one permission at a time: for each of the
-# 15 study permissions, a lookup of the permission and its content type, then a
-# get_or_create or a delete -- about 50 of the ~65 queries of giving someone a role.
-# Fixtures still build through the real services, but while they do, guardian's per-object
-# assign_perm/remove_perm calls are noted and their net effect written at the end in at
-# most two queries per person and study (tests/test_factories.py checks that the rows are
-# exactly those the unpatched path writes). The code under test runs guardian unpatched.
-# Migrations (and the flush after a transaction=True test) create the permission rows anew,
-# so the remembered permissions are forgotten then.
-_permissions: dict[tuple[int, str], Permission] = {}
-post_migrate.connect(lambda **kwargs: _permissions.clear(), weak=False)
-_Manager = guardian.managers.BaseObjectPermissionManager
-_unpatched = {"assign_perm": _Manager.assign_perm, "remove_perm": _Manager.remove_perm}
-# (model, "user" or "group", their pk, object pk) -> {Permission: granted?}, in call order
-_pending: dict[tuple, dict[Permission, bool]] | None = None
-
-
-def _permission(perm, obj):
-    if isinstance(perm, Permission):
-        return perm
-    ctype = get_content_type(obj)
-    codename = perm.split(".", 1)[-1]
-    key = (ctype.pk, codename)
-    if key not in _permissions:
-        _permissions[key] = Permission.objects.select_related("content_type").get(
-            content_type=ctype, codename=codename
-        )
-    return _permissions[key]
-
-
-def _noted(method, granted):
-    def note(manager, perm, user_or_group, obj):
-        if manager.is_generic() or getattr(obj, "pk", None) is None:
-            return _unpatched[method](manager, perm, user_or_group, obj)
-        field = manager.user_or_group_field
-        key = (manager.model, field, user_or_group.pk, obj.pk)
-        _pending.setdefault(key, {})[_permission(perm, obj)] = granted
-
-    return note
-
-
-def _write_pending(pending):
-    for (model, field, who, obj_pk), permissions in pending.items():
-        revoked = [p for p, granted in permissions.items() if not granted]
-        granted = [p for p, granted in permissions.items() if granted]
-        if revoked:
-            model.objects.filter(
-                **{f"{field}_id": who}, content_object_id=obj_pk, permission__in=revoked
-            ).delete()
-        if granted:
-            model.objects.bulk_create(
-                [
-                    model(**{f"{field}_id": who}, content_object_id=obj_pk, permission=p)
-                    for p in granted
-                ],
-                ignore_conflicts=True,
-            )
-
-
-@contextmanager
-def guardian_writes_batched():
-    """While fixtures grant roles: guardian's object permission writes, batched."""
-    global _pending
-    if _pending is not None:  # nested: the outermost block writes
-        yield
-        return
-    _pending = {}
-    try:
-        with (
-            mock.patch.object(_Manager, "assign_perm", _noted("assign_perm", True)),
-            mock.patch.object(_Manager, "remove_perm", _noted("remove_perm", False)),
-        ):
-            yield
-        _write_pending(_pending)
-    finally:
-        _pending = None
-
-
 def give_roles(study, user, *roles, actor=None):
     actor = actor or study.created_by
-    with guardian_writes_batched():
-        member_services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
+    member_services.member_set_roles(actor=actor, study=study, user=user, roles=set(roles))
 
 
 def create_study(actor, name):
     """A study made through ``study_create`` (its creator becomes its admin)."""
-    with guardian_writes_batched():
-        return study_services.study_create(actor=actor, name=name)
+    return study_services.study_create(actor=actor, name=name)
 
 
 class StudyFactory(factory.django.DjangoModelFactory):

@@ -1,19 +1,13 @@
-"""The fixtures' batched guardian writes leave exactly the rows the unpatched services write."""
+"""The fixtures' helpers grant exactly what the services grant."""
 
-import guardian.managers
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.factories import UserFactory, create_study, give_roles, guardian_writes_batched
+from tests.factories import UserFactory, create_study, give_roles
 from workbench.models import StudyUserObjectPermission
 from workbench.roles import Role
 from workbench.services import members as member_services
 from workbench.services import studies as study_services
-
-UNPATCHED = (
-    guardian.managers.BaseObjectPermissionManager.assign_perm,
-    guardian.managers.BaseObjectPermissionManager.remove_perm,
-)
 
 
 def held(user, study):
@@ -62,10 +56,3 @@ def test_nothing_is_written_when_the_service_refuses(db):
     with pytest.raises(ValidationError, match="at least one admin"):
         give_roles(study, owner, Role.CODER)
     assert held(owner, study) == before
-
-
-def test_the_code_under_test_runs_guardian_unpatched(db):
-    manager = guardian.managers.BaseObjectPermissionManager
-    with guardian_writes_batched():
-        assert (manager.assign_perm, manager.remove_perm) != UNPATCHED
-    assert (manager.assign_perm, manager.remove_perm) == UNPATCHED

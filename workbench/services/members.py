@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -21,6 +22,7 @@ from workbench.access import require
 from workbench.models import (
     Membership,
     Study,
+    StudyUserObjectPermission,
 )
 from workbench.roles import PERMISSION_CODENAMES, Role, permissions_for
 
@@ -33,9 +35,22 @@ def permissions_sync_all() -> int:
     Runs after every ``migrate`` so that a role that gains a permission (a new feature)
     takes effect for existing members without a hand-written data migration.
     """
-    from django.contrib.auth.models import Permission
+    return _sync(Membership.objects.all(), StudyUserObjectPermission.objects.all())
 
-    from workbench.models import StudyUserObjectPermission
+
+def _sync_permissions(study: Study, user) -> None:
+    """Mirror the user's roles in this study into guardian object permissions."""
+    _sync(
+        Membership.objects.filter(study=study, user=user),
+        StudyUserObjectPermission.objects.filter(content_object=study, user=user),
+    )
+
+
+def _sync(memberships, grants) -> int:
+    """Make ``grants`` (object permissions) exactly what ``memberships`` call for, for the
+    (study, user) pairs they cover, in a few queries whatever their number: one comparison
+    and bulk writes, not guardian's ``assign_perm`` / ``remove_perm`` once per permission."""
+    from django.contrib.auth.models import Permission
 
     permissions = {
         p.codename: p
@@ -44,62 +59,34 @@ def permissions_sync_all() -> int:
         )
     }
     roles: dict[tuple[int, int], set[str]] = {}
-    for study_id, user_id, role in Membership.objects.values_list("study_id", "user_id", "role"):
+    for study_id, user_id, role in memberships.values_list("study_id", "user_id", "role"):
         roles.setdefault((study_id, user_id), set()).add(role)
     held: dict[tuple[int, int], set[str]] = {}
-    for study_id, user_id, codename in StudyUserObjectPermission.objects.values_list(
+    for study_id, user_id, codename in grants.values_list(
         "content_object_id", "user_id", "permission__codename"
     ):
         held.setdefault((study_id, user_id), set()).add(codename)
-    changes = 0
+    missing, surplus = [], Q(pk__in=[])
+    for key in roles.keys() | held.keys():
+        wanted = permissions_for(roles.get(key, ())) & permissions.keys()
+        have = held.get(key, set())
+        study_id, user_id = key
+        missing += [
+            StudyUserObjectPermission(
+                content_object_id=study_id, user_id=user_id, permission=permissions[codename]
+            )
+            for codename in wanted - have
+        ]
+        if have - wanted:
+            surplus |= Q(
+                content_object_id=study_id,
+                user_id=user_id,
+                permission__codename__in=have - wanted,
+            )
     with transaction.atomic():
-        for key in roles.keys() | held.keys():
-            wanted = permissions_for(roles.get(key, ())) & permissions.keys()
-            have = held.get(key, set())
-            study_id, user_id = key
-            StudyUserObjectPermission.objects.bulk_create(
-                StudyUserObjectPermission(
-                    content_object_id=study_id, user_id=user_id, permission=permissions[c]
-                )
-                for c in wanted - have
-            )
-            if have - wanted:
-                StudyUserObjectPermission.objects.filter(
-                    content_object_id=study_id,
-                    user_id=user_id,
-                    permission__codename__in=have - wanted,
-                ).delete()
-            changes += len(wanted ^ have)
-    return changes
-
-
-def _sync_permissions(study: Study, user) -> None:
-    """Mirror the user's roles in this study into guardian object permissions.
-
-    One comparison and at most one insert and one delete, rather than guardian's
-    ``assign_perm`` / ``remove_perm`` once per permission (15 calls, ~140 queries).
-    """
-    from django.contrib.auth.models import Permission
-
-    from workbench.models import StudyUserObjectPermission
-
-    roles = set(Membership.objects.filter(study=study, user=user).values_list("role", flat=True))
-    wanted = permissions_for(roles) & PERMISSION_CODENAMES
-    grants = StudyUserObjectPermission.objects.filter(content_object=study, user=user)
-    held = set(
-        grants.filter(permission__codename__in=PERMISSION_CODENAMES).values_list(
-            "permission__codename", flat=True
-        )
-    )
-    if wanted - held:
-        StudyUserObjectPermission.objects.bulk_create(
-            StudyUserObjectPermission(content_object=study, user=user, permission=permission)
-            for permission in Permission.objects.filter(
-                content_type__app_label="workbench", codename__in=wanted - held
-            )
-        )
-    if held - wanted:
-        grants.filter(permission__codename__in=held - wanted).delete()
+        StudyUserObjectPermission.objects.bulk_create(missing)
+        _, deleted = StudyUserObjectPermission.objects.filter(surplus).delete()
+    return len(missing) + sum(deleted.values())
 
 
 def grant_roles(*, actor, study: Study, user, roles: Iterable[str]) -> None:
