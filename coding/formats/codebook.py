@@ -293,14 +293,19 @@ def _split_description(text: str) -> dict:
 
 
 def _qdc_chunks(data: bytes, max_unpacked_bytes: int):
-    """The codebook XML a chunk at a time: the file itself, or ``project.qde`` in a .qdpx."""
+    """The codebook XML a chunk at a time: the file itself, or ``project.qde`` in a .qdpx.
+
+    Tags are not counted up front: a project holds its sources' codings after the codebook,
+    and reading stops at the codebook's end (the parser still stops at the tag limit)."""
     if data[:2] != b"PK":
-        return packages.byte_chunks(data, max_bytes=max_unpacked_bytes, what="the XML")
+        return packages.byte_chunks(
+            data, max_bytes=max_unpacked_bytes, what="the XML", max_tags=None
+        )
     archive = packages.open_zip(data)
     name = next((n for n in archive.namelist() if n.lower().endswith("project.qde")), None)
     if name is None:
         raise _Refused("The .qdpx file has no project.qde inside.")
-    return packages.member_chunks(archive, name, max_bytes=max_unpacked_bytes)
+    return packages.member_chunks(archive, name, max_bytes=max_unpacked_bytes, max_tags=None)
 
 
 class _Refused(Exception):

@@ -16,7 +16,7 @@ from lxml import etree
 
 from tests import bombs
 from tests.factories import consented_participant
-from transcripts.formats import TranscriptFormatError, parse_transcript, word
+from transcripts.formats import packages, TranscriptFormatError, parse_transcript, word
 from transcripts.formats.normalise import normalise
 from transcripts.models import SpeakerRole, Transcript
 
@@ -97,8 +97,20 @@ def test_markup_that_never_completes_a_paragraph_is_refused_before_it_fills_memo
 
 
 def test_a_document_of_more_tags_than_any_real_one_is_refused_at_the_limit():
-    data = bombs.busy_paragraphs_docx(12 * MB)  # 2.05 million tags, far under 50 MB
-    assert "it has more than 2,000,000 XML tags" in refusal("busy.docx", data)
+    data = bombs.busy_paragraphs_docx(7 * MB)  # 1.2 million tags, far under 50 MB
+    assert f"it has more than {packages.MAX_TAGS:,} XML tags" in refusal("busy.docx", data)
+
+
+def test_a_flood_of_tags_is_refused_before_the_parser_reads_any(monkeypatch):
+    # Counting tags costs a tenth of parsing them: the refusal must come from the count alone.
+    parsers = []
+    real = packages.etree.XMLPullParser
+    monkeypatch.setattr(
+        packages.etree, "XMLPullParser", lambda *a, **k: parsers.append(1) or real(*a, **k)
+    )
+    data = bombs.busy_paragraphs_docx(7 * MB)
+    assert "XML tags" in refusal("busy.docx", data)
+    assert parsers == []
 
 
 def test_a_document_of_more_paragraphs_than_any_transcript_is_refused():

@@ -6,7 +6,9 @@ a parser that builds the whole tree holds many times that in memory. So:
 - ``open_zip`` refuses an archive with more entries than a document has before ``zipfile`` reads
   its directory (opening one with 200,000 empty entries alone took 2.5 s and 116 MB);
 - ``member_chunks`` refuses a member whose declared size is over the limit before unpacking a
-  byte (``zipfile`` never unpacks more than the declared size);
+  byte (``zipfile`` never unpacks more than the declared size), and one with more tags than a
+  real part after a first pass that only unpacks and counts them (in C, about ten times faster
+  than parsing them), so a flood of markup is refused before the parser starts;
 - ``xml_events`` feeds the XML to lxml's pull parser a chunk at a time, refuses any DTD (no
   entity expansion, the defusedxml rule: REFI-QDA and Word files never declare one), and stops
   once the tree the caller has not yet cleared holds more elements than any real document keeps
@@ -30,9 +32,11 @@ MAX_MEMBERS = 10_000
 # Elements the caller may keep in its tree at once: far above a real paragraph (NVivo writes
 # about 25) or a codebook being read, far below what hurts (lxml needs ~100 bytes for each).
 MAX_OPEN_ELEMENTS = 100_000
-# Tags ("<") in one XML part: the parser's time goes with them, not with bytes. NVivo writes
-# about 600,000 for 585 KB of text (18 MB); a crafted part reaches 8 million in 49 MB.
-MAX_TAGS = 2_000_000
+# Tags ("<") in one XML part: the parser's time goes with them, not with bytes (about 0.8 µs a
+# tag). NVivo writes about 600,000 for 585 KB of text (18 MB), some ten hours of interview; a
+# crafted part reaches 8 million in 49 MB. A million keeps the costliest part any limit lets
+# through under a second of parsing.
+MAX_TAGS = 1_000_000
 # How often (in bytes fed) the size of that tree is checked (in C, by XPath). Between two
 # checks at most this many bytes of markup are added, so the tree never passes a few tens of MB.
 _CHECK_EVERY = 512 * 1024
@@ -57,28 +61,49 @@ def open_zip(data: bytes, *, max_members: int = MAX_MEMBERS) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
 
 
-def member_chunks(archive: zipfile.ZipFile, name: str, *, max_bytes: int) -> Iterator[bytes]:
+def member_chunks(
+    archive: zipfile.ZipFile, name: str, *, max_bytes: int, max_tags: int | None = MAX_TAGS
+) -> Iterator[bytes]:
     """The unpacked bytes of one member, a chunk at a time, never more than ``max_bytes``.
 
     Checking the declared size is enough: ``zipfile`` stops unpacking there, and a member that
-    holds more than its header says fails its CRC check (``BadZipFile``).
+    holds more than its header says fails its CRC check (``BadZipFile``). With ``max_tags``
+    the member is unpacked once to count its tags, at the call, before any chunk is returned.
     """
     info = archive.getinfo(name)
     if info.file_size > max_bytes:
         raise LimitExceeded(_too_large(name, info.file_size, max_bytes))
+    if max_tags is not None:
+        tags = 0
+        for chunk in _unpacked(archive, info):
+            tags += chunk.count(b"<")
+            if tags > max_tags:
+                raise LimitExceeded(_too_many_tags(max_tags))
+    return _unpacked(archive, info)
+
+
+def _unpacked(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     with archive.open(info) as stream:
         while chunk := stream.read(CHUNK_BYTES):
             yield chunk
 
 
 def read_member(archive: zipfile.ZipFile, name: str, *, max_bytes: int) -> bytes:
-    return b"".join(member_chunks(archive, name, max_bytes=max_bytes))
+    return b"".join(member_chunks(archive, name, max_bytes=max_bytes, max_tags=None))
 
 
-def byte_chunks(data: bytes, *, max_bytes: int, what: str) -> Iterator[bytes]:
+def byte_chunks(
+    data: bytes, *, max_bytes: int, what: str, max_tags: int | None = MAX_TAGS
+) -> Iterator[bytes]:
     """A plain (not zipped) XML file, fed the same way as a ZIP member."""
     if len(data) > max_bytes:
         raise LimitExceeded(_too_large(what, len(data), max_bytes))
+    if max_tags is not None and data.count(b"<") > max_tags:
+        raise LimitExceeded(_too_many_tags(max_tags))
+    return _sliced(data)
+
+
+def _sliced(data: bytes) -> Iterator[bytes]:
     view = memoryview(data)
     for start in range(0, len(data), CHUNK_BYTES):
         yield bytes(view[start : start + CHUNK_BYTES])
@@ -115,7 +140,7 @@ def xml_event_batches(
     for chunk in chunks:
         tags += chunk.count(b"<")  # counted in C before the chunk is parsed
         if tags > max_tags:
-            raise LimitExceeded(f"it has more than {max_tags:,} XML tags")
+            raise LimitExceeded(_too_many_tags(max_tags))
         parser.feed(chunk)
         fed += len(chunk)
         batch = list(parser.read_events())
@@ -148,6 +173,10 @@ def _checked_root(element) -> etree._Element:
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise UnsafeXML("it declares a DTD (<!DOCTYPE …>)")
     return tree.getroot()
+
+
+def _too_many_tags(limit: int) -> str:
+    return f"it has more than {limit:,} XML tags"
 
 
 def _too_large(name: str, size: int, limit: int) -> str:
