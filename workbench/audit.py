@@ -49,7 +49,9 @@ def record(
 ) -> AuditEvent:
     if obj is not None:
         object_type = object_type or getattr(obj, "audit_type", obj._meta.model_name)
-        object_id = object_id or str(obj.pk)
+        # A row with a random public id is named by it: its sequence number would tell readers
+        # of the trail how many rows others made in between (workbench/public_ids.py).
+        object_id = object_id or str(getattr(obj, "public_id", None) or obj.pk)
         object_repr = object_repr or str(obj)
     return AuditEvent.objects.create(
         study=study,

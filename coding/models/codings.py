@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from coding.models.codebook import Code
+from workbench.public_ids import public_id_field
 
 
 class CodingMode(models.TextChoices):
@@ -96,6 +97,7 @@ class Coding(models.Model):
     ``snippet`` keeps a copy of the coded text for exports and integrity checks.
     """
 
+    public_id = public_id_field()
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="codings")
     code = models.ForeignKey(Code, on_delete=models.PROTECT, related_name="codings")
     start = models.PositiveIntegerField()

@@ -7,6 +7,7 @@ from django.db.models import Q
 from coding.models.codebook import Code
 from coding.models.reconciliation import Disagreement
 from workbench.models import Study
+from workbench.public_ids import public_id_field
 
 
 class RoundKind(models.TextChoices):
@@ -50,6 +51,7 @@ class NoteKind(models.TextChoices):
 class DebriefNote(models.Model):
     """A dated record of a peer-debriefing session, or a tentative synthesis of the analysis."""
 
+    public_id = public_id_field()
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="debrief_notes")
     kind = models.CharField(max_length=10, choices=NoteKind.choices, default=NoteKind.DEBRIEF)
     held_on = models.DateField()
@@ -84,6 +86,7 @@ class DebriefNote(models.Model):
 class AnalyticMemo(models.Model):
     """An analyst's memo on a code (or on the analysis at large, without a code)."""
 
+    public_id = public_id_field()
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memos")
     code = models.ForeignKey(
         Code, on_delete=models.PROTECT, null=True, blank=True, related_name="memos"

@@ -21,6 +21,7 @@ class Mark:
     instance per coding, and one per coding's code, cost more than the rest of the page)."""
 
     pk: int
+    public_id: str
     layer_id: int
     code_id: int
     start: int
@@ -36,7 +37,17 @@ class Mark:
     tip: str = ""  # "code — coder: memo", escaped: the same on every piece of the coding
 
 
-MARK_FIELDS = ("pk", "layer_id", "code_id", "start", "end", "memo", "exemplar", "needs_recheck")
+MARK_FIELDS = (
+    "pk",
+    "public_id",
+    "layer_id",
+    "code_id",
+    "start",
+    "end",
+    "memo",
+    "exemplar",
+    "needs_recheck",
+)
 
 
 @dataclass
@@ -97,7 +108,7 @@ def _label(m: Mark, several_layers: bool) -> str:
     )
     css = "mlabel flagged" if m.needs_recheck else "mlabel"
     return (
-        f'<li><button type="button" class="{css}" data-coding="{m.pk}" '
+        f'<li><button type="button" class="{css}" data-coding="{m.ref}" '
         f'style="--code: {m.code.colour}" aria-label="{esc(aria)}">{name}{by}{flags}</button></li>'
     )
 

@@ -166,14 +166,15 @@ def audit_hider(user, perms, study) -> Q:
     def ids(queryset):
         return queryset.annotate(ref=Cast("pk", output_field=CharField())).values("ref")
 
+    def refs(queryset):
+        # Events name memos and notes by public id; those written before public ids, by pk.
+        return Q(object_id__in=ids(queryset)) | Q(object_id__in=queryset.values("public_id"))
+
     hidden = Q(layer_id__in=blind_layers(user, perms, study).values("pk"))
     hidden |= Q(object_type="code", object_id__in=ids(viewer.codes_hidden()))
-    hidden |= Q(
-        object_type="memo", object_id__in=ids(AnalyticMemo.objects.filter(viewer.hidden_memos()))
-    )
-    hidden |= Q(
-        object_type="debrief_note",
-        object_id__in=ids(DebriefNote.objects.filter(viewer.hidden_notes())),
+    hidden |= Q(object_type="memo") & refs(AnalyticMemo.objects.filter(viewer.hidden_memos()))
+    hidden |= Q(object_type="debrief_note") & refs(
+        DebriefNote.objects.filter(viewer.hidden_notes())
     )
     # Events written before events carried their layer: the layer facts in their values.
     names = dict(

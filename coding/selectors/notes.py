@@ -21,14 +21,14 @@ def linkable_disagreements(study=None):
     return qs.filter(reconciliation__transcript__study=study) if study is not None else qs
 
 
-def debrief_notes(study, filters, *, with_disagreements: bool, pk=None, hidden=None):
+def debrief_notes(study, filters, *, with_disagreements: bool, ref=None, hidden=None):
     """The study's notes, filtered; those matching ``hidden`` (``Viewer.hidden_notes``: linked
     by a blind colleague to what the viewer may not see) left out."""
     qs = DebriefNote.objects.filter(study=study).select_related("written_by")
     if hidden is not None:
         qs = qs.exclude(hidden)
-    if pk is not None:
-        qs = qs.filter(pk=pk)
+    if ref is not None:
+        qs = qs.filter(public_id=ref)
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
     if filters.get("code"):
@@ -43,14 +43,14 @@ def debrief_notes(study, filters, *, with_disagreements: bool, pk=None, hidden=N
     return list(qs.prefetch_related(*related))
 
 
-def analytic_memos(study, filters, pk=None, hidden=None):
+def analytic_memos(study, filters, ref=None, hidden=None):
     """The study's memos, filtered; those matching ``hidden`` (``Viewer.hidden_memos``) left
     out."""
     qs = AnalyticMemo.objects.filter(study=study).select_related("code", "written_by")
     if hidden is not None:
         qs = qs.exclude(hidden)
-    if pk is not None:
-        qs = qs.filter(pk=pk)
+    if ref is not None:
+        qs = qs.filter(public_id=ref)
     if filters.get("code"):
         qs = qs.filter(code=filters["code"])
     return list(qs.prefetch_related(Prefetch("transcripts", queryset=linkable_transcripts())))

@@ -538,7 +538,7 @@ def coding_review(
         object_repr=f"{coding.code.name} [{coding.start}:{coding.end}]",
         after=layer_facts(own)
         | {
-            "coding": coding.pk,
+            "coding": coding.public_id,
             "verdict": verdict,
             "alternative code": alt_code.name if alt_code else None,
             "alternative span": [alt_start, alt_end] if alt_start is not None else None,

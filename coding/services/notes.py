@@ -297,14 +297,14 @@ def debrief_note_delete(*, actor, note: DebriefNote, version: int) -> None:
         "Only the note's author or a lead can delete it.",
     )
     before = _note_snapshot(note)
-    pk, label = note.pk, str(note)
+    ref, label = note.public_id, str(note)
     note.delete()
     audit.record(
         actor=actor,
         study=study,
         verb="debrief_note.delete",
         object_type=DebriefNote.audit_type,
-        object_id=str(pk),
+        object_id=ref,
         object_repr=label,
         before=before,
     )
@@ -381,14 +381,14 @@ def memo_delete(*, actor, memo: AnalyticMemo, version: int) -> None:
         can_change_memo(actor, perms, memo), "Only the memo's author or a lead can delete it."
     )
     before = _memo_snapshot(memo)
-    pk, label = memo.pk, str(memo)
+    ref, label = memo.public_id, str(memo)
     memo.delete()
     audit.record(
         actor=actor,
         study=study,
         verb="memo.delete",
         object_type=AnalyticMemo.audit_type,
-        object_id=str(pk),
+        object_id=ref,
         object_repr=label,
         before=before,
     )

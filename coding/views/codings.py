@@ -103,7 +103,7 @@ def _marks(seat: Seat, codes_by_pk: dict, within=None) -> list[Mark]:
     marks = [Mark(*row) for row in rows.order_by("start", "end", "id").values_list(*MARK_FIELDS)]
     for m in marks:
         m.code, m.coder_name, m.mine = codes_by_pk[m.code_id], names[m.layer_id], m.layer_id == own
-        m.ref = str(m.pk)
+        m.ref = m.public_id
         m.tip = esc(f"{m.code.name} — {m.coder_name}" + (f": {m.memo[:120]}" if m.memo else ""))
     if own is not None and _reviewing(seat):
         verdicts = dict(
@@ -162,7 +162,7 @@ def _workspace_context(
         "picker_options": mark_safe(
             "".join(picker_option(code) for code in picker_codes(codes)) if seat.writable else ""
         ),
-        "editor_base": reverse("coding_editor", args=[access.study.slug, 0])[:-2],
+        "editor_base": reverse("coding_editor", args=[access.study.slug, "_"])[:-2],
         "view_url": view_url,
         "pin_url": reverse("coding_pin", args=[access.study.slug, transcript.pk]),
         "error": error,
@@ -207,7 +207,7 @@ def _respond(request, seat, *, error="", undo=None, selected=None, picker=None, 
     if undo and undo["token"]:
         params["undo"] = undo["token"]
     if selected:
-        params["coding"] = selected.pk
+        params["coding"] = selected.public_id
     return redirect(url + ("?" + urlencode(params) if params else ""))
 
 
@@ -224,10 +224,10 @@ def coding_view(request, study_slug, pk):
         return seat
     undo = undo_shown(actor=request.user, layer=seat.own, token=request.GET.get("undo", ""))
     selected = None
-    coding_pk = int_or_none(request.GET.get("coding"))
-    if coding_pk is not None:
+    coding_ref = request.GET.get("coding")
+    if coding_ref:
         visible = [layer.pk for layer in seat.layers]
-        selected = Coding.objects.filter(pk=coding_pk, layer_id__in=visible).first()
+        selected = Coding.objects.filter(public_id=coding_ref, layer_id__in=visible).first()
     context = _workspace_context(request, seat, undo=undo, selected=selected)
     template = TEMPLATE
     if request.htmx and not request.htmx.history_restore_request:
@@ -402,14 +402,14 @@ def coding_pin(request, study_slug, pk):
 
 @require_GET
 @login_required
-def coding_editor(request, study_slug, pk):
+def coding_editor(request, study_slug, ref):
     """One coding's details (and, in its own coder's open layer, the form to change it)."""
-    coding, seat = visible_coding(request, study_slug, pk, write=False)
+    coding, seat = visible_coding(request, study_slug, ref, write=False)
     if not isinstance(seat, Seat):
         return seat
     if not request.htmx:
         url = reverse("coding_view", args=[study_slug, seat.transcript.pk])
-        return redirect(f"{url}?coding={coding.pk}")
+        return redirect(f"{url}?coding={coding.public_id}")
     layer_ids = [layer.pk for layer in seat.layers]
     context = {
         "access": seat.access,
@@ -456,9 +456,9 @@ def _posted_changes(request, seat: Seat, coding) -> tuple[dict, str]:
 
 @require_POST
 @login_required
-def coding_edit(request, study_slug, pk):
+def coding_edit(request, study_slug, ref):
     """Save a coding's code, memo, exemplar mark and re-check flag, or move an edge of its span."""
-    coding, seat = visible_coding(request, study_slug, pk)
+    coding, seat = visible_coding(request, study_slug, ref)
     if not isinstance(seat, Seat):
         return seat
     version = int_or_none(request.POST.get("version"))
@@ -490,9 +490,9 @@ def coding_edit(request, study_slug, pk):
 
 @require_POST
 @login_required
-def coding_review(request, study_slug, pk):
+def coding_review(request, study_slug, ref):
     """Review mode: the second coder confirms or challenges a primary coding."""
-    coding, seat = visible_coding(request, study_slug, pk, write=False)
+    coding, seat = visible_coding(request, study_slug, ref, write=False)
     if not isinstance(seat, Seat):
         return seat
     if seat.own is None:
@@ -525,8 +525,8 @@ def coding_review(request, study_slug, pk):
 
 @require_POST
 @login_required
-def coding_delete(request, study_slug, pk):
-    coding, seat = visible_coding(request, study_slug, pk)
+def coding_delete(request, study_slug, ref):
+    coding, seat = visible_coding(request, study_slug, ref)
     if not isinstance(seat, Seat):
         return seat
     before = coding_fields(coding)
@@ -584,8 +584,8 @@ urlpatterns = [
     path("transcripts/<int:pk>/code/pin/", coding_pin, name="coding_pin"),
     path("transcripts/<int:pk>/code/undo/", coding_undo, name="coding_undo"),
     path("transcripts/<int:pk>/code/submit/", coding_submit, name="coding_submit"),
-    path("codings/<int:pk>/", coding_editor, name="coding_editor"),
-    path("codings/<int:pk>/edit/", coding_edit, name="coding_edit"),
-    path("codings/<int:pk>/delete/", coding_delete, name="coding_delete"),
-    path("codings/<int:pk>/review/", coding_review, name="coding_review"),
+    path("codings/<str:ref>/", coding_editor, name="coding_editor"),
+    path("codings/<str:ref>/edit/", coding_edit, name="coding_edit"),
+    path("codings/<str:ref>/delete/", coding_delete, name="coding_delete"),
+    path("codings/<str:ref>/review/", coding_review, name="coding_review"),
 ]

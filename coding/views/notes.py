@@ -69,7 +69,7 @@ def _note_form(request, access, data=None, note=None):
     }
     if kwargs["with_disagreements"]:
         initial["disagreements"] = [d.pk for d in note.disagreements.all()]
-    return DebriefNoteForm(data, prefix=f"note-{note.pk}", initial=initial, **kwargs)
+    return DebriefNoteForm(data, prefix=f"note-{note.public_id}", initial=initial, **kwargs)
 
 
 def _note_args(form) -> dict:
@@ -105,7 +105,7 @@ def _memo_form(request, access, data=None, memo=None):
         "version": memo.version,
     }
     return MemoForm(
-        data, study=access.study, codes=codes, prefix=f"memo-{memo.pk}", initial=initial
+        data, study=access.study, codes=codes, prefix=f"memo-{memo.public_id}", initial=initial
     )
 
 
@@ -164,9 +164,9 @@ def _notes_page(
     hidden = viewer_of(request, access).hidden_memos()
     memos = [_mark_memo(request, access, m) for m in analytic_memos(study, filters, hidden=hidden)]
     if editing:
-        kind, pk, form = editing
+        kind, ref, form = editing
         for item in notes if kind == "note" else memos:
-            if item.pk == pk:
+            if item.public_id == ref:
                 item.edit_form = form
     context = _context(
         request,
@@ -205,12 +205,12 @@ def _need(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _note_of(request, access, pk):
+def _note_of(request, access, ref):
     found = debrief_notes(
         access.study,
         {},
         with_disagreements=notes_services.can_see_disagreements(access.perms),
-        pk=pk,
+        ref=ref,
         hidden=viewer_of(request, access).hidden_notes(),
     )
     if not found:
@@ -218,9 +218,9 @@ def _note_of(request, access, pk):
     return _mark_note(request, access, found[0])
 
 
-def _memo_of(request, access, pk):
+def _memo_of(request, access, ref):
     found = analytic_memos(
-        access.study, {}, pk=pk, hidden=viewer_of(request, access).hidden_memos()
+        access.study, {}, ref=ref, hidden=viewer_of(request, access).hidden_memos()
     )
     if not found:
         raise Http404
@@ -254,28 +254,28 @@ def note_create(request, study_slug):
         )
         if note is not None:
             messages.success(request, f"{note.get_kind_display()} “{note.title}” added.")
-            return _after_write(request, access, focus=f"note-{note.pk}")
+            return _after_write(request, access, focus=f"note-{note.public_id}")
     return _notes_page(request, access, note_form=form, focus="add-new-note")
 
 
 @require_GET
 @login_required
-def note_row(request, study_slug, pk):
+def note_row(request, study_slug, ref):
     """One note as a row: what an inline form's Cancel puts back."""
     access = study_for(request, study_slug)
-    note = _note_of(request, access, pk)
+    note = _note_of(request, access, ref)
     if not request.htmx:
-        return redirect(_notes_url(request, access.study, f"note-{pk}"))
+        return redirect(_notes_url(request, access.study, f"note-{ref}"))
     context = _context(request, access, note=note, standalone=True)
     return render(request, "coding/notes.html#note-row", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def note_edit(request, study_slug, pk):
+def note_edit(request, study_slug, ref):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_notes(access.perms))
-    note = _note_of(request, access, pk)
+    note = _note_of(request, access, ref)
     form = _note_form(request, access, posted(request), note)
     if request.method == "POST" and form.is_valid():
         saved = apply_service(
@@ -288,24 +288,24 @@ def note_edit(request, study_slug, pk):
         )
         if saved is not None:
             messages.success(request, f"“{saved.title}” saved.")
-            return _after_write(request, access, focus=f"note-{pk}")
+            return _after_write(request, access, focus=f"note-{ref}")
     if request.htmx:
         context = _context(request, access, note=note, form=form)
         return render(request, "coding/notes.html#note-form", context)
-    return _notes_page(request, access, editing=("note", pk, form), focus=f"note-{pk}")
+    return _notes_page(request, access, editing=("note", ref, form), focus=f"note-{ref}")
 
 
 @require_POST
 @login_required
-def note_delete(request, study_slug, pk):
+def note_delete(request, study_slug, ref):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_notes(access.perms))
-    note = _note_of(request, access, pk)
+    note = _note_of(request, access, ref)
     _need(note.can_delete)
     done = f"Deleted “{note.title}”."
     if delete_versioned(request, notes_services.debrief_note_delete, note=note, done=done):
         return _after_write(request, access, focus="notes-section")
-    return _after_write(request, access, focus=f"note-{pk}")
+    return _after_write(request, access, focus=f"note-{ref}")
 
 
 # --- analytic memos ------------------------------------------------------------------------
@@ -327,28 +327,28 @@ def memo_create(request, study_slug):
         )
         if memo is not None:
             messages.success(request, f"Memo “{memo.title}” added.")
-            return _after_write(request, access, focus=f"memo-{memo.pk}")
+            return _after_write(request, access, focus=f"memo-{memo.public_id}")
     return _notes_page(request, access, memo_form=form, focus="add-new-memo")
 
 
 @require_GET
 @login_required
-def memo_row(request, study_slug, pk):
+def memo_row(request, study_slug, ref):
     """One memo as a row: what an inline form's Cancel puts back."""
     access = study_for(request, study_slug)
-    memo = _memo_of(request, access, pk)
+    memo = _memo_of(request, access, ref)
     if not request.htmx:
-        return redirect(_notes_url(request, access.study, f"memo-{pk}"))
+        return redirect(_notes_url(request, access.study, f"memo-{ref}"))
     context = _context(request, access, memo=memo, standalone=True)
     return render(request, "coding/notes.html#memo-row", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def memo_edit(request, study_slug, pk):
+def memo_edit(request, study_slug, ref):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_memos(access.perms))
-    memo = _memo_of(request, access, pk)
+    memo = _memo_of(request, access, ref)
     _need(memo.can_change)
     form = _memo_form(request, access, posted(request), memo)
     if request.method == "POST" and form.is_valid():
@@ -362,34 +362,34 @@ def memo_edit(request, study_slug, pk):
         )
         if saved is not None:
             messages.success(request, f"Memo “{saved.title}” saved.")
-            return _after_write(request, access, focus=f"memo-{pk}")
+            return _after_write(request, access, focus=f"memo-{ref}")
     if request.htmx:
         context = _context(request, access, memo=memo, form=form)
         return render(request, "coding/notes.html#memo-form", context)
-    return _notes_page(request, access, editing=("memo", pk, form), focus=f"memo-{pk}")
+    return _notes_page(request, access, editing=("memo", ref, form), focus=f"memo-{ref}")
 
 
 @require_POST
 @login_required
-def memo_delete(request, study_slug, pk):
+def memo_delete(request, study_slug, ref):
     access = study_for(request, study_slug)
     _need(notes_services.can_write_memos(access.perms))
-    memo = _memo_of(request, access, pk)
+    memo = _memo_of(request, access, ref)
     _need(memo.can_change)
     done = f"Deleted memo “{memo.title}”."
     if delete_versioned(request, notes_services.memo_delete, memo=memo, done=done):
         return _after_write(request, access, focus="memos-section")
-    return _after_write(request, access, focus=f"memo-{pk}")
+    return _after_write(request, access, focus=f"memo-{ref}")
 
 
 urlpatterns = [
     path("notes/", notes, name="notes"),
     path("notes/debriefs/new/", note_create, name="notes_debrief_create"),
-    path("notes/debriefs/<int:pk>/", note_row, name="notes_debrief_row"),
-    path("notes/debriefs/<int:pk>/edit/", note_edit, name="notes_debrief_edit"),
-    path("notes/debriefs/<int:pk>/delete/", note_delete, name="notes_debrief_delete"),
+    path("notes/debriefs/<str:ref>/", note_row, name="notes_debrief_row"),
+    path("notes/debriefs/<str:ref>/edit/", note_edit, name="notes_debrief_edit"),
+    path("notes/debriefs/<str:ref>/delete/", note_delete, name="notes_debrief_delete"),
     path("notes/memos/new/", memo_create, name="notes_memo_create"),
-    path("notes/memos/<int:pk>/", memo_row, name="notes_memo_row"),
-    path("notes/memos/<int:pk>/edit/", memo_edit, name="notes_memo_edit"),
-    path("notes/memos/<int:pk>/delete/", memo_delete, name="notes_memo_delete"),
+    path("notes/memos/<str:ref>/", memo_row, name="notes_memo_row"),
+    path("notes/memos/<str:ref>/edit/", memo_edit, name="notes_memo_edit"),
+    path("notes/memos/<str:ref>/delete/", memo_delete, name="notes_memo_delete"),
 ]

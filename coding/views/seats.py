@@ -76,7 +76,7 @@ def writer_seat(request, study_slug, pk):
     return seat
 
 
-def visible_coding(request, study_slug, pk, *, write=True):
+def visible_coding(request, study_slug, ref, *, write=True):
     """A coding the user can see, and their seat at its transcript; 404 if hidden from them.
 
     With ``write`` the coding must also be in the user's own layer (403 otherwise).
@@ -84,7 +84,7 @@ def visible_coding(request, study_slug, pk, *, write=True):
     access = study_for(request, study_slug)
     coding = (
         Coding.objects.select_related("layer", "code")
-        .filter(pk=pk, layer__transcript__study=access.study)
+        .filter(public_id=ref, layer__transcript__study=access.study)
         .first()
     )
     if coding is None:

@@ -124,10 +124,10 @@ def coding_setup(study, admin_user, lead, coder, coder2):
 def highlighted_text(page, coding_pk) -> str:
     """The text of every highlight piece that carries this coding, joined in document order."""
     return page.evaluate(
-        """(pk) => Array.from(document.querySelectorAll('.hl'))
-            .filter((el) => el.dataset.codings.split(' ').includes(String(pk)))
+        """(ref) => Array.from(document.querySelectorAll('.hl'))
+            .filter((el) => el.dataset.codings.split(' ').includes(ref))
             .map((el) => el.textContent).join('')""",
-        coding_pk,
+        Coding.objects.get(pk=coding_pk).public_id,
     )
 
 
@@ -254,12 +254,14 @@ def test_coder_codes_english_thai_and_emoji_exactly(
 
     # ] and [ walk the codings in reading order, showing each in the editor.
     page.locator("h1").click()
-    in_order = list(Coding.objects.order_by("start", "end", "id").values_list("pk", flat=True))
-    for pk in [*in_order, in_order[0]]:  # ...and round again
+    in_order = list(
+        Coding.objects.order_by("start", "end", "id").values_list("public_id", flat=True)
+    )
+    for ref in [*in_order, in_order[0]]:  # ...and round again
         page.keyboard.press("]")
-        expect(editor.locator(".editor-body")).to_have_attribute("data-coding", str(pk))
+        expect(editor.locator(".editor-body")).to_have_attribute("data-coding", ref)
     page.keyboard.press("[")
-    expect(editor.locator(".editor-body")).to_have_attribute("data-coding", str(in_order[-1]))
+    expect(editor.locator(".editor-body")).to_have_attribute("data-coding", in_order[-1])
 
     # Filter to one code from the side panel; then back to everything.
     page.get_by_role("link", name="Show only Small team").click()

@@ -107,8 +107,9 @@ def _kwargs(name, params, world):
             continue
         if param == "kind":
             kwargs["kind"] = "rq"
-        elif param == "pk":
-            kwargs["pk"] = world[PK_OF.get(name, name.split("_")[0])].pk
+        elif param in ("pk", "ref"):
+            row = world[PK_OF.get(name, name.split("_")[0])]
+            kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
         elif param == "user_id":

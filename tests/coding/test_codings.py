@@ -62,7 +62,7 @@ def span(text, phrase):
 
 
 def url(name, study, pk):
-    return reverse(name, kwargs={"study_slug": study.slug, "pk": pk})
+    return reverse(name, args=[study.slug, pk])  # pk, or a public id for codings
 
 
 @pytest.fixture
@@ -90,14 +90,16 @@ class TestRoles:
         html = response.content.decode()
         assert 'id="code-picker"' not in html
         assert "Submit my layer" not in html
-        assert f'data-codings="{coded.pk}"' in html  # overseers see every layer
+        assert f'data-codings="{coded.public_id}"' in html  # overseers see every layer
         # ...and cannot write.
         start, end = span(transcript.text, "Compute")
         response = client_for(user).post(
             url("coding_apply", study, transcript.pk), {"start": start, "end": end, "code": 1}
         )
         assert response.status_code == 403
-        assert client_for(user).post(url("coding_delete", study, coded.pk)).status_code == 403
+        assert (
+            client_for(user).post(url("coding_delete", study, coded.public_id)).status_code == 403
+        )
 
     def test_it_refuses_unassigned_coders_and_admins(
         self, client_for, study, transcript, layers, admin_user
@@ -130,7 +132,7 @@ class TestRoles:
             ("coding_pin", transcript.pk),
         ]:
             assert c.get(url(name, study, pk)).status_code == 405, name
-        assert c.post(url("coding_editor", study, coded.pk)).status_code == 405
+        assert c.post(url("coding_editor", study, coded.public_id)).status_code == 405
 
     def test_it_locks_a_transcript_without_consent_to_analysis(
         self, client_for, study, transcript, layers, coder, admin_user
@@ -170,9 +172,9 @@ class TestPage:
         assert f'data-start="{utterance.start}" data-end="{utterance.end}"' in html
         # The highlight covers exactly the coded characters, in the code's colour.
         match = re.search(
-            r'<span class="hl[^"]*"[^>]*data-codings="(\d+)"[^>]*>([^<]*)</span>', html
+            r'<span class="hl[^"]*"[^>]*data-codings="([\w-]+)"[^>]*>([^<]*)</span>', html
         )
-        assert match.group(1) == str(coded.pk)
+        assert match.group(1) == coded.public_id
         assert match.group(2) == "我们没有GPU 🤗"
         assert "#aa3377" in html
         assert "gpu" in html  # the memo, in the margin card
@@ -188,11 +190,11 @@ class TestPage:
         html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
         pieces = dict(
             (m.group(2), m.group(1))
-            for m in re.finditer(r'data-codings="([\d ]+)"[^>]*>([^<]*)</span>', html)
+            for m in re.finditer(r'data-codings="([\w -]+)"[^>]*>([^<]*)</span>', html)
         )
-        assert pieces["Compute, first. "] == str(one.pk)
-        assert pieces["我们没有GPU"] == f"{one.pk} {two.pk}"
-        assert pieces[" 🤗 so we"] == str(two.pk)
+        assert pieces["Compute, first. "] == one.public_id
+        assert pieces["我们没有GPU"] == f"{one.public_id} {two.public_id}"
+        assert pieces[" 🤗 so we"] == two.public_id
 
     def test_htmx_gets_the_workspace_fragment(self, client_for, study, transcript, coded, coder):
         response = client_for(coder).get(url("coding_view", study, transcript.pk), headers=HX)
@@ -227,9 +229,11 @@ class TestBlindness:
             assert 'aria-label="1 coding in this transcript"' not in html
             assert "chen" not in html  # not even the other layer's existence
         # Actions on the other coder's coding: 404, as if it did not exist, and nothing changes.
-        assert c.post(url("coding_delete", study, coded.pk)).status_code == 404
+        assert c.post(url("coding_delete", study, coded.public_id)).status_code == 404
         assert (
-            c.post(url("coding_edit", study, coded.pk), {"memo": "x", "fields": "all"}).status_code
+            c.post(
+                url("coding_edit", study, coded.public_id), {"memo": "x", "fields": "all"}
+            ).status_code
             == 404
         )
         coded.refresh_from_db()
@@ -242,7 +246,7 @@ class TestBlindness:
             headers=HX,
         ).content.decode()
         assert html.count('class="hl') == 1
-        assert f'data-codings="{coded.pk}"' not in html
+        assert f'data-codings="{coded.public_id}"' not in html
         assert 'aria-label="1 coding in this transcript"' in html
 
     def test_both_layers_show_once_both_are_submitted(
@@ -251,12 +255,12 @@ class TestBlindness:
         c1 = client_for(coder)
         c1.post(url("coding_submit", study, transcript.pk), {"confirm": "yes"})
         html = client_for(coder2).get(url("coding_view", study, transcript.pk)).content.decode()
-        assert f'data-codings="{coded.pk}"' not in html
+        assert f'data-codings="{coded.public_id}"' not in html
         response = client_for(coder2).post(
             url("coding_submit", study, transcript.pk), {"confirm": "yes"}, headers=HX
         )
         html = response.content.decode()
-        assert f'data-codings="{coded.pk}"' in html
+        assert f'data-codings="{coded.public_id}"' in html
         assert 'aria-label="1 coding in this transcript"' in html
 
 
@@ -364,7 +368,7 @@ class TestApply:
 class TestDeleteUndoMemo:
     def test_delete_then_undo(self, client_for, study, transcript, coded, coder):
         c = client_for(coder)
-        html = c.post(url("coding_delete", study, coded.pk), headers=HX).content.decode()
+        html = c.post(url("coding_delete", study, coded.public_id), headers=HX).content.decode()
         assert not Coding.objects.exists()
         token = re.search(r'name="token" value="([^"]+)"', html).group(1)
         assert "Undo" in html
@@ -381,7 +385,7 @@ class TestDeleteUndoMemo:
     def test_plain_delete_redirects_with_an_undo_form(
         self, client_for, study, transcript, coded, coder
     ):
-        response = client_for(coder).post(url("coding_delete", study, coded.pk), follow=True)
+        response = client_for(coder).post(url("coding_delete", study, coded.public_id), follow=True)
         html = response.content.decode()
         assert response.redirect_chain[0][0].startswith(url("coding_view", study, transcript.pk))
         assert 'name="token"' in html
@@ -389,7 +393,7 @@ class TestDeleteUndoMemo:
     def test_undos_are_personal(self, client_for, study, transcript, coded, coder, coder2):
         html = (
             client_for(coder)
-            .post(url("coding_delete", study, coded.pk), headers=HX)
+            .post(url("coding_delete", study, coded.public_id), headers=HX)
             .content.decode()
         )
         token = re.search(r'name="token" value="([^"]+)"', html).group(1)
@@ -404,14 +408,14 @@ class TestDeleteUndoMemo:
     def test_memo_edit_and_stale_version(self, client_for, study, transcript, coded, coder):
         c = client_for(coder)
         c.post(
-            url("coding_edit", study, coded.pk),
+            url("coding_edit", study, coded.public_id),
             {"memo": "  GPUs were scarce  ", "version": coded.version, "fields": "all"},
             headers=HX,
         )
         coded.refresh_from_db()
         assert coded.memo == "GPUs were scarce"
         html = c.post(
-            url("coding_edit", study, coded.pk),
+            url("coding_edit", study, coded.public_id),
             {"memo": "older", "version": coded.version - 1, "fields": "all"},
             headers=HX,
         ).content.decode()

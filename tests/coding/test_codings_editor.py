@@ -87,30 +87,32 @@ class TestEditor:
     def test_htmx_gets_the_editor_with_a_form_for_the_own_coding(
         self, client_for, study, coded, coder
     ):
-        html = client_for(coder).get(url("coding_editor", study, coded.pk), headers=HX)
+        html = client_for(coder).get(url("coding_editor", study, coded.public_id), headers=HX)
         html = html.content.decode()
         assert "我们没有GPU 🤗" in html
         assert 'name="nudge"' in html and "Delete coding Compute as a gate" in html
         assert "<html" not in html
 
     def test_overseers_read_without_a_form(self, client_for, study, coded, lead):
-        html = client_for(lead).get(url("coding_editor", study, coded.pk), headers=HX)
+        html = client_for(lead).get(url("coding_editor", study, coded.public_id), headers=HX)
         html = html.content.decode()
         assert "我们没有GPU 🤗" in html and "gpu" in html
         assert "<form" not in html
 
     def test_a_blind_coder_gets_404(self, client_for, study, coded, coder2):
-        response = client_for(coder2).get(url("coding_editor", study, coded.pk), headers=HX)
+        response = client_for(coder2).get(url("coding_editor", study, coded.public_id), headers=HX)
         assert response.status_code == 404
 
     def test_without_htmx_it_opens_the_page_with_the_coding_selected(
         self, client_for, study, transcript, coded, coder
     ):
         c = client_for(coder)
-        response = c.get(url("coding_editor", study, coded.pk))
-        assert response.url == url("coding_view", study, transcript.pk) + f"?coding={coded.pk}"
+        response = c.get(url("coding_editor", study, coded.public_id))
+        assert (
+            response.url == url("coding_view", study, transcript.pk) + f"?coding={coded.public_id}"
+        )
         html = c.get(response.url).content.decode()
-        assert f'class="editor-body" data-coding="{coded.pk}"' in html
+        assert f'class="editor-body" data-coding="{coded.public_id}"' in html
 
     def test_change_code_memo_and_exemplar_then_undo(
         self, client_for, study, transcript, coded, coder, code2
@@ -120,7 +122,7 @@ class TestEditor:
             c,
             "coding_edit",
             study,
-            coded.pk,
+            coded.public_id,
             {
                 "fields": "all",
                 "version": coded.version,
@@ -132,7 +134,9 @@ class TestEditor:
         coded.refresh_from_db()
         assert (coded.code_id, coded.memo, coded.exemplar) == (code2.pk, "scarce GPUs", True)
         assert "Changed a “Small team” coding." in html
-        assert f'class="editor-body" data-coding="{coded.pk}"' in html  # the editor stays open
+        assert (
+            f'class="editor-body" data-coding="{coded.public_id}"' in html
+        )  # the editor stays open
         undo(c, study, transcript, html)
         coded.refresh_from_db()
         assert (coded.code.name, coded.memo, coded.exemplar) == ("Compute as a gate", "gpu", False)
@@ -141,7 +145,13 @@ class TestEditor:
         self, client_for, study, transcript, coded, coder
     ):
         c = client_for(coder)
-        post(c, "coding_edit", study, coded.pk, {"version": coded.version, "nudge": "end-forward"})
+        post(
+            c,
+            "coding_edit",
+            study,
+            coded.public_id,
+            {"version": coded.version, "nudge": "end-forward"},
+        )
         coded.refresh_from_db()
         assert coded.snippet == "我们没有GPU 🤗 so"
         s, e = span(transcript.text, "so we waited weeks")
@@ -149,7 +159,7 @@ class TestEditor:
             c,
             "coding_edit",
             study,
-            coded.pk,
+            coded.public_id,
             {
                 "version": coded.version,
                 "span": "selection",
@@ -169,7 +179,7 @@ class TestEditor:
             client_for(coder),
             "coding_edit",
             study,
-            coded.pk,
+            coded.public_id,
             {
                 "version": coded.version,
                 "span": "selection",
@@ -188,7 +198,7 @@ class TestEditor:
             client_for(coder),
             "coding_edit",
             study,
-            coded.pk,
+            coded.public_id,
             {"version": coded.version - 1, "fields": "all", "memo": "old tab"},
         )
         assert "changed by someone else" in html
@@ -197,8 +207,14 @@ class TestEditor:
 
     def test_only_the_layer_s_coder_edits(self, client_for, study, coded, lead, coder2):
         data = {"fields": "all", "memo": "x"}
-        assert client_for(lead).post(url("coding_edit", study, coded.pk), data).status_code == 403
-        assert client_for(coder2).post(url("coding_edit", study, coded.pk), data).status_code == 404
+        assert (
+            client_for(lead).post(url("coding_edit", study, coded.public_id), data).status_code
+            == 403
+        )
+        assert (
+            client_for(coder2).post(url("coding_edit", study, coded.public_id), data).status_code
+            == 404
+        )
 
 
 # --- undo of every action ------------------------------------------------------------------
@@ -245,7 +261,7 @@ class TestUndo:
             actor=coder, coding=coded, version=coded.version, needs_recheck=True
         )
         c = client_for(coder)
-        html = post(c, "coding_delete", study, coded.pk)
+        html = post(c, "coding_delete", study, coded.public_id)
         assert "Deleted a “Compute as a gate” coding." in html
         undo(c, study, transcript, html)
         restored = Coding.objects.get()
@@ -468,12 +484,18 @@ class TestFilters:
         c = client_for(coder)
         page = url("coding_view", study, transcript.pk)
         html = c.get(page).content.decode()
-        assert f'data-coding="{theirs.pk}"' in html  # both submitted: both layers visible
+        assert f'data-coding="{theirs.public_id}"' in html  # both submitted: both layers visible
         html = c.get(page + "?mine=1").content.decode()
-        assert f'data-coding="{theirs.pk}"' not in html and f'data-coding="{mine.pk}"' in html
+        assert (
+            f'data-coding="{theirs.public_id}"' not in html
+            and f'data-coding="{mine.public_id}"' in html
+        )
         Coding.objects.filter(pk=theirs.pk).update(needs_recheck=True)
         html = c.get(page + "?recheck=1").content.decode()
-        assert f'data-coding="{theirs.pk}"' in html and f'data-coding="{mine.pk}"' not in html
+        assert (
+            f'data-coding="{theirs.public_id}"' in html
+            and f'data-coding="{mine.public_id}"' not in html
+        )
 
 
 # --- re-check flags from a redefinition ------------------------------------------------------
@@ -530,7 +552,7 @@ def test_redefining_a_code_can_flag_its_codings_in_every_layer(
         client_for(coder),
         "coding_edit",
         study,
-        one.pk,
+        one.public_id,
         {"fields": "all", "version": one.version, "memo": ""},
     )
     one.refresh_from_db()
@@ -639,7 +661,7 @@ def test_the_editor_has_a_fixed_number_of_queries(
 ):
     c = client_for(coder)
     with django_assert_max_num_queries(11):
-        assert c.get(url("coding_editor", study, coded.pk), headers=HX).status_code == 200
+        assert c.get(url("coding_editor", study, coded.public_id), headers=HX).status_code == 200
 
 
 @pytest.fixture
@@ -656,7 +678,7 @@ def test_a_coding_of_another_transcript_is_not_reachable_through_this_one(
 ):
     # Undo tokens name their transcript: one from transcript A cannot act on transcript B.
     c = client_for(coder)
-    html = post(c, "coding_delete", study, coded.pk)
+    html = post(c, "coding_delete", study, coded.public_id)
     token = TOKEN.search(html)[1]
     response = c.post(url("coding_undo", study, other_transcript.pk), {"token": token}, headers=HX)
     assert response.status_code == 403  # not assigned there at all

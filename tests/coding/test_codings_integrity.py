@@ -284,15 +284,18 @@ class TestMergeMigration:
             OldReview.objects.create(
                 coding_id=rows[2].pk, layer_id=second.pk, verdict="challenge", comment="no"
             )
-            self.migrate(self.AFTER)
-            merged = Coding.objects.get(code=code)
+            apps = self.migrate(self.AFTER)
+            # The models as of AFTER: later migrations add columns today's models read.
+            then_coding = apps.get_model("coding", "Coding")
+            then_review = apps.get_model("coding", "CodingReview")
+            merged = then_coding.objects.get(code_id=code.pk)
             assert merged.pk == rows[0].pk
             assert merged.memo == "first thought\n\nsecond"
             assert merged.exemplar
-            review = CodingReview.objects.get()
+            review = then_review.objects.get()
             assert review.coding_id == merged.pk
             assert (review.verdict, review.comment) == ("challenge", "no\n\nfine")
-            assert Coding.objects.get(code=code2).memo == "alone"  # no twin: untouched
+            assert then_coding.objects.get(code_id=code2.pk).memo == "alone"  # no twin: untouched
             event = AuditEvent.objects.get(verb="coding.merge")
             assert event.before == {"codings": [r.pk for r in rows]}
             assert event.after["kept"] == merged.pk

@@ -163,22 +163,22 @@ def test_the_coding_view_lets_the_second_coder_review(
     t, made = primary_done
     c = client_for(coder2)
     coding = made["Small team"]
-    html = c.get(reverse("coding_editor", args=[study.slug, coding.pk]), headers=HX)
+    html = c.get(reverse("coding_editor", args=[study.slug, coding.public_id]), headers=HX)
     html = html.content.decode()
     assert "Your review:" in html and "not yet reviewed" in html
     html = c.post(
-        reverse("coding_review", args=[study.slug, coding.pk]),
+        reverse("coding_review", args=[study.slug, coding.public_id]),
         {"verdict": "challenge", "comment": ""},
         headers=HX,
     ).content.decode()
     assert "a challenge needs a comment" in html
     html = c.post(
-        reverse("coding_review", args=[study.slug, coding.pk]),
+        reverse("coding_review", args=[study.slug, coding.public_id]),
         {"verdict": "confirm"},
         headers=HX,
     ).content.decode()
     label = re.search(
-        rf'<button type="button" class="mlabel[^"]*" data-coding="{coding.pk}".*?</button>',
+        rf'<button type="button" class="mlabel[^"]*" data-coding="{coding.public_id}".*?</button>',
         html,
         re.S,
     )
@@ -188,7 +188,7 @@ def test_the_coding_view_lets_the_second_coder_review(
     for user in (lead,):
         html = (
             client_for(user)
-            .get(reverse("coding_editor", args=[study.slug, coding.pk]), headers=HX)
+            .get(reverse("coding_editor", args=[study.slug, coding.public_id]), headers=HX)
             .content.decode()
         )
         assert "Your review:" not in html

@@ -104,7 +104,7 @@ def test_a_new_coding_records_its_memo_as_length_and_digest(study, coder, layers
         end=5,
         memo="first thoughts on scarcity",
     )
-    [event] = [e for e in events(study, "coding.create") if e.object_id == str(coding.pk)]
+    [event] = [e for e in events(study, "coding.create") if e.object_id == coding.public_id]
     assert event.after["memo_chars"] == len("first thoughts on scarcity")
     assert event.after["memo_hash"] == audit.text_digest("first thoughts on scarcity")
     assert "scarcity" not in words_in(event)

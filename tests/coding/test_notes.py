@@ -398,14 +398,20 @@ class TestNotesPage:
         # The one-row fragment (Cancel) follows the same rule.
         n = DebriefNote.objects.get()
         client.force_login(role_users["coder"])
-        row = client.get(url("notes_debrief_row", study, pk=n.pk), headers=HX).content.decode()
+        row = client.get(
+            url("notes_debrief_row", study, ref=n.public_id), headers=HX
+        ).content.decode()
         assert "Debrief on I1" in row and "Disagreement #1" not in row
         client.force_login(role_users["reviewer"])
-        row = client.get(url("notes_debrief_row", study, pk=n.pk), headers=HX).content.decode()
+        row = client.get(
+            url("notes_debrief_row", study, ref=n.public_id), headers=HX
+        ).content.decode()
         assert "Disagreement #1" in row
         # And the edit form offers disagreements to overseers only (all note writers are).
-        form = client.get(url("notes_debrief_edit", study, pk=n.pk), headers=HX).content.decode()
-        assert f'name="note-{n.pk}-disagreements"' in form
+        form = client.get(
+            url("notes_debrief_edit", study, ref=n.public_id), headers=HX
+        ).content.decode()
+        assert f'name="note-{n.public_id}-disagreements"' in form
 
     def test_query_count_does_not_grow_with_notes_and_memos(
         self,
@@ -460,7 +466,7 @@ class TestNotesWrites:
         response = c.post(url("notes_debrief_create", study) + "?kind=debrief", self._note_post())
         n = DebriefNote.objects.get()
         assert response.status_code == 302
-        assert response.url == url("notes", study) + f"?kind=debrief#note-{n.pk}"
+        assert response.url == url("notes", study) + f"?kind=debrief#note-{n.public_id}"
         assert n.title == "Debrief after I4" and n.written_by == lead
 
     def test_htmx_post_returns_the_section_with_the_new_note_focused(
@@ -473,7 +479,7 @@ class TestNotesWrites:
         html = response.content.decode()
         assert response.status_code == 200
         assert response["HX-Retarget"] == "#notes"
-        assert f'data-focus="note-{n.pk}"' in html and 'hx-swap-oob="true"' in html
+        assert f'data-focus="note-{n.public_id}"' in html and 'hx-swap-oob="true"' in html
         assert "Peer debriefing “Debrief after I4” added." in html
 
     def test_invalid_add_shows_the_errors_in_the_open_form(self, client_for, study, lead):
@@ -498,32 +504,32 @@ class TestNotesWrites:
     ):
         n = note(lead, study, title="First title")
         c = client_for(reviewer)
-        edit = url("notes_debrief_edit", study, pk=n.pk)
+        edit = url("notes_debrief_edit", study, ref=n.public_id)
         form = c.get(edit, headers=HX).content.decode()
-        assert form.lstrip().startswith(f'<form id="note-{n.pk}" class="inline-form')
+        assert form.lstrip().startswith(f'<form id="note-{n.public_id}" class="inline-form')
         assert "data-cancel" in form
         page = c.get(edit).content.decode()  # no JavaScript: the page with the form inline
-        assert "<html" in page and f'id="note-{n.pk}" class="inline-form' in page
-        row = c.get(url("notes_debrief_row", study, pk=n.pk), headers=HX).content.decode()
-        assert row.lstrip().startswith(f'<article class="item note" id="note-{n.pk}"')
-        assert f'data-focus="note-{n.pk}"' in row
-        plain_row = c.get(url("notes_debrief_row", study, pk=n.pk))
-        assert plain_row.status_code == 302 and plain_row.url.endswith(f"#note-{n.pk}")
+        assert "<html" in page and f'id="note-{n.public_id}" class="inline-form' in page
+        row = c.get(url("notes_debrief_row", study, ref=n.public_id), headers=HX).content.decode()
+        assert row.lstrip().startswith(f'<article class="item note" id="note-{n.public_id}"')
+        assert f'data-focus="note-{n.public_id}"' in row
+        plain_row = c.get(url("notes_debrief_row", study, ref=n.public_id))
+        assert plain_row.status_code == 302 and plain_row.url.endswith(f"#note-{n.public_id}")
         data = {
-            f"note-{n.pk}-kind": "synthesis",
-            f"note-{n.pk}-held_on": "2026-03-20",
-            f"note-{n.pk}-title": "Tentative synthesis after I10",
-            f"note-{n.pk}-version": "1",
+            f"note-{n.public_id}-kind": "synthesis",
+            f"note-{n.public_id}-held_on": "2026-03-20",
+            f"note-{n.public_id}-title": "Tentative synthesis after I10",
+            f"note-{n.public_id}-version": "1",
         }
         response = c.post(edit, data, headers=HX)
         assert response.status_code == 200 and response["HX-Retarget"] == "#notes"
         n.refresh_from_db()
         assert (n.kind, n.title, n.version) == ("synthesis", "Tentative synthesis after I10", 2)
         # A stale edit is refused and says so, in the form, with nothing saved.
-        stale = c.post(edit, data | {f"note-{n.pk}-title": "Old tab"}, headers=HX)
+        stale = c.post(edit, data | {f"note-{n.public_id}-title": "Old tab"}, headers=HX)
         html = stale.content.decode()
         assert "changed by someone else" in html and html.lstrip().startswith("<form")
-        stale_plain = c.post(edit, data | {f"note-{n.pk}-title": "Old tab"})
+        stale_plain = c.post(edit, data | {f"note-{n.public_id}-title": "Old tab"})
         assert stale_plain.status_code == 200 and "changed by someone else" in (
             stale_plain.content.decode()
         )
@@ -534,16 +540,16 @@ class TestNotesWrites:
         mine, leads = note(reviewer, study, title="Mine"), note(lead, study, title="Lead's")
         c = client_for(reviewer)
         html = c.get(url("notes", study)).content.decode()
-        assert f"notes/debriefs/{mine.pk}/delete/" in html
-        assert f"notes/debriefs/{leads.pk}/delete/" not in html
-        assert f"notes/debriefs/{leads.pk}/edit/" in html  # any note writer edits
-        refused = c.post(url("notes_debrief_delete", study, pk=leads.pk), {"version": 1})
+        assert f"notes/debriefs/{mine.public_id}/delete/" in html
+        assert f"notes/debriefs/{leads.public_id}/delete/" not in html
+        assert f"notes/debriefs/{leads.public_id}/edit/" in html  # any note writer edits
+        refused = c.post(url("notes_debrief_delete", study, ref=leads.public_id), {"version": 1})
         assert refused.status_code == 403
-        stale = c.post(url("notes_debrief_delete", study, pk=mine.pk), {"version": 9})
+        stale = c.post(url("notes_debrief_delete", study, ref=mine.public_id), {"version": 9})
         assert stale.status_code == 302
         assert DebriefNote.objects.filter(pk=mine.pk).exists()
         response = c.post(
-            url("notes_debrief_delete", study, pk=mine.pk), {"version": 1}, headers=HX
+            url("notes_debrief_delete", study, ref=mine.public_id), {"version": 1}, headers=HX
         )
         assert response["HX-Retarget"] == "#notes" and "Deleted “Mine”." in (
             response.content.decode()
@@ -555,8 +561,10 @@ class TestNotesWrites:
             study=other_study, held_on=DAY, title="Theirs", written_by=outsider
         )
         c = client_for(lead)
-        assert c.get(url("notes_debrief_edit", study, pk=n.pk)).status_code == 404
-        assert c.get(url("notes_debrief_row", study, pk=n.pk), headers=HX).status_code == 404
+        assert c.get(url("notes_debrief_edit", study, ref=n.public_id)).status_code == 404
+        assert (
+            c.get(url("notes_debrief_row", study, ref=n.public_id), headers=HX).status_code == 404
+        )
 
 
 class TestMemoWrites:
@@ -571,41 +579,47 @@ class TestMemoWrites:
             },
         )
         m = AnalyticMemo.objects.get()
-        assert response.status_code == 302 and response.url.endswith(f"#memo-{m.pk}")
+        assert response.status_code == 302 and response.url.endswith(f"#memo-{m.public_id}")
         assert m.code == two_codes[0] and m.written_by == coder
-        edit = url("notes_memo_edit", study, pk=m.pk)
+        edit = url("notes_memo_edit", study, ref=m.public_id)
         assert (
-            c.get(edit, headers=HX).content.decode().lstrip().startswith(f'<form id="memo-{m.pk}"')
+            c.get(edit, headers=HX)
+            .content.decode()
+            .lstrip()
+            .startswith(f'<form id="memo-{m.public_id}"')
         )
         response = c.post(
             edit,
             {
-                f"memo-{m.pk}-title": "Gatekeeping",
-                f"memo-{m.pk}-body": "Access, not cost.",
-                f"memo-{m.pk}-version": "1",
+                f"memo-{m.public_id}-title": "Gatekeeping",
+                f"memo-{m.public_id}-body": "Access, not cost.",
+                f"memo-{m.public_id}-version": "1",
             },
         )
         assert response.status_code == 302
         m.refresh_from_db()
         assert (m.title, m.code, m.version) == ("Gatekeeping", None, 2)
-        row = c.get(url("notes_memo_row", study, pk=m.pk), headers=HX).content.decode()
-        assert row.lstrip().startswith(f'<article class="item memo" id="memo-{m.pk}"')
-        response = c.post(url("notes_memo_delete", study, pk=m.pk), {"version": 2}, headers=HX)
+        row = c.get(url("notes_memo_row", study, ref=m.public_id), headers=HX).content.decode()
+        assert row.lstrip().startswith(f'<article class="item memo" id="memo-{m.public_id}"')
+        response = c.post(
+            url("notes_memo_delete", study, ref=m.public_id), {"version": 2}, headers=HX
+        )
         assert response.status_code == 200 and not AnalyticMemo.objects.exists()
 
     def test_others_cannot_change_a_memo_but_a_lead_can(
         self, client_for, study, coder, coder2, reviewer, lead, admin_user
     ):
         m = memo(coder, study)
-        edit = url("notes_memo_edit", study, pk=m.pk)
+        edit = url("notes_memo_edit", study, ref=m.public_id)
         for user in (coder2, reviewer, admin_user):
             c = client_for(user)
             assert c.get(edit).status_code == 403
             assert (
-                c.post(url("notes_memo_delete", study, pk=m.pk), {"version": 1}).status_code == 403
+                c.post(url("notes_memo_delete", study, ref=m.public_id), {"version": 1}).status_code
+                == 403
             )
             html = c.get(url("notes", study)).content.decode()
-            assert f"notes/memos/{m.pk}/edit/" not in html
+            assert f"notes/memos/{m.public_id}/edit/" not in html
         assert (
             client_for(admin_user)
             .post(url("notes_memo_create", study), {"new-memo-title": "x", "new-memo-body": "y"})
@@ -614,7 +628,7 @@ class TestMemoWrites:
         )
         c = client_for(lead)
         assert c.get(edit).status_code == 200
-        assert f"notes/memos/{m.pk}/edit/" in c.get(url("notes", study)).content.decode()
+        assert f"notes/memos/{m.public_id}/edit/" in c.get(url("notes", study)).content.decode()
 
     def test_invalid_memo_stays_in_the_form(self, client_for, study, coder):
         response = client_for(coder).post(

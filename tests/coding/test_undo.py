@@ -55,7 +55,7 @@ class TestNothingButAnIdTravels:
     def test_a_plain_delete_redirects_to_a_url_holding_only_an_id(
         self, client_for, study, transcript, memo_coding, coder
     ):
-        response = client_for(coder).post(url("coding_delete", study, memo_coding.pk))
+        response = client_for(coder).post(url("coding_delete", study, memo_coding.public_id))
         assert response.status_code == 302
         query = parse_qs(urlsplit(response.url).query)
         assert list(query) == ["undo"]
@@ -72,7 +72,7 @@ class TestNothingButAnIdTravels:
     ):
         c = client_for(coder)
         html = c.post(
-            url("coding_edit", study, memo_coding.pk),
+            url("coding_edit", study, memo_coding.public_id),
             {"memo": "", "fields": "all", "version": memo_coding.version},
             headers=HX,
         ).content.decode()
@@ -87,7 +87,7 @@ class TestUndoWorks:
     ):
         c = client_for(coder)
         html = c.post(
-            url("coding_edit", study, memo_coding.pk),
+            url("coding_edit", study, memo_coding.public_id),
             {"memo": "", "fields": "all", "version": memo_coding.version},
             headers=HX,
         ).content.decode()
@@ -98,7 +98,7 @@ class TestUndoWorks:
     def test_an_undo_is_used_once(self, client_for, study, transcript, memo_coding, coder):
         c = client_for(coder)
         token = token_in(
-            c.post(url("coding_delete", study, memo_coding.pk), headers=HX).content.decode()
+            c.post(url("coding_delete", study, memo_coding.public_id), headers=HX).content.decode()
         )
         undo(c, study, transcript, token)
         assert Coding.objects.get().memo == MEMO
@@ -112,7 +112,7 @@ class TestUndoWorks:
     ):
         c = client_for(coder)
         token = token_in(
-            c.post(url("coding_delete", study, memo_coding.pk), headers=HX).content.decode()
+            c.post(url("coding_delete", study, memo_coding.public_id), headers=HX).content.decode()
         )
         t = Transcript.objects.get(pk=transcript.pk)
         first = t.utterances.get(index=0)
@@ -129,7 +129,7 @@ class TestUndoIsPersonal:
     ):
         token = token_in(
             client_for(coder)
-            .post(url("coding_delete", study, memo_coding.pk), headers=HX)
+            .post(url("coding_delete", study, memo_coding.public_id), headers=HX)
             .content.decode()
         )
         html = undo(client_for(coder2), study, transcript, token)
@@ -166,7 +166,7 @@ class TestExpiry:
     ):
         c = client_for(coder)
         token = token_in(
-            c.post(url("coding_delete", study, memo_coding.pk), headers=HX).content.decode()
+            c.post(url("coding_delete", study, memo_coding.public_id), headers=HX).content.decode()
         )
         UndoAction.objects.filter(pk=token).update(
             created_at=timezone.now() - timedelta(minutes=61)

@@ -374,9 +374,10 @@ def _kwargs(name, params, study, world):
     for param in params:
         if param == "kind":
             kwargs["kind"] = "rq"
-        elif param == "pk":
+        elif param in ("pk", "ref"):
             source = PK_OF.get(name, name.split("_")[0])
-            kwargs["pk"] = (source(world) if callable(source) else world[source]).pk
+            row = source(world) if callable(source) else world[source]
+            kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
         elif param == "user_id":
