@@ -120,8 +120,10 @@ class TestNVivoKappa:
         s1 = nvivo_kappa([Span(1, 0, 150)], [Span(1, 100, 200)], 1000)  # K = 0.318
         s2 = nvivo_kappa([Span(1, 0, 10)], [Span(1, 0, 10)], 3000)  # K = 1
         s = combine_kappa([s1, s2])
-        assert s.per_code[1].kappa == pytest.approx((1000 * 70 / 220 + 3000 * 1.0) / 4000)
-        assert s.per_code[1].percent_agreement == pytest.approx((1000 * 85 + 3000 * 100) / 4000)
+        assert s.per_code[1].nvivo_kappa == pytest.approx((1000 * 70 / 220 + 3000 * 1.0) / 4000)
+        assert s.per_code[1].nvivo_percent_agreement == pytest.approx(
+            (1000 * 85 + 3000 * 100) / 4000
+        )
         pooled = s.per_code[1].pooled
         assert (pooled.units, pooled.a_coded, pooled.b_coded, pooled.both) == (4000, 160, 110, 60)
 
@@ -129,10 +131,10 @@ class TestNVivoKappa:
         s1 = nvivo_kappa([Span(1, 0, 150)], [Span(1, 100, 200)], 1000, codes=[1, 2])
         s = combine_kappa([s1])
         k1 = 70 / 220
-        assert s.kappa_unweighted == pytest.approx((k1 + 1.0) / 2)  # code 2: nobody, K = 1
+        assert s.nvivo_kappa_unweighted == pytest.approx((k1 + 1.0) / 2)  # code 2: nobody, K = 1
         # Weighted by characters either coder coded: code 2 has none, so only code 1 counts.
         assert s.code_weights == {1: 200, 2: 0}
-        assert s.kappa_weighted == pytest.approx(k1)
+        assert s.nvivo_kappa_weighted == pytest.approx(k1)
 
 
 class TestNominalAlpha:
@@ -349,7 +351,7 @@ class TestStudy:
         assert s.codes == (1, 2)
         # kappa: NVivo's size-weighted mean of the two transcripts (equal sizes here)
         k = [t.kappa[1].kappa for t in s.transcripts]
-        assert s.kappa.per_code[1].kappa == pytest.approx(sum(k) / 2)
+        assert s.kappa.per_code[1].nvivo_kappa == pytest.approx(sum(k) / 2)
         # alpha: units pooled = the same as alpha over the concatenated reliability data
         rows = [[1, 1, 1, 1], [0, 1, 0, 1]]
         expected = krippendorff.alpha(reliability_data=rows, level_of_measurement="nominal")
