@@ -10,7 +10,7 @@ pooled kappa cannot be rebuilt from what was stored, and is left empty rather th
 from django.db import migrations
 
 
-def _forward(figures: dict) -> dict:
+def forward_figures(figures: dict) -> dict:
     overall = figures.get("overall") or {}
     single = overall.get("transcripts") == 1
     for row in [overall, *(figures.get("codes") or {}).values()]:
@@ -24,7 +24,7 @@ def _forward(figures: dict) -> dict:
     return figures
 
 
-def _backward(figures: dict) -> dict:
+def backward_figures(figures: dict) -> dict:
     for row in [figures.get("overall") or {}, *(figures.get("codes") or {}).values()]:
         if "agreement_proportion" in row:
             p = row.pop("agreement_proportion")
@@ -49,4 +49,4 @@ def _rewrite(convert):
 class Migration(migrations.Migration):
     dependencies = [("coding", "0009_blind_inductive_codes")]
 
-    operations = [migrations.RunPython(_rewrite(_forward), _rewrite(_backward))]
+    operations = [migrations.RunPython(_rewrite(forward_figures), _rewrite(backward_figures))]
