@@ -192,14 +192,43 @@ class CodeKappaSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class KappaOverCodes:
+    """The figures across codes of per-code 2×2 tables, weighted by coded characters."""
+
+    kappa: float | None  # weighted by the characters either coder coded at the code
+    kappa_unweighted: float | None  # each code someone used counting once
+    agreement: float | None  # Po (a proportion, 0–1), weighted as ``kappa``
+
+
+def kappa_over_codes(tables: Iterable[KappaResult]) -> KappaOverCodes:
+    """Across codes, from one 2×2 table per code: one transcript's tables or a study's pooled
+    ones — the same function for both, so a transcript's kappa is one number wherever it is
+    shown. Codes nobody used weigh nothing and are left out."""
+    kappas, weights, agreements = [], [], []
+    for t in tables:
+        weight = t.a_coded + t.b_coded - t.both
+        if weight > 0 and t.kappa is not None:
+            kappas.append(t.kappa)
+            weights.append(weight)
+            agreements.append(t.po)
+    if not weights:
+        return KappaOverCodes(None, None, None)
+    total = sum(weights)
+    return KappaOverCodes(
+        kappa=sum(k * w for k, w in zip(kappas, weights, strict=True)) / total,
+        kappa_unweighted=sum(kappas) / len(kappas),
+        agreement=sum(p * w for p, w in zip(agreements, weights, strict=True)) / total,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class KappaSummary:
     per_code: dict[int, CodeKappaSummary]
     kappa: float | None  # headline: pooled kappas, weighted by characters coded at the code
     kappa_unweighted: float | None  # pooled kappas, each used code counting once
+    agreement: float | None  # pooled Po (0–1), weighted as ``kappa``
     nvivo_kappa_weighted: float | None  # NVivo's per-code means, weighted as ``kappa``
     nvivo_kappa_unweighted: float | None  # NVivo's per-code means, every code once (unused: 1)
-    percent_unweighted: float | None
-    percent_weighted: float | None
     code_weights: dict[int, int]  # the weights used for the weighted values
 
 
@@ -213,11 +242,7 @@ def _weighted_mean(values: Sequence[float | None], weights: Sequence[float]) -> 
 
 def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSummary:
     """Combine per-source results (one mapping code → result per source): the pooled table per
-    code as the headline, NVivo's size-weighted mean beside it.
-
-    The same function gives a single transcript's figure (one source) and a study's, so a
-    transcript shows one kappa wherever it appears.
-    """
+    code as the headline, NVivo's size-weighted mean beside it."""
     by_code: dict[int, list[KappaResult]] = {}
     for source in per_source:
         for code, res in source.items():
@@ -225,6 +250,12 @@ def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSumma
     per_code: dict[int, CodeKappaSummary] = {}
     for code in sorted(by_code):
         rows = by_code[code]
+        if len(rows) == 1:  # one source: its own table and values (the common case per row)
+            only = rows[0]
+            per_code[code] = CodeKappaSummary(
+                code, 1, only.units, only, only.kappa, only.percent_agreement
+            )
+            continue
         sizes = [r.units for r in rows]
         pooled = KappaResult.from_counts(
             code,
@@ -243,18 +274,14 @@ def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSumma
         )
     codes = list(per_code)
     weights = {c: per_code[c].weight for c in codes}
-    w = [weights[c] for c in codes]
-    ones = [1] * len(codes)
-    headline = [per_code[c].kappa for c in codes]
+    headline = kappa_over_codes(per_code[c].pooled for c in codes)
     nvivo = [per_code[c].nvivo_kappa for c in codes]
-    percents = [per_code[c].nvivo_percent_agreement for c in codes]
     return KappaSummary(
         per_code=per_code,
-        kappa=_weighted_mean(headline, w),
-        kappa_unweighted=_weighted_mean(headline, ones),
-        nvivo_kappa_weighted=_weighted_mean(nvivo, w),
-        nvivo_kappa_unweighted=_weighted_mean(nvivo, ones),
-        percent_unweighted=_weighted_mean(percents, ones),
-        percent_weighted=_weighted_mean(percents, w),
+        kappa=headline.kappa,
+        kappa_unweighted=headline.kappa_unweighted,
+        agreement=headline.agreement,
+        nvivo_kappa_weighted=_weighted_mean(nvivo, [weights[c] for c in codes]),
+        nvivo_kappa_unweighted=_weighted_mean(nvivo, [1] * len(codes)),
         code_weights=weights,
     )

@@ -8,7 +8,7 @@ Pooling follows each coefficient's own logic:
 
 - kappa / percent agreement: per code, the 2×2 table of all transcripts' characters pooled (the
   headline), NVivo's average of the per-transcript values weighted by transcript size beside it;
-  across codes, weighted by the characters coded at each code (``kappa.combine_kappa``, for one
+  across codes, weighted by the characters coded at each code (``kappa.kappa_over_codes``, for one
   transcript and for many);
 - nominal alpha on utterances: the units of all transcripts pooled (coincidence matrices add up).
   Per code, every compared transcript's turns are units. Overall, a transcript's units are its
@@ -28,7 +28,14 @@ import numpy as np
 
 from ._intervals import Layer, SpanLike, UtteranceLike, as_utterance, span_arrays, utterance_arrays
 from .alpha import AlphaSums, UtteranceAlphaReport, alpha_sums, report
-from .kappa import KappaResult, KappaSummary, combine_kappa, nvivo_kappa
+from .kappa import (
+    KappaOverCodes,
+    KappaResult,
+    KappaSummary,
+    combine_kappa,
+    kappa_over_codes,
+    nvivo_kappa,
+)
 from .unitizing import (
     UnitizingReport,
     alpha_u_from_layers,
@@ -59,10 +66,11 @@ class TranscriptAgreement:
     _alpha_sums: AlphaSums | None = field(repr=False, compare=False, default=None)
 
     @property
-    def kappa_summary(self) -> KappaSummary | None:
-        """This transcript's kappa per code and overall, by the very function that combines a
-        study's transcripts (here over one): a transcript has one kappa wherever it is shown."""
-        return combine_kappa([self.kappa]) if self.kappa is not None else None
+    def kappa_overall(self) -> KappaOverCodes | None:
+        """This transcript's kappa across codes, by the very function that gives a study's from
+        its pooled tables (over one transcript the pooled tables are this transcript's): a
+        transcript has one kappa wherever it is shown."""
+        return kappa_over_codes(self.kappa.values()) if self.kappa is not None else None
 
 
 @dataclass(frozen=True)

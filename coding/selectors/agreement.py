@@ -185,14 +185,12 @@ def code_rows(report: Report) -> list[dict]:
 
 
 def _kappa_figures(kappa) -> dict:
-    """Overall kappa figures of a ``KappaSummary`` (a study's or one transcript's)."""
+    """Kappa figures across codes: a study's ``KappaSummary`` or a transcript's
+    ``KappaOverCodes`` (the same function computed both, see ``coding.agreement.kappa``)."""
     return {
-        "agreement_proportion": _r(kappa.percent_weighted / 100, 4)
-        if kappa and kappa.percent_weighted is not None
-        else None,
+        "agreement_proportion": _r(kappa.agreement, 4) if kappa else None,
         "kappa": _r(kappa.kappa) if kappa else None,
         "kappa_unweighted": _r(kappa.kappa_unweighted) if kappa else None,
-        "kappa_nvivo_mean": _r(kappa.nvivo_kappa_weighted) if kappa else None,
     }
 
 
@@ -209,6 +207,7 @@ def overall(report: Report) -> dict:
         }
         | _kappa_figures(result.kappa)
         | {
+            "kappa_nvivo_mean": _r(result.kappa.nvivo_kappa_weighted) if result.kappa else None,
             "alpha_nominal": _r(alpha.alpha) if alpha else None,
             "alpha_nominal_verdict": verdict(alpha.alpha if alpha else None),
             "alpha_u": _r(result.unitizing.alpha),
@@ -225,7 +224,7 @@ def transcript_rows(report: Report) -> list[dict]:
         return []
     out = []
     for t, per in zip(report.transcripts, result.transcripts, strict=True):
-        kappa = _kappa_figures(per.kappa_summary)
+        kappa = _kappa_figures(per.kappa_overall)
         alpha = per.utterance_alpha.overall if per.utterance_alpha else None
         out.append(
             {

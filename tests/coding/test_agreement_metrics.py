@@ -399,7 +399,7 @@ class TestStudy:
             inside = study_agreement([t1, t2], roles=roles).transcripts[0]
             assert inside.utterance_alpha.overall.alpha == alone.utterance_alpha.overall.alpha
             assert inside.unitizing.alpha == alone.unitizing.alpha
-            assert inside.kappa_summary.kappa == alone.kappa_summary.kappa
+            assert inside.kappa_overall == alone.kappa_overall
 
     def test_pooling_speaker_aware_matches_masked_concatenation(self):
         ts = [self.make("t1"), self.make("t2", shift=5)]
