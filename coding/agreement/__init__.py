@@ -4,8 +4,9 @@ Inputs are plain values: codings as ``Span(code, start, end)`` or ``(code, start
 (Unicode code points, end exclusive), utterances as ``Utterance(start, end, role)`` or
 ``(start, end, role)`` rows. Every result carries the counts behind its numbers.
 
-- :func:`nvivo_kappa`, :func:`combine_kappa` — percent agreement and Cohen's kappa on
-  characters, as NVivo's Coding Comparison query (``kappa.py``);
+- :func:`nvivo_kappa`, :func:`combine_kappa`, :func:`kappa_over_codes` — percent agreement and
+  Cohen's kappa on characters, as NVivo's Coding Comparison query, pooled across transcripts
+  (``kappa.py``);
 - :func:`nominal_alpha`, :func:`utterance_alpha` — Krippendorff's alpha, nominal, with
   utterances as units and code present/absent as values (``alpha.py``);
 - :func:`unitizing_alpha` — Krippendorff's α_U per code and overall (``unitizing.py``);
@@ -31,7 +32,15 @@ from .disagreements import (
     Disagreement,
     find_disagreements,
 )
-from .kappa import CodeKappaSummary, KappaResult, KappaSummary, combine_kappa, nvivo_kappa
+from .kappa import (
+    CodeKappaSummary,
+    KappaOverCodes,
+    KappaResult,
+    KappaSummary,
+    combine_kappa,
+    kappa_over_codes,
+    nvivo_kappa,
+)
 from .study import (
     StudyAgreement,
     TranscriptAgreement,
@@ -50,6 +59,7 @@ __all__ = [
     "SAME_UTTERANCE",
     "CodeKappaSummary",
     "Disagreement",
+    "KappaOverCodes",
     "KappaResult",
     "KappaSummary",
     "NominalAlphaResult",
@@ -65,6 +75,7 @@ __all__ = [
     "combine_kappa",
     "counted_spans",
     "find_disagreements",
+    "kappa_over_codes",
     "nominal_alpha",
     "nvivo_kappa",
     "study_agreement",

@@ -116,18 +116,21 @@ class UtteranceAlphaResult:
 @dataclass(frozen=True, slots=True)
 class UtteranceAlphaReport:
     per_code: dict[int, UtteranceAlphaResult]
-    overall: NominalAlphaResult  # every (utterance, code) pair as one unit, pooled
+    overall: NominalAlphaResult  # every (utterance, code) pair of the overall codes, pooled
 
 
 @dataclass(frozen=True, slots=True)
 class AlphaSums:
-    """What pools across transcripts by adding up: per-code coincidences and counts."""
+    """What pools across transcripts by adding up: per-code coincidences and counts, and the
+    overall coincidences over the codes that count for the overall value."""
 
     o: np.ndarray  # codes × 2 × 2 coincidence matrices
     units: np.ndarray  # codes: pairable units
     present: np.ndarray  # coders × codes
     missing: np.ndarray  # coders: utterances without a value
     utterances: int
+    overall_o: np.ndarray  # 2 × 2: the coincidences of the overall codes, added up
+    overall_units: int
 
     def __add__(self, other: AlphaSums) -> AlphaSums:
         return AlphaSums(
@@ -136,6 +139,8 @@ class AlphaSums:
             self.present + other.present,
             self.missing + other.missing,
             self.utterances + other.utterances,
+            self.overall_o + other.overall_o,
+            self.overall_units + other.overall_units,
         )
 
 
@@ -181,7 +186,10 @@ def alpha_sums(
     *,
     only_roles: Collection[str] | None = None,
     missing: Sequence[Collection[int]] | None = None,
+    overall_codes: np.ndarray | None = None,
 ) -> AlphaSums:
+    """``overall_codes``: a bool mask over ``code_ids``, the codes whose (utterance, code) pairs
+    make the overall value (default: all)."""
     present = presence(layers, us, ue, code_ids)
     miss = np.zeros((len(layers), len(us)), dtype=bool)
     if missing is not None:
@@ -202,12 +210,16 @@ def alpha_sums(
     o01 = (n0 * n1) @ w
     o = np.stack([np.stack([o00, o01], -1), np.stack([o01, o11], -1)], -2)
     n_codes = len(code_ids)
+    units = np.full(n_codes, int(pair.sum()), dtype=np.int64)  # same units for every code
+    chosen = np.ones(n_codes, dtype=bool) if overall_codes is None else overall_codes
     return AlphaSums(
         o=o,
-        units=np.full(n_codes, int(pair.sum()), dtype=np.int64),  # same units for every code
+        units=units,
         present=present.sum(axis=2, dtype=np.int64),
         missing=miss.sum(axis=1),
         utterances=present.shape[2],
+        overall_o=o[chosen].sum(axis=0) if n_codes else np.zeros((2, 2)),
+        overall_units=int(units[chosen].sum()),
     )
 
 
@@ -227,7 +239,7 @@ def report(code_ids: np.ndarray, sums: AlphaSums) -> UtteranceAlphaReport:
         )
         for i, c in enumerate(code_ids.tolist())
     }
-    overall = alpha_from_coincidences((0, 1), sums.o.sum(axis=0), int(sums.units.sum()))
+    overall = alpha_from_coincidences((0, 1), sums.overall_o, sums.overall_units)
     return UtteranceAlphaReport(per_code=per_code, overall=overall)
 
 

@@ -20,9 +20,16 @@ help-nv.qsrinternational.com/12/win/v12.1.90-d3ea61/Content/queries/coding-compa
   coders coded nothing or both coded everything, so Po = 1 too.
 - Across sources NVivo's FAQ ("How can I calculate an average Kappa coefficient or percentage
   agreement across multiple sources or nodes?") averages the per-source values weighted by
-  source size; across nodes it says the average can be unweighted or weighted. We give both:
-  unweighted (each code counts once) and weighted by the characters either coder coded at the
-  code (our choice of weight: a code nobody uses much counts little).
+  source size; across nodes it says the average can be unweighted or weighted. We compute that
+  mean (``nvivo_kappa``), but it is not our headline: every source where neither coder used the
+  code enters it as K = 1, so a code one coder applied 64 times and the other never can average
+  to .9. The headline per code is Cohen's kappa of the *pooled* 2×2 table (every source's
+  characters as one table, :attr:`CodeKappaSummary.kappa`): when the coders share no coded
+  character it is ≤ 0 (Po − Pe = −2·a·b / n²), and a code nobody used has no headline at all.
+  Across codes we average the headline values weighted by the characters either coder coded at
+  the code (our choice of weight: a code nobody uses much counts little); NVivo's mean is
+  averaged the same way beside it. Percent agreement needs no such choice: NVivo's size-weighted
+  mean of per-source percentages is exactly the pooled table's Po.
 
 We only had the stored copies' opening sections of those pages; the FAQ answers quoted above come
 from the issue brief and NVivo's behaviour as described there, not from text we could read.
@@ -153,24 +160,76 @@ def nvivo_kappa(
 
 @dataclass(frozen=True, slots=True)
 class CodeKappaSummary:
-    """One code across several sources, NVivo style, with the pooled table beside it."""
+    """One code across several sources: the pooled table (the headline) and NVivo's mean."""
 
     code: int
     sources: int
     units: int  # sum of the source sizes
-    kappa: float | None  # per-source kappas averaged, weighted by source size (NVivo)
-    percent_agreement: float | None  # idem for percent agreement
-    pooled: KappaResult  # all sources' characters as one table (an alternative, not NVivo's)
+    pooled: KappaResult  # all sources' characters as one 2×2 table
+    nvivo_kappa: float | None  # per-source kappas averaged, weighted by source size (NVivo)
+    nvivo_percent_agreement: float | None  # idem for percent agreement (= pooled Po × 100)
+
+    @property
+    def used(self) -> bool:
+        """Did either coder apply the code anywhere?"""
+        return self.pooled.a_coded + self.pooled.b_coded > 0
+
+    @property
+    def no_agreement(self) -> bool:
+        """Someone applied the code, but the coders share no coded character."""
+        return self.used and self.pooled.both == 0
+
+    @property
+    def kappa(self) -> float | None:
+        """The headline: kappa of the pooled table; None when nobody used the code (NVivo's
+        "neither coded it, K = 1" would make an unused code look perfectly reliable)."""
+        return self.pooled.kappa if self.used else None
+
+    @property
+    def weight(self) -> int:
+        """Characters either coder coded at the code: its weight in the means across codes."""
+        return self.pooled.a_coded + self.pooled.b_coded - self.pooled.both
+
+
+@dataclass(frozen=True, slots=True)
+class KappaOverCodes:
+    """The figures across codes of per-code 2×2 tables, weighted by coded characters."""
+
+    kappa: float | None  # weighted by the characters either coder coded at the code
+    kappa_unweighted: float | None  # each code someone used counting once
+    agreement: float | None  # Po (a proportion, 0–1), weighted as ``kappa``
+
+
+def kappa_over_codes(tables: Iterable[KappaResult]) -> KappaOverCodes:
+    """Across codes, from one 2×2 table per code: one transcript's tables or a study's pooled
+    ones — the same function for both, so a transcript's kappa is one number wherever it is
+    shown. Codes nobody used weigh nothing and are left out."""
+    kappas, weights, agreements = [], [], []
+    for t in tables:
+        weight = t.a_coded + t.b_coded - t.both
+        if weight > 0 and t.kappa is not None:
+            kappas.append(t.kappa)
+            weights.append(weight)
+            agreements.append(t.po)
+    if not weights:
+        return KappaOverCodes(None, None, None)
+    total = sum(weights)
+    return KappaOverCodes(
+        kappa=sum(k * w for k, w in zip(kappas, weights, strict=True)) / total,
+        kappa_unweighted=sum(kappas) / len(kappas),
+        agreement=sum(p * w for p, w in zip(agreements, weights, strict=True)) / total,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class KappaSummary:
     per_code: dict[int, CodeKappaSummary]
-    kappa_unweighted: float | None  # mean over codes of the per-code kappa
-    kappa_weighted: float | None  # weighted by characters either coder coded at the code
-    percent_unweighted: float | None
-    percent_weighted: float | None
-    code_weights: dict[int, int]  # the weights used for the *_weighted values
+    kappa: float | None  # headline: pooled kappas, weighted by characters coded at the code
+    kappa_unweighted: float | None  # pooled kappas, each used code counting once
+    agreement: float | None  # pooled Po (0–1), weighted as ``kappa``
+    nvivo_kappa_weighted: float | None  # NVivo's per-code means, weighted as ``kappa``
+    nvivo_kappa_unweighted: float | None  # NVivo's per-code means, every code once (unused: 1)
+    code_weights: dict[int, int]  # the weights used for the weighted values
 
 
 def _weighted_mean(values: Sequence[float | None], weights: Sequence[float]) -> float | None:
@@ -182,15 +241,21 @@ def _weighted_mean(values: Sequence[float | None], weights: Sequence[float]) -> 
 
 
 def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSummary:
-    """Combine per-source results (one mapping code → result per source) as NVivo documents."""
+    """Combine per-source results (one mapping code → result per source): the pooled table per
+    code as the headline, NVivo's size-weighted mean beside it."""
     by_code: dict[int, list[KappaResult]] = {}
     for source in per_source:
         for code, res in source.items():
             by_code.setdefault(code, []).append(res)
     per_code: dict[int, CodeKappaSummary] = {}
-    weights: dict[int, int] = {}
     for code in sorted(by_code):
         rows = by_code[code]
+        if len(rows) == 1:  # one source: its own table and values (the common case per row)
+            only = rows[0]
+            per_code[code] = CodeKappaSummary(
+                code, 1, only.units, only, only.kappa, only.percent_agreement
+            )
+            continue
         sizes = [r.units for r in rows]
         pooled = KappaResult.from_counts(
             code,
@@ -203,21 +268,20 @@ def combine_kappa(per_source: Iterable[Mapping[int, KappaResult]]) -> KappaSumma
             code=code,
             sources=len(rows),
             units=sum(sizes),
-            kappa=_weighted_mean([r.kappa for r in rows], sizes),
-            percent_agreement=_weighted_mean([r.percent_agreement for r in rows], sizes),
             pooled=pooled,
+            nvivo_kappa=_weighted_mean([r.kappa for r in rows], sizes),
+            nvivo_percent_agreement=_weighted_mean([r.percent_agreement for r in rows], sizes),
         )
-        weights[code] = pooled.a_coded + pooled.b_coded - pooled.both
     codes = list(per_code)
-    kappas = [per_code[c].kappa for c in codes]
-    percents = [per_code[c].percent_agreement for c in codes]
-    ones = [1] * len(codes)
-    w = [weights[c] for c in codes]
+    weights = {c: per_code[c].weight for c in codes}
+    headline = kappa_over_codes(per_code[c].pooled for c in codes)
+    nvivo = [per_code[c].nvivo_kappa for c in codes]
     return KappaSummary(
         per_code=per_code,
-        kappa_unweighted=_weighted_mean(kappas, ones),
-        kappa_weighted=_weighted_mean(kappas, w),
-        percent_unweighted=_weighted_mean(percents, ones),
-        percent_weighted=_weighted_mean(percents, w),
+        kappa=headline.kappa,
+        kappa_unweighted=headline.kappa_unweighted,
+        agreement=headline.agreement,
+        nvivo_kappa_weighted=_weighted_mean(nvivo, [weights[c] for c in codes]),
+        nvivo_kappa_unweighted=_weighted_mean(nvivo, [1] * len(codes)),
         code_weights=weights,
     )

@@ -1,11 +1,22 @@
 """All coefficients for one transcript, and pooled over the transcripts of a study.
 
+A transcript's figures depend on that transcript alone: the same function on the same data
+gives them on the transcript's own page, in the study's per-transcript table and in a recorded
+round, whichever other transcripts are compared beside it.
+
 Pooling follows each coefficient's own logic:
 
-- kappa / percent agreement: per code, NVivo's average of the per-transcript values weighted by
-  transcript size (counted characters); the pooled 2×2 table is given beside it;
-- nominal alpha on utterances: the units of all transcripts pooled (coincidence matrices add up);
-- α_U: the transcripts' continua concatenated into one continuum.
+- kappa / percent agreement: per code, the 2×2 table of all transcripts' characters pooled (the
+  headline), NVivo's average of the per-transcript values weighted by transcript size beside it;
+  across codes, weighted by the characters coded at each code (``kappa.kappa_over_codes``, for one
+  transcript and for many);
+- nominal alpha on utterances: the units of all transcripts pooled (coincidence matrices add up).
+  Per code, every compared transcript's turns are units. Overall, a transcript's units are its
+  turns × the codes either coder applied *in that transcript*: a code used only elsewhere in the
+  study adds nothing to it (otherwise each newly used code would add "absent, absent" pairs and
+  move every other transcript's figure), and the study's overall value pools exactly those units;
+- α_U: the transcripts' continua concatenated into one continuum (a code nobody used in a
+  transcript has no expected disagreement there and drops out of its overall value by itself).
 """
 
 from __future__ import annotations
@@ -17,7 +28,14 @@ import numpy as np
 
 from ._intervals import Layer, SpanLike, UtteranceLike, as_utterance, span_arrays, utterance_arrays
 from .alpha import AlphaSums, UtteranceAlphaReport, alpha_sums, report
-from .kappa import KappaResult, KappaSummary, combine_kappa, nvivo_kappa
+from .kappa import (
+    KappaOverCodes,
+    KappaResult,
+    KappaSummary,
+    combine_kappa,
+    kappa_over_codes,
+    nvivo_kappa,
+)
 from .unitizing import (
     UnitizingReport,
     alpha_u_from_layers,
@@ -47,6 +65,13 @@ class TranscriptAgreement:
     _prepared: tuple[list[Layer], int] = field(repr=False, compare=False, default=([], 0))
     _alpha_sums: AlphaSums | None = field(repr=False, compare=False, default=None)
 
+    @property
+    def kappa_overall(self) -> KappaOverCodes | None:
+        """This transcript's kappa across codes, by the very function that gives a study's from
+        its pooled tables (over one transcript the pooled tables are this transcript's): a
+        transcript has one kappa wherever it is shown."""
+        return kappa_over_codes(self.kappa.values()) if self.kappa is not None else None
+
 
 @dataclass(frozen=True)
 class StudyAgreement:
@@ -75,12 +100,23 @@ def _transcript(
         keep = [r in roles for r in role_list]
         counted = list(zip(us[keep].tolist(), ue[keep].tolist(), strict=True))
     codes = code_ids.tolist()
+    # The codes this transcript's own overall alpha is over: those either coder applied here.
+    used_here = np.isin(code_ids, np.concatenate([a[0] for a in arrays])) if arrays else None
     kappa = None
     if len(rows) == 2:
         kappa = nvivo_kappa(rows[0], rows[1], t.length, codes=codes, counted=counted)
     sums = alpha_report = None
     if len(us):
-        sums = alpha_sums(arrays, us, ue, role_list, code_ids, only_roles=roles, missing=t.missing)
+        sums = alpha_sums(
+            arrays,
+            us,
+            ue,
+            role_list,
+            code_ids,
+            only_roles=roles,
+            missing=t.missing,
+            overall_codes=used_here,
+        )
         alpha_report = report(code_ids, sums)
     prepared, big_l = prepare_layers(rows, t.length, code_ids, counted)
     return TranscriptAgreement(

@@ -28,7 +28,9 @@ class AgreementRound(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     transcripts = models.PositiveIntegerField()
-    # {"overall": {...}, "codes": {"<code id>": {"name": ..., "alpha_u": ..., "kappa": ...}}}
+    # {"overall": {...}, "codes": {"<code id>": {"name": ..., "alpha_u": ..., "kappa": ...}},
+    #  "transcripts": {"<transcript id>": {"title": ..., "kappa": ..., "alpha_nominal": ...}}}
+    # Every figure on 0–1 (see coding/selectors/agreement.py).
     figures = models.JSONField()
 
     audit_type = "agreement_round"

@@ -18,6 +18,11 @@ from transcripts.models import SpeakerRole, Utterance
 from transcripts.selectors.transcripts import analysable_transcripts
 
 RELIABLE, TENTATIVE = 0.800, 0.667  # Krippendorff's thresholds for alpha
+SCALE = (
+    "Every figure is on 0-1: agreement_proportion is the share of characters both or neither "
+    "coder coded (NVivo's percentage agreement / 100); kappa and alpha are coefficients "
+    "(1 = perfect agreement, 0 = chance, below 0 = worse than chance)."
+)
 
 # Speaker-aware agreement counts only what participants (and others who are not the
 # interviewer) said: interviewer turns are rarely coded, and their agreement inflates figures.
@@ -123,10 +128,24 @@ def build(study, *, transcript_ids=None, coders=None, speaker_aware=False) -> Re
 
 
 # --- rows: what the page, the CSV and the command print -----------------------------------
+#
+# One scale: every figure is a proportion or a coefficient on 0–1 (``agreement_proportion``
+# is NVivo's "percentage agreement" / 100); only the page prints it as a percentage.
 
 
 def _r(value, digits=3):
     return None if value is None else round(float(value), digits)
+
+
+def kappa_verdict(summary) -> str:
+    """The reliability verdict on a code's headline (pooled) kappa, on Krippendorff's thresholds
+    as for alpha. A code the coders share no coded character of fails as "no-agreement",
+    whatever NVivo's mean says."""
+    if summary is None or summary.kappa is None:
+        return "undefined"
+    if summary.no_agreement:
+        return "no-agreement"
+    return verdict(summary.kappa)
 
 
 def code_rows(report: Report) -> list[dict]:
@@ -148,8 +167,10 @@ def code_rows(report: Report) -> list[dict]:
                 "coded_a": kappa.pooled.a_coded if kappa else None,
                 "coded_b": kappa.pooled.b_coded if kappa else None,
                 "coded_both": kappa.pooled.both if kappa else None,
-                "percent_agreement": _r(kappa.percent_agreement, 2) if kappa else None,
+                "agreement_proportion": _r(kappa.pooled.po, 4) if kappa else None,
                 "kappa": _r(kappa.kappa) if kappa else None,
+                "kappa_verdict": kappa_verdict(kappa),
+                "kappa_nvivo_mean": _r(kappa.nvivo_kappa) if kappa else None,
                 "utterances": alpha.units if alpha else None,
                 "utterances_a": alpha.present[0] if alpha else None,
                 "utterances_b": alpha.present[1] if alpha else None,
@@ -163,39 +184,48 @@ def code_rows(report: Report) -> list[dict]:
     return out
 
 
+def _kappa_figures(kappa) -> dict:
+    """Kappa figures across codes: a study's ``KappaSummary`` or a transcript's
+    ``KappaOverCodes`` (the same function computed both, see ``coding.agreement.kappa``)."""
+    return {
+        "agreement_proportion": _r(kappa.agreement, 4) if kappa else None,
+        "kappa": _r(kappa.kappa) if kappa else None,
+        "kappa_unweighted": _r(kappa.kappa_unweighted) if kappa else None,
+    }
+
+
 def overall(report: Report) -> dict:
     result = report.result
     if result is None:
         return {}
-    kappa = result.kappa
     alpha = result.utterance_alpha.overall if result.utterance_alpha else None
-    return {
-        "transcripts": len(report.transcripts),
-        "characters": result.unitizing.length,
-        "codes": len(result.codes),
-        "percent_agreement": _r(kappa.percent_weighted, 2) if kappa else None,
-        "kappa": _r(kappa.kappa_weighted) if kappa else None,
-        "kappa_unweighted": _r(kappa.kappa_unweighted) if kappa else None,
-        "alpha_nominal": _r(alpha.alpha) if alpha else None,
-        "alpha_nominal_verdict": verdict(alpha.alpha if alpha else None),
-        "alpha_u": _r(result.unitizing.alpha),
-        "alpha_u_verdict": verdict(result.unitizing.alpha),
-    }
+    return (
+        {
+            "transcripts": len(report.transcripts),
+            "characters": result.unitizing.length,
+            "codes": len(result.codes),
+        }
+        | _kappa_figures(result.kappa)
+        | {
+            "kappa_nvivo_mean": _r(result.kappa.nvivo_kappa_weighted) if result.kappa else None,
+            "alpha_nominal": _r(alpha.alpha) if alpha else None,
+            "alpha_nominal_verdict": verdict(alpha.alpha if alpha else None),
+            "alpha_u": _r(result.unitizing.alpha),
+            "alpha_u_verdict": verdict(result.unitizing.alpha),
+        }
+    )
 
 
 def transcript_rows(report: Report) -> list[dict]:
+    """Per transcript: its figures as its own page shows them (the same functions on its data
+    alone, see ``coding.agreement.study``)."""
     result = report.result
     if result is None:
         return []
     out = []
     for t, per in zip(report.transcripts, result.transcripts, strict=True):
-        kappas = [k for k in (per.kappa or {}).values() if k.kappa is not None]
-        weights = [k.a_coded + k.b_coded - k.both for k in kappas]
-        weighted = (
-            sum(k.kappa * w for k, w in zip(kappas, weights, strict=True)) / sum(weights)
-            if sum(weights)
-            else None
-        )
+        kappa = _kappa_figures(per.kappa_overall)
+        alpha = per.utterance_alpha.overall if per.utterance_alpha else None
         out.append(
             {
                 "transcript": t.pk,
@@ -204,10 +234,9 @@ def transcript_rows(report: Report) -> list[dict]:
                 "coder_a": t.coder_a.get_username(),
                 "coder_b": t.coder_b.get_username(),
                 "characters": per.counted_length,
-                "kappa": _r(weighted),
-                "alpha_nominal": _r(per.utterance_alpha.overall.alpha)
-                if per.utterance_alpha
-                else None,
+                "agreement_proportion": kappa["agreement_proportion"],
+                "kappa": kappa["kappa"],
+                "alpha_nominal": _r(alpha.alpha) if alpha else None,
                 "alpha_u": _r(per.unitizing.alpha),
                 "alpha_u_verdict": verdict(per.unitizing.alpha),
             }
@@ -234,6 +263,7 @@ def as_json(report: Report) -> dict:
         "speaker_aware": report.speaker_aware,
         "compared_transcripts": len(report.transcripts),
         "transcripts_not_yet_submitted": report.pending,
+        "scale": SCALE,
         "thresholds": {"reliable": RELIABLE, "tentative": TENTATIVE},
         "overall": overall(report),
         "codes": code_rows(report),

@@ -25,20 +25,36 @@ CODE_FIGURES = (
     "alpha_u",
     "alpha_nominal",
     "kappa",
-    "percent_agreement",
+    "kappa_verdict",
+    "kappa_nvivo_mean",
+    "agreement_proportion",
     "transcripts",
     "characters",
+)
+TRANSCRIPT_FIGURES = (
+    "title",
+    "participant",
+    "characters",
+    "agreement_proportion",
+    "kappa",
+    "alpha_nominal",
+    "alpha_u",
 )
 
 
 def round_figures(report: agreement_report.Report) -> dict:
-    """What a round keeps of a report: the overall figures as the page shows them, and per code
-    (keyed by code id, so a renamed code stays one line) its name, coefficients and counts."""
+    """What a round keeps of a report: the overall figures as the page shows them, per code
+    (keyed by code id, so a renamed code stays one line) its name, coefficients and counts, and
+    per transcript (keyed by id) its figures as the per-transcript table shows them."""
     codes = {}
     # ``code_rows`` walks ``result.codes`` in order: pair each row with its code id.
     for code_id, row in zip(report.result.codes, agreement_report.code_rows(report), strict=True):
         codes[str(code_id)] = {"name": row["code"]} | {key: row[key] for key in CODE_FIGURES}
-    return {"overall": agreement_report.overall(report), "codes": codes}
+    transcripts = {
+        str(row["transcript"]): {key: row[key] for key in TRANSCRIPT_FIGURES}
+        for row in agreement_report.transcript_rows(report)
+    }
+    return {"overall": agreement_report.overall(report), "codes": codes, "transcripts": transcripts}
 
 
 @transaction.atomic

@@ -74,7 +74,7 @@ def test_kappa_and_percent_are_nvivo_s_on_the_transcript_s_characters(study, cod
     a, b, both = 21, 17, 17  # "We had no GPUs at all", B four characters shorter
     assert (rows["Compute as a gate"]["coded_a"], rows["Compute as a gate"]["coded_b"]) == (a, b)
     agree = both + (n - a - b + both)
-    assert rows["Compute as a gate"]["percent_agreement"] == round(100 * agree / n, 2)
+    assert rows["Compute as a gate"]["agreement_proportion"] == round(agree / n, 4)
     pe = (a * b + (n - a) * (n - b)) / n**2
     assert rows["Compute as a gate"]["kappa"] == round((agree / n - pe) / (1 - pe), 3)
     # "Small team": only A applied it — kappa 0, alpha unreliable.
@@ -113,7 +113,7 @@ def test_speaker_aware_agreement_counts_only_what_participants_said(study, coded
     )
     assert aware["characters"] == participant_chars < whole["characters"]
     # Fewer uncoded characters: percent agreement falls, as it should.
-    assert aware["percent_agreement"] < whole["percent_agreement"]
+    assert aware["agreement_proportion"] < whole["agreement_proportion"]
 
 
 def test_a_pair_of_coders_orients_every_transcript_the_same_way(study, coded, coder, coder2):

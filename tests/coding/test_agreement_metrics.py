@@ -120,19 +120,47 @@ class TestNVivoKappa:
         s1 = nvivo_kappa([Span(1, 0, 150)], [Span(1, 100, 200)], 1000)  # K = 0.318
         s2 = nvivo_kappa([Span(1, 0, 10)], [Span(1, 0, 10)], 3000)  # K = 1
         s = combine_kappa([s1, s2])
-        assert s.per_code[1].kappa == pytest.approx((1000 * 70 / 220 + 3000 * 1.0) / 4000)
-        assert s.per_code[1].percent_agreement == pytest.approx((1000 * 85 + 3000 * 100) / 4000)
+        assert s.per_code[1].nvivo_kappa == pytest.approx((1000 * 70 / 220 + 3000 * 1.0) / 4000)
+        assert s.per_code[1].nvivo_percent_agreement == pytest.approx(
+            (1000 * 85 + 3000 * 100) / 4000
+        )
         pooled = s.per_code[1].pooled
         assert (pooled.units, pooled.a_coded, pooled.b_coded, pooled.both) == (4000, 160, 110, 60)
+
+    def test_combine_headline_is_the_pooled_table_s_kappa(self):
+        s1 = nvivo_kappa([Span(1, 0, 150)], [Span(1, 100, 200)], 1000)
+        s2 = nvivo_kappa([Span(1, 0, 10)], [Span(1, 0, 10)], 3000)
+        code = combine_kappa([s1, s2]).per_code[1]
+        n, a, b, ab = 4000, 160, 110, 60
+        po = (ab + n - a - b + ab) / n
+        pe = (a * b + (n - a) * (n - b)) / n**2
+        assert code.kappa == pytest.approx((po - pe) / (1 - pe))
+        assert code.nvivo_percent_agreement == pytest.approx(100 * code.pooled.po)
+
+    def test_a_code_one_coder_applied_and_the_other_never_is_not_reliable(self):
+        # One coder codes 64 characters in one source; four sources where neither coder used
+        # the code make NVivo's mean .9, the pooled table 0.
+        alone = nvivo_kappa([Span(1, 0, 64)], [], 1000, codes=[1])
+        nobody = [nvivo_kappa([], [], 2000, codes=[1]) for _ in range(4)]
+        code = combine_kappa([alone, *nobody]).per_code[1]
+        assert code.nvivo_kappa == pytest.approx(8000 / 9000)
+        assert code.no_agreement and code.kappa == 0.0
+        # Both coded, never the same character: below 0.
+        apart = combine_kappa([nvivo_kappa([Span(1, 0, 50)], [Span(1, 50, 90)], 1000)])
+        assert apart.per_code[1].no_agreement and apart.per_code[1].kappa < 0
+        # Nobody used it at all: no headline, and no weight in the means across codes.
+        unused = combine_kappa(nobody).per_code[1]
+        assert (unused.used, unused.kappa, unused.nvivo_kappa) == (False, None, 1.0)
+        assert combine_kappa(nobody).kappa is None
 
     def test_combine_overall_unweighted_and_weighted(self):
         s1 = nvivo_kappa([Span(1, 0, 150)], [Span(1, 100, 200)], 1000, codes=[1, 2])
         s = combine_kappa([s1])
         k1 = 70 / 220
-        assert s.kappa_unweighted == pytest.approx((k1 + 1.0) / 2)  # code 2: nobody, K = 1
+        assert s.nvivo_kappa_unweighted == pytest.approx((k1 + 1.0) / 2)  # code 2: nobody, K = 1
         # Weighted by characters either coder coded: code 2 has none, so only code 1 counts.
         assert s.code_weights == {1: 200, 2: 0}
-        assert s.kappa_weighted == pytest.approx(k1)
+        assert s.nvivo_kappa_weighted == pytest.approx(k1)
 
 
 class TestNominalAlpha:
@@ -349,7 +377,7 @@ class TestStudy:
         assert s.codes == (1, 2)
         # kappa: NVivo's size-weighted mean of the two transcripts (equal sizes here)
         k = [t.kappa[1].kappa for t in s.transcripts]
-        assert s.kappa.per_code[1].kappa == pytest.approx(sum(k) / 2)
+        assert s.kappa.per_code[1].nvivo_kappa == pytest.approx(sum(k) / 2)
         # alpha: units pooled = the same as alpha over the concatenated reliability data
         rows = [[1, 1, 1, 1], [0, 1, 0, 1]]
         expected = krippendorff.alpha(reliability_data=rows, level_of_measurement="nominal")
@@ -361,6 +389,17 @@ class TestStudy:
         assert s.unitizing.length == 200
         assert s.unitizing.alpha == pytest.approx(direct.alpha)
         assert s.unitizing.per_code[1].alpha == pytest.approx(direct.per_code[1].alpha)
+
+    def test_a_transcript_s_figures_do_not_depend_on_the_others(self):
+        # t2 uses a code t1 never saw: t1's figures in the study are still its own.
+        t1 = self.make("t1")
+        t2 = TranscriptInput("t2", 100, ([(3, 0, 40)], [(3, 5, 40), (1, 60, 80)]), t1.utterances)
+        for roles in (None, {"participant"}):
+            alone = transcript_agreement(t1, roles=roles)
+            inside = study_agreement([t1, t2], roles=roles).transcripts[0]
+            assert inside.utterance_alpha.overall.alpha == alone.utterance_alpha.overall.alpha
+            assert inside.unitizing.alpha == alone.unitizing.alpha
+            assert inside.kappa_overall == alone.kappa_overall
 
     def test_pooling_speaker_aware_matches_masked_concatenation(self):
         ts = [self.make("t1"), self.make("t2", shift=5)]

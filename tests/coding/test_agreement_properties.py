@@ -16,6 +16,7 @@ from coding.agreement import (
     SAME_UTTERANCE,
     Span,
     Utterance,
+    combine_kappa,
     find_disagreements,
     nominal_alpha,
     nvivo_kappa,
@@ -286,3 +287,18 @@ def test_nominal_alpha_matches_the_package(columns):
         return  # the package raises on these degenerate inputs
     theirs = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     assert ours.alpha == pytest.approx(theirs)
+
+
+@SETTINGS
+@given(st.lists(transcript(), min_size=1, max_size=4))
+def test_a_code_without_a_shared_character_never_reads_as_agreement(cases):
+    # The per-code headline (pooled kappa) is ≤ 0 whenever the coders share no coded character,
+    # and undefined when nobody used the code, whatever the per-source NVivo mean says.
+    summary = combine_kappa(nvivo_kappa(a, b, length, codes=CODES) for length, a, b, _ in cases)
+    for code in summary.per_code.values():
+        if not code.used:
+            assert code.kappa is None
+        elif code.pooled.both == 0:
+            assert code.no_agreement and code.kappa <= 0
+        else:
+            assert not code.no_agreement and -1.0 <= code.kappa <= 1.0

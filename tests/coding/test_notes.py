@@ -276,7 +276,9 @@ class TestAgreementRounds:
                 "alpha_u": row["alpha_u"],
                 "alpha_nominal": row["alpha_nominal"],
                 "kappa": row["kappa"],
-                "percent_agreement": row["percent_agreement"],
+                "kappa_verdict": row["kappa_verdict"],
+                "kappa_nvivo_mean": row["kappa_nvivo_mean"],
+                "agreement_proportion": row["agreement_proportion"],
                 "transcripts": row["transcripts"],
                 "characters": row["characters"],
             }

@@ -12,8 +12,14 @@ from workbench.models import Study
 class Command(BaseCommand):
     help = (
         "Intercoder agreement between the two layers of each transcript (both submitted): "
-        "percent agreement and Cohen's kappa on characters, Krippendorff's alpha on "
-        "utterances and unitizing alpha, per code and overall."
+        "agreement and Cohen's kappa on characters, Krippendorff's alpha on utterances and "
+        "unitizing alpha, overall, per code and per transcript. Every figure, in JSON and CSV "
+        "alike, is on 0-1: agreement_proportion is the share of characters both or neither "
+        "coder coded (NVivo's percentage / 100). Per code, kappa is Cohen's kappa of all "
+        "transcripts' characters pooled (kappa_verdict: reliable, tentative, unreliable, or "
+        "no-agreement when the coders share no coded character); kappa_nvivo_mean is NVivo's "
+        "size-weighted mean of the per-transcript kappas, where a transcript in which neither "
+        "coder used the code counts as 1."
     )
 
     def add_arguments(self, parser):
