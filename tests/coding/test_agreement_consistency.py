@@ -279,7 +279,7 @@ def test_json_and_csv_give_every_figure_on_0_to_1(client_for, study, lead, three
 
 
 def test_rounds_recorded_before_are_converted_to_the_same_scale(study, lead, three):
-    migration = importlib.import_module("coding.migrations.0010_round_figures_one_scale")
+    migration = importlib.import_module("coding.migrations.0011_round_figures_one_scale")
     old = {
         "overall": {"transcripts": 3, "percent_agreement": 98.47, "kappa": 0.773},
         "codes": {"7": {"name": "Gate", "percent_agreement": 96.24, "kappa": 0.9}},

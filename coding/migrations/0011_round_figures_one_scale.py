@@ -47,6 +47,6 @@ def _rewrite(convert):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("coding", "0009_blind_inductive_codes")]
+    dependencies = [("coding", "0010_public_ids")]
 
     operations = [migrations.RunPython(_rewrite(forward_figures), _rewrite(backward_figures))]
