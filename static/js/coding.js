@@ -34,6 +34,14 @@
     return el && el.closest && el.closest("input, textarea, select, [contenteditable]");
   }
 
+  // A field where Ctrl+Z already means "undo my typing".
+  function writing(el) {
+    if (!el || !el.closest) return false;
+    if (el.closest("textarea, [contenteditable]")) return true;
+    const input = el.closest("input");
+    return Boolean(input) && !["checkbox", "radio", "button", "submit", "reset", "hidden"].includes(input.type);
+  }
+
   // The code-point offset of a DOM boundary point. A point outside every turn's text (on a
   // speaker name, in the margin) snaps to the nearest turn text: forward for a start, backward
   // for an end. Returns null when nothing of a turn's text lies on the wanted side.
@@ -549,10 +557,10 @@
       }
       return;
     }
-    if (typing(target)) return;
     // Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: the bar's buttons, which name the step.
+    // Not while writing text (a memo): there the keys undo the typing, as everywhere.
     const key = event.key.toLowerCase();
-    if ((event.ctrlKey || event.metaKey) && (key === "z" || key === "y")) {
+    if ((event.ctrlKey || event.metaKey) && (key === "z" || key === "y") && !writing(target)) {
       const redo = key === "y" || event.shiftKey;
       const button = document.querySelector("#coding-workspace " + (redo ? "[data-redo]" : "[data-undo]"));
       event.preventDefault();
@@ -562,6 +570,7 @@
       }
       return;
     }
+    if (typing(target)) return;
     if (event.key === "]" || event.key === "[") {
       event.preventDefault();
       jump(event.key === "]" ? 1 : -1);
