@@ -34,7 +34,7 @@ from coding.models.reconciliation import (
     Reconciliation,
     Tolerance,
 )
-from coding.models.undo import UNDO_MAX_AGE, UndoAction
+from coding.models.undo import UNDO_MAX_AGE, UndoAction, UndoStack
 
 __all__ = [
     "COLOUR_RE",
@@ -70,5 +70,6 @@ __all__ = [
     "Tolerance",
     "UNDO_MAX_AGE",
     "UndoAction",
+    "UndoStack",
     "colour_validator",
 ]

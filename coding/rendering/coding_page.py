@@ -86,7 +86,8 @@ def _piece(text: str, start: int, covering: list) -> str:
 
 
 def _label(m: Mark, several_layers: bool) -> str:
-    """A coding's label in the margin: a button that opens it in the editor."""
+    """A coding's label in the margin: a button that opens it in the editor. ``data-start``
+    lets coding.js place it beside the line where the coding starts."""
     name = esc(m.code.name)
     by = f'<span class="by"> · {esc(m.coder_name)}</span>' if several_layers else ""
     flags = "".join(
@@ -108,7 +109,7 @@ def _label(m: Mark, several_layers: bool) -> str:
     )
     css = "mlabel flagged" if m.needs_recheck else "mlabel"
     return (
-        f'<li><button type="button" class="{css}" data-coding="{m.ref}" '
+        f'<li data-start="{m.start}"><button type="button" class="{css}" data-coding="{m.ref}" '
         f'style="--code: {m.code.colour}" aria-label="{esc(aria)}">{name}{by}{flags}</button></li>'
     )
 
@@ -175,12 +176,13 @@ def code_item(code, view_url: str, writable: bool) -> str:
 
 
 def picker_option(code) -> str:
-    key = f' data-key="{code.key}"' if code.key else ""
+    # The number key is shown beside the name and announced as the option's shortcut.
+    key = f' data-key="{code.key}" aria-keyshortcuts="{code.key}"' if code.key else ""
     pinned = " data-pinned" if code.pin else ""
     if code.pin:
         tag = '<span class="tag" aria-label="pinned">★</span>'
     elif code.recent:
-        tag = '<span class="tag">recent</span>'
+        tag = '<span class="tag recent">recent</span>'
     else:
         tag = ""
     if code.status == CodeStatus.PENDING:

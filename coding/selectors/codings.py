@@ -34,18 +34,25 @@ def side_panel_codes(study, coder_id: int | None, layer_ids, hidden) -> list[Cod
 
 
 def picker_codes(codes: list[Code]) -> list[Code]:
-    """Pinned codes first (keys 1–9), then the few most recently used, then the codebook."""
+    """The picker's order and its number keys.
+
+    A number key means the same code until the coder changes their pins: keys 1–9 go to the
+    pinned codes in the order they were pinned or, without pins, to the first nine codes of the
+    codebook — never by recency, which would re-map the keys after every apply. The keyed codes
+    lead (in key order), then the few most recently used of the others, then the codebook.
+    """
     usable = [c for c in codes if c.status != CodeStatus.RETIRED]
     pinned = sorted((c for c in usable if c.pin), key=lambda c: c.pin)  # in the order pinned
+    keyed = (pinned if pinned else usable)[:9]
     recent = sorted(
         (c for c in usable if c.last_used and not c.pin), key=lambda c: c.last_used, reverse=True
     )[:RECENT]
-    taken = {c.pk for c in pinned} | {c.pk for c in recent}
-    ordered = pinned + recent + [c for c in usable if c.pk not in taken]
-    keyed = pinned if pinned else ordered  # without pins, keys go to the first nine listed
-    for c in ordered:
+    for c in usable:
         c.key = ""
         c.recent = c in recent
-    for n, c in enumerate(keyed[:9], start=1):
+    for n, c in enumerate(keyed, start=1):
         c.key = str(n)
-    return ordered
+    taken = {c.pk for c in keyed}
+    recent = [c for c in recent if c.pk not in taken]
+    taken |= {c.pk for c in recent}
+    return keyed + recent + [c for c in usable if c.pk not in taken]

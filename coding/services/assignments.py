@@ -12,6 +12,7 @@ from coding.models import (
     Layer,
     LayerRole,
     LayerStatus,
+    UndoAction,
 )
 from coding.selectors.assignments import coding_mode
 from coding.services.codings import can_code, layer_facts
@@ -149,6 +150,9 @@ def layer_submit(*, actor, layer: Layer) -> Layer:
     layer.status, layer.submitted_at = LayerStatus.SUBMITTED, timezone.now()
     layer.version += 1
     layer.save()
+    # Its coder's undo and redo steps go: nothing done before a submission is undone after it
+    # (not even once a lead reopens the layer).
+    UndoAction.objects.filter(layer=layer).delete()
     audit.record(
         actor=actor,
         study=layer.transcript.study,

@@ -9,8 +9,8 @@ if it did not exist.
 Writes go through ``coding.services.codings`` (undo: ``coding.services.undo``); the page's HTML
 is built in ``coding.rendering.coding_page``; htmx requests get the ``workspace`` fragment of
 the page template, plain POSTs redirect back to the page (POST/redirect/GET). Every write
-answers with an undo for its inverse, kept on the server: the page and its URL carry only the
-undo's random id, so the last action can always be taken back.
+pushes a step on its author's undo stack, kept on the server (``coding.services.undo``): the
+page carries only the random ids of the top steps, which its Undo and Redo buttons name.
 """
 
 from dataclasses import dataclass
@@ -45,10 +45,11 @@ from coding.services import codings as coding_services
 from coding.services.codings import text_version_of
 from coding.services.undo import (
     coding_fields,
+    undo_bar,
     undo_of_applied,
-    undo_record,
-    undo_run,
-    undo_shown,
+    undo_of_delete,
+    undo_of_edit,
+    undo_step,
 )
 from coding.views.seats import Seat, seat_for, visible_coding, writer_seat
 from workbench.views.shared import int_or_none
@@ -191,24 +192,28 @@ def _editor_context(seat: Seat, coding, codes) -> dict:
     }
 
 
-def _respond(request, seat, *, error="", undo=None, selected=None, picker=None, status=200):
-    """The workspace fragment for htmx; otherwise a message and a redirect back to the page."""
+def _bar(request, seat: Seat, status="") -> dict:
+    """The undo bar: what just happened and the top of the reader's undo and redo stacks."""
+    return undo_bar(actor=request.user, layer=seat.own if seat.writable else None, status=status)
+
+
+def _respond(request, seat, *, error="", done="", selected=None, picker=None):
+    """The workspace fragment for htmx; otherwise a message and a redirect back to the page.
+    ``done`` says what just happened (the undo bar's status line)."""
     if request.htmx:
+        undo = _bar(request, seat, done)
         context = _workspace_context(
             request, seat, error=error, undo=undo, selected=selected, picker=picker
         )
-        return render(request, f"{TEMPLATE}#workspace", context, status=status)
+        return render(request, f"{TEMPLATE}#workspace", context)
     if error:
         messages.error(request, error)
+    elif done:
+        messages.info(request, done)
     url = reverse(
         "coding_view", kwargs={"study_slug": seat.access.study.slug, "pk": seat.transcript.pk}
     )
-    params = {}
-    if undo and undo["token"]:
-        params["undo"] = undo["token"]
-    if selected:
-        params["coding"] = selected.public_id
-    return redirect(url + ("?" + urlencode(params) if params else ""))
+    return redirect(url + (f"?{urlencode({'coding': selected.public_id})}" if selected else ""))
 
 
 def _message(exc: ValidationError) -> str:
@@ -222,7 +227,7 @@ def coding_view(request, study_slug, pk):
     seat = seat_for(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    undo = undo_shown(actor=request.user, layer=seat.own, token=request.GET.get("undo", ""))
+    undo = _bar(request, seat)
     selected = None
     coding_ref = request.GET.get("coding")
     if coding_ref:
@@ -302,13 +307,13 @@ def coding_apply(request, study_slug, pk):
                 )
                 for code in codes
             ]
-            undo = undo_of_applied(actor=request.user, layer=seat.own, applied=applied)
+            done = undo_of_applied(actor=request.user, layer=seat.own, applied=applied)
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
     if request.htmx and not ViewState.of(request).filtered:
-        return _changed(request, seat, (start, end), undo)
+        return _changed(request, seat, (start, end), _bar(request, seat, done))
     seat.own.refresh_from_db()
-    return _respond(request, seat, undo=undo)
+    return _respond(request, seat, done=done)
 
 
 def _changed(request, seat: Seat, span, undo):
@@ -359,27 +364,28 @@ def coding_new_code(request, study_slug, pk):
     if error or code_error:
         return _respond(request, seat, error=error or code_error)
     try:
-        created = coding_services.coding_create_with_new_code(
-            actor=request.user,
-            layer=seat.own,
-            name=name,
-            definition=definition,
-            start=start,
-            end=end,
-            also=also,
-            text_version=text_version_of(seat.transcript),
-        )
+        with transaction.atomic():
+            created = coding_services.coding_create_with_new_code(
+                actor=request.user,
+                layer=seat.own,
+                name=name,
+                definition=definition,
+                start=start,
+                end=end,
+                also=also,
+                text_version=text_version_of(seat.transcript),
+            )
+            done = undo_of_applied(
+                actor=request.user, layer=seat.own, applied=[(c, True) for c in created]
+            )
     except ValidationError as exc:
         # Keep what was typed: the picker opens again with the message beside the fields.
         return _respond(request, seat, picker=picker | {"error": _message(exc)})
     seat.own.refresh_from_db()
     code = created[0].code
-    undo = undo_of_applied(
-        actor=request.user, layer=seat.own, applied=[(coding, True) for coding in created]
-    )
     if code.status == CodeStatus.PENDING:
-        undo["label"] += f" “{code.name}” waits for an admin's approval."
-    return _respond(request, seat, undo=undo)
+        done += f" “{code.name}” waits for an admin's approval."
+    return _respond(request, seat, done=done)
 
 
 @require_POST
@@ -467,25 +473,20 @@ def coding_edit(request, study_slug, ref):
     if error:
         return _respond(request, seat, error=error, selected=coding)
     try:
-        updated = coding_services.coding_update(
-            actor=request.user,
-            coding=coding,
-            version=coding.version if version is None else version,
-            text_version=text_version_of(seat.transcript),
-            **changes,
-        )
+        with transaction.atomic():  # the write and its undo step, on the same text
+            updated = coding_services.coding_update(
+                actor=request.user,
+                coding=coding,
+                version=coding.version if version is None else version,
+                text_version=text_version_of(seat.transcript),
+                **changes,
+            )
+            done = undo_of_edit(
+                actor=request.user, before=before, before_name=coding.code.name, updated=updated
+            )
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc), selected=coding)
-    undo = undo_record(
-        actor=request.user,
-        layer=seat.own,
-        label=f"Changed a “{updated.code.name}” coding.",
-        op="restore",
-        id=updated.pk,
-        version=updated.version,
-        before=before,
-    )
-    return _respond(request, seat, undo=undo, selected=updated)
+    return _respond(request, seat, done=done, selected=updated)
 
 
 @require_POST
@@ -531,32 +532,37 @@ def coding_delete(request, study_slug, ref):
         return seat
     before = coding_fields(coding)
     try:
-        coding_services.coding_delete(actor=request.user, coding=coding)
+        with transaction.atomic():  # the write and its undo step, on the same text
+            deleted = coding_services.coding_delete(actor=request.user, coding=coding)
+            done = undo_of_delete(actor=request.user, deleted=deleted, fields=before)
     except ValidationError as exc:
         return _respond(request, seat, error=_message(exc))
-    undo = undo_record(
-        actor=request.user,
-        layer=seat.own,
-        label=f"Deleted a “{coding.code.name}” coding.",
-        op="create",
-        before=before,
-        text=text_version_of(seat.transcript),
-    )
-    return _respond(request, seat, undo=undo)
+    return _respond(request, seat, done=done)
+
+
+def _step(request, study_slug, pk, stack):
+    seat = writer_seat(request, study_slug, pk)
+    if not isinstance(seat, Seat):
+        return seat
+    token = request.POST.get("token", "")
+    try:
+        # Only the top step of this person's stack in their layer here is found (else a message).
+        shown, done = undo_step(actor=request.user, layer=seat.own, token=token, stack=stack)
+    except ValidationError as exc:
+        return _respond(request, seat, error=f"Could not {stack}: {_message(exc)}")
+    return _respond(request, seat, done=done, selected=shown)
 
 
 @require_POST
 @login_required
 def coding_undo(request, study_slug, pk):
-    seat = writer_seat(request, study_slug, pk)
-    if not isinstance(seat, Seat):
-        return seat
-    try:
-        # Only this person's undo in their layer of this transcript is found (else a message).
-        restored = undo_run(actor=request.user, layer=seat.own, token=request.POST.get("token", ""))
-    except ValidationError as exc:
-        return _respond(request, seat, error=f"Could not undo: {_message(exc)}")
-    return _respond(request, seat, selected=restored)
+    return _step(request, study_slug, pk, "undo")
+
+
+@require_POST
+@login_required
+def coding_redo(request, study_slug, pk):
+    return _step(request, study_slug, pk, "redo")
 
 
 @require_POST
@@ -583,6 +589,7 @@ urlpatterns = [
     path("transcripts/<int:pk>/code/new-code/", coding_new_code, name="coding_new_code"),
     path("transcripts/<int:pk>/code/pin/", coding_pin, name="coding_pin"),
     path("transcripts/<int:pk>/code/undo/", coding_undo, name="coding_undo"),
+    path("transcripts/<int:pk>/code/redo/", coding_redo, name="coding_redo"),
     path("transcripts/<int:pk>/code/submit/", coding_submit, name="coding_submit"),
     path("codings/<str:ref>/", coding_editor, name="coding_editor"),
     path("codings/<str:ref>/edit/", coding_edit, name="coding_edit"),

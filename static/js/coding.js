@@ -1,5 +1,6 @@
 // The coding view: browser selection → code-point offsets, the code picker, the coding editor,
-// keyboard selection, next/previous coding, hover/focus tips and Ctrl+Z.
+// keyboard selection, next/previous coding, hover/focus tips, undo/redo keys and the margin
+// labels' places beside the lines their codings start on.
 //
 // Offsets are Unicode code points into the transcript's canonical text (as the server stores
 // them). The DOM counts UTF-16 units, so every length here goes through Array.from(), which
@@ -31,6 +32,14 @@
 
   function typing(el) {
     return el && el.closest && el.closest("input, textarea, select, [contenteditable]");
+  }
+
+  // A field where Ctrl+Z already means "undo my typing".
+  function writing(el) {
+    if (!el || !el.closest) return false;
+    if (el.closest("textarea, [contenteditable]")) return true;
+    const input = el.closest("input");
+    return Boolean(input) && !["checkbox", "radio", "button", "submit", "reset", "hidden"].includes(input.type);
   }
 
   // The code-point offset of a DOM boundary point. A point outside every turn's text (on a
@@ -172,32 +181,26 @@
     form.requestSubmit();
   }
 
-  // The codes just applied become the most recent: after the pinned ones, tagged, and —
-  // without pins — the first nine listed answer the number keys, as the server orders them.
+  // The codes just applied become the most recent: tagged, and those without a number key
+  // move up to just after the keyed ones, as the server orders them. The number keys never
+  // move: a key means the same code until the coder changes the pins (coding/selectors).
   function promoteRecent(form) {
     const list = form.querySelector("#picker-list");
-    const pinned = list.querySelectorAll("[role=option][data-pinned]");
-    let after = pinned.length ? pinned[pinned.length - 1] : null;
+    const keyed = list.querySelectorAll("[role=option][data-key]");
+    let after = keyed.length ? keyed[keyed.length - 1] : null;
     form.querySelectorAll("input[name=code]:checked").forEach(function (box) {
       const option = box.closest("[role=option]");
       box.checked = false;
       option.setAttribute("aria-selected", "false");
-      if (option.hasAttribute("data-pinned")) return;
-      list.insertBefore(option, after ? after.nextSibling : list.firstChild);
-      after = option;
-      if (!option.querySelector(".tag")) {
+      if (!option.hasAttribute("data-pinned") && !option.querySelector(".tag.recent")) {
         const tag = document.createElement("span");
-        tag.className = "tag";
+        tag.className = "tag recent";
         tag.textContent = "recent";
         option.querySelector("label").appendChild(tag);
       }
-    });
-    if (pinned.length) return;
-    list.querySelectorAll("[role=option]").forEach(function (option, i) {
-      const key = i < 9 ? String(i + 1) : "";
-      option.querySelector(".key").textContent = key;
-      if (key) option.dataset.key = key;
-      else delete option.dataset.key;
+      if (option.hasAttribute("data-key")) return;
+      list.insertBefore(option, after ? after.nextSibling : list.firstChild);
+      after = option;
     });
   }
 
@@ -420,6 +423,100 @@
     return true;
   }
 
+  // --- margin labels beside their lines ---------------------------------------------------
+  // Each label goes level with the line where its coding starts (a coding begun in an earlier
+  // turn: the turn's first line). A label that would overlap the one above it moves down, and
+  // the margin grows to hold them all. Positions are read for every turn first and written
+  // after, so that a long transcript costs one layout. Without this script (or in the narrow
+  // one-column layout) the labels simply stack at the top of the margin.
+
+  // The text node and UTF-16 index of each code-point offset in `wanted` (ascending, relative
+  // to the turn's text), in one walk over the turn's text nodes.
+  function pointsAt(said, wanted) {
+    const found = [];
+    const walker = document.createTreeWalker(said, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    let i = 0;
+    while (i < wanted.length && walker.nextNode()) {
+      const node = walker.currentNode;
+      const chars = Array.from(node.data);
+      while (i < wanted.length && wanted[i] < seen + chars.length) {
+        found.push([node, chars.slice(0, wanted[i] - seen).join("").length]);
+        i += 1;
+      }
+      seen += chars.length;
+    }
+    return found;
+  }
+
+  // Where the labels of one turn should go: [[li, top], ...] and the height they need, or
+  // null when the margin is not beside the text.
+  function labelPlaces(turn) {
+    const said = turn.querySelector(".said");
+    const margin = turn.querySelector(".margin");
+    const items = margin ? Array.from(margin.children).filter(function (li) { return li.dataset.start; }) : [];
+    if (!said || !items.length) return null;
+    const box = margin.getBoundingClientRect();
+    if (box.left < said.getBoundingClientRect().right) return { margin: margin, items: items, off: true };
+    const base = Number(said.dataset.start);
+    const offsets = items.map(function (li) { return Math.max(0, Number(li.dataset.start) - base); });
+    const sorted = Array.from(new Set(offsets)).sort(function (a, b) { return a - b; });
+    const points = pointsAt(said, sorted);
+    const lineTop = new Map();
+    const range = document.createRange();
+    sorted.forEach(function (offset, n) {
+      const point = points[n];
+      let rect = null;
+      if (point) {
+        range.setStart(point[0], point[1]);
+        range.setEnd(point[0], Math.min(point[1] + 1, point[0].data.length));
+        rect = range.getClientRects()[0] || null;
+      }
+      // The middle of the line's first character, relative to the margin.
+      lineTop.set(offset, rect ? rect.top + rect.height / 2 - box.top : null);
+    });
+    let bottom = 0;
+    const places = items.map(function (li, n) {
+      const height = li.offsetHeight;
+      const middle = lineTop.get(offsets[n]);
+      const wanted = middle === null ? 0 : Math.max(0, middle - height / 2);
+      const top = Math.max(wanted, bottom);
+      bottom = top + height + 2;
+      return [li, top];
+    });
+    return { margin: margin, items: items, places: places, height: bottom };
+  }
+
+  function placeLabels(turns) {
+    const plans = turns.map(labelPlaces).filter(Boolean);
+    plans.forEach(function (plan) {
+      if (plan.off) {
+        plan.margin.classList.remove("placed");
+        plan.margin.style.minHeight = "";
+        plan.items.forEach(function (li) { li.style.top = ""; });
+        return;
+      }
+      plan.places.forEach(function (place) { place[0].style.top = place[1] + "px"; });
+      plan.margin.style.minHeight = plan.height + "px";
+      plan.margin.classList.add("placed");
+    });
+  }
+
+  function placeAllLabels() {
+    const ws = workspace();
+    if (ws) placeLabels(Array.from(ws.querySelectorAll(".cturn")));
+  }
+
+  let placing = false;
+  function placeSoon() {
+    if (placing) return;
+    placing = true;
+    window.requestAnimationFrame(function () {
+      placing = false;
+      placeAllLabels();
+    });
+  }
+
   // --- wiring -----------------------------------------------------------------------------
 
   function afterSelection(event) {
@@ -460,15 +557,20 @@
       }
       return;
     }
-    if (typing(target)) return;
-    if ((event.ctrlKey || event.metaKey) && event.key === "z") {
-      const undo = document.querySelector("#coding-workspace [data-undo]");
-      if (undo) {
-        event.preventDefault();
-        undo.click();
+    // Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: the bar's buttons, which name the step.
+    // Not while writing text (a memo): there the keys undo the typing, as everywhere.
+    const key = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey) && (key === "z" || key === "y") && !writing(target)) {
+      const redo = key === "y" || event.shiftKey;
+      const button = document.querySelector("#coding-workspace " + (redo ? "[data-redo]" : "[data-undo]"));
+      event.preventDefault();
+      if (button && !button.disabled && !event.repeat) {
+        button.disabled = true; // one step per press, even when keys repeat
+        button.form.requestSubmit();
       }
       return;
     }
+    if (typing(target)) return;
     if (event.key === "]" || event.key === "[") {
       event.preventDefault();
       jump(event.key === "]" ? 1 : -1);
@@ -549,8 +651,9 @@
       return;
     }
     hideTip();
+    placeAllLabels();
     const error = document.getElementById("coding-error");
-    const undo = document.querySelector("#coding-workspace [data-undo]");
+    const undo = document.querySelector("#coding-workspace [data-undo], #coding-workspace [data-redo]");
     const body = document.querySelector("#coding-editor .editor-body");
     if (body) markCurrent([body.dataset.coding]);
     if (error) error.scrollIntoView({ block: "nearest" });
@@ -568,9 +671,15 @@
   // Applying codes swaps only what changed (out of band): put the keyboard on Undo, as a
   // full swap does.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
+    // The event names the element replaced; the turn now in the page has its id.
+    const swapped = event.detail.target;
+    if (swapped && swapped.classList && swapped.classList.contains("cturn")) {
+      const turn = document.getElementById(swapped.id);
+      if (turn) placeLabels([turn]);
+    }
     if (event.detail.target && event.detail.target.id === "undo-slot") {
       hideTip();
-      const undo = event.detail.target.querySelector("[data-undo]");
+      const undo = event.detail.target.querySelector("[data-undo], [data-redo]");
       if (undo) undo.focus({ preventScroll: true });
     }
   });
@@ -578,5 +687,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     const body = document.querySelector("#coding-editor .editor-body");
     if (body) markCurrent([body.dataset.coding]);
+    placeAllLabels();
+    // Web fonts change where lines break: place again once they are in.
+    if (document.fonts) document.fonts.ready.then(placeSoon);
   });
+  window.addEventListener("resize", placeSoon);
 })();

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from coding.models import Code, Coding, CodingMode
 from coding.services import assignments as assignment_services
+from coding.services import codings as coding_services
 from coding.services.codebook import code_create
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON
 from tests.conftest import PASSWORD
@@ -307,3 +308,236 @@ def test_coder_codes_english_thai_and_emoji_exactly(
     expect(editor.locator("form")).to_have_count(0)
     page.screenshot(path=artifacts_dir / "coding-view-lead.png", full_page=True)
     page.locator(".cturn").last.screenshot(path=artifacts_dir / "coding-overlap.png")
+
+
+# --- number keys, undo / redo, margin labels --------------------------------------------------
+
+
+def open_picker_on(page, phrase):
+    page.evaluate(SELECT_JS, phrase)
+    page.keyboard.press("Shift")
+    expect(page.locator("#code-picker")).to_be_visible()
+
+
+def key_map(page) -> dict:
+    """The number shown beside each code in the picker, as the coder sees it."""
+    return page.evaluate(
+        """() => Object.fromEntries(
+          Array.from(document.querySelectorAll('#picker-list [role=option]'))
+            .filter((o) => o.querySelector('kbd.key').textContent)
+            .map((o) => [
+              o.querySelector('kbd.key').textContent, o.querySelector('.name').textContent
+            ]))"""
+    )
+
+
+def test_number_keys_mean_the_same_code_after_applies_refreshes_and_reloads(
+    page, login, live_server, coding_setup
+):
+    login("chen", PASSWORD)
+    page.goto(coding_setup["path"])
+    open_picker_on(page, "the compute budget")
+    codebook = {"1": "Compute as a gate", "2": "Small team", "3": "Platform support"}
+    assert key_map(page) == codebook
+    # Key 3 twice, on two selections: the same code both times, though it became "recent".
+    for phrase in ("the compute budget", "We had no GPUs"):
+        open_picker_on(page, phrase)
+        assert key_map(page) == codebook
+        page.keyboard.press("3")
+        expect(page.locator("#code-picker")).to_be_hidden()
+        expect(page.locator(".hl", has_text=phrase)).to_have_count(1)
+    assert list(Coding.objects.values_list("code__name", flat=True)) == ["Platform support"] * 2
+    open_picker_on(page, "And the team?")
+    assert key_map(page) == codebook
+    page.keyboard.press("Escape")
+    # A full htmx refresh of the workspace (a filter), then a reload: the same numbers.
+    page.locator("#filter-code").select_option(label="Small team")
+    expect(page.locator(".cturn")).to_have_count(0)
+    page.get_by_role("link", name="Show everything").click()
+    expect(page.locator(".cturn")).to_have_count(4)
+    open_picker_on(page, "the hardest part")
+    assert key_map(page) == codebook
+    page.keyboard.press("Escape")
+    page.reload()
+    open_picker_on(page, "the hardest part")
+    assert key_map(page) == codebook
+    # Pins change the keys, and only pins.
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Pin Small team").click()
+    expect(page.get_by_role("button", name="Pin Small team")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    open_picker_on(page, "the hardest part")
+    assert key_map(page) == {"1": "Small team"}
+
+
+def state():
+    return sorted(Coding.objects.values_list("code__name", "snippet"))
+
+
+def test_ctrl_z_and_redo_walk_back_and_forth_over_create_edit_and_delete(
+    page, login, live_server, coding_setup, artifacts_dir
+):
+    login("chen", PASSWORD)
+    page.goto(coding_setup["path"])
+    editor = page.locator("#coding-editor")
+    bar = page.locator(".undo-bar")
+    states = [state()]
+    # 1 create (picker, key 1)
+    open_picker_on(page, "the compute budget was the hardest part")
+    page.keyboard.press("1")
+    expect(page.get_by_role("button", name="Undo: coded “the compute budget")).to_be_visible()
+    states.append(state())
+    # 2 edit: another code
+    page.locator(".hl", has_text="the hardest part").first.click()
+    editor.get_by_label("Code", exact=True).select_option(label="Small team")
+    editor.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("button", name="Undo: recoded")).to_be_visible()
+    states.append(state())
+    # 3 edit: the span, a word shorter
+    editor.get_by_role("button", name="End one word earlier").click()
+    expect(page.get_by_role("button", name="Undo: moved the Small team coding")).to_be_visible()
+    states.append(state())
+    # 4 delete
+    editor.get_by_role("button", name="Delete coding Small team").click()
+    expect(bar).to_contain_text("Deleted a “Small team” coding.")
+    states.append(state())
+    assert states == [
+        [],
+        [("Compute as a gate", "the compute budget was the hardest part")],
+        [("Small team", "the compute budget was the hardest part")],
+        [("Small team", "the compute budget was the hardest")],
+        [],
+    ]
+    undo_button = page.locator("[data-undo]")
+    redo_button = page.locator("[data-redo]")
+    expect(undo_button).to_have_text(
+        "Undo: deleted the Small team coding of “the compute budget was the hardest”"
+    )
+    page.screenshot(path=artifacts_dir / "coding-undo-bar.png")
+    # Ctrl+Z four times (focus outside any field): back to the start, one step each.
+    page.locator("h1").click()
+    for n in range(4, 0, -1):
+        label = undo_button.text_content().removeprefix("Undo: ")
+        page.keyboard.press("Control+z")
+        expect(redo_button).to_have_text(f"Redo: {label}")
+        assert state() == states[n - 1], n
+    expect(undo_button).to_have_count(0)
+    # Redo: Ctrl+Shift+Z twice, Ctrl+Y twice.
+    redo_keys = ["Control+Shift+Z", "Control+Shift+Z", "Control+y", "Control+y"]
+    for n, keys in enumerate(redo_keys, start=1):
+        label = redo_button.text_content().removeprefix("Redo: ")
+        page.keyboard.press(keys)
+        expect(undo_button).to_have_text(f"Undo: {label}")
+        assert state() == states[n], n
+    expect(redo_button).to_have_count(0)
+    # One step back, then a new action: the redo stack is gone, the reload says so too.
+    page.keyboard.press("Control+z")
+    expect(redo_button).to_be_visible()
+    assert state() == states[3]
+    open_picker_on(page, "We had no GPUs")
+    page.keyboard.press("2")
+    expect(page.get_by_role("button", name="Undo: coded “We had no GPUs")).to_be_visible()
+    expect(redo_button).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("button", name="Undo: coded “We had no GPUs")).to_be_visible()
+    expect(redo_button).to_have_count(0)
+
+
+LONG_TURN = " ".join(
+    [
+        "We started with a single borrowed GPU and a lot of optimism.",
+        "Nobody on the team had trained a model of that size before.",
+        "The compute budget was the real gate: every experiment had to be argued for.",
+        "Hugging Face gave us credits at one point, which changed what we could try.",
+        "Then the licensing question came up and took half of our time.",
+        "I remember one week where we shipped nothing at all because of a dataset card.",
+    ]
+    * 4
+)
+
+
+@pytest.fixture
+def long_turn(study, lead, coder, coder2, admin_user):
+    participant = consented_participant(study, "I9")
+    text = f"Interviewer: How did it start?\n\nI9: {LONG_TURN}\n\nInterviewer: Thank you.\n"
+    transcript = imported_transcript(study, participant, text)
+    transcript = transcript_services.transcript_update(
+        actor=lead, transcript=transcript, version=1, status="ready"
+    )
+    assignment_services.assignment_set(
+        actor=lead, transcript=transcript, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
+    )
+    names = ["Compute as a gate", "Platform support", "Licensing", "Small team"]
+    codes = [code_create(actor=admin_user, study=study, name=name) for name in names]
+    layer = transcript.layers.get(coder=coder)
+
+    def code(phrase, code, nth):
+        at = -1
+        for _ in range(nth + 1):
+            at = text.index(phrase, at + 1)
+        coding_services.coding_create(
+            actor=coder, layer=layer, code=code, start=at, end=at + len(phrase)
+        )
+
+    code("The compute budget was the real gate", codes[0], 0)
+    # Two codings starting on the same words: the second label goes below the first.
+    code("Hugging Face gave us credits", codes[1], 1)
+    code("Hugging Face gave us credits at one point", codes[3], 1)
+    code("the licensing question came up", codes[2], 3)
+    path = reverse("coding_view", kwargs={"study_slug": study.slug, "pk": transcript.pk})
+    return {"path": path, "transcript": transcript}
+
+
+# Each margin label's top and bottom, and the top and line height of the first line of its
+# coding (the first client rect of the highlight piece where the coding starts).
+PLACES_JS = """
+() => Array.from(document.querySelectorAll('.mlabel')).map((label) => {
+  const ref = label.dataset.coding;
+  const start = Array.from(document.querySelectorAll('.hl.first'))
+    .find((hl) => hl.dataset.starts.split(' ').includes(ref));
+  const line = start.getClientRects()[0];
+  const box = label.getBoundingClientRect();
+  const said = start.closest('.said');
+  return {
+    name: label.textContent, top: box.top, bottom: box.bottom, lineTop: line.top,
+    lineHeight: parseFloat(getComputedStyle(said).lineHeight),
+    turnTop: said.getBoundingClientRect().top,
+  };
+})
+"""
+
+
+def assert_labels_beside_their_lines(page):
+    places = page.evaluate(PLACES_JS)
+    assert places
+    for place in places:
+        assert abs(place["top"] - place["lineTop"]) <= place["lineHeight"], place
+    ordered = sorted(places, key=lambda p: p["top"])
+    for upper, lower in zip(ordered, ordered[1:], strict=False):
+        assert lower["top"] >= upper["bottom"] - 0.5, (upper, lower)  # never overlapping
+    return places
+
+
+def test_margin_labels_sit_beside_the_line_where_their_coding_starts(
+    page, login, live_server, long_turn, artifacts_dir
+):
+    login("chen", PASSWORD)
+    page.goto(long_turn["path"])
+    expect(page.locator(".mlabel")).to_have_count(4)
+    places = assert_labels_beside_their_lines(page)
+    # In a long turn: the last coding's label is far down, not stacked at the top.
+    last = next(p for p in places if p["name"].startswith("Licensing"))
+    assert last["top"] - last["turnTop"] > 10 * last["lineHeight"]
+    page.locator(".cturn").nth(1).screenshot(path=artifacts_dir / "coding-margin-labels.png")
+    # After an apply (the turn is swapped in by htmx), a resize and a reload: still beside.
+    open_picker_on(page, "a dataset card")
+    page.keyboard.press("4")
+    expect(page.locator(".mlabel")).to_have_count(5)
+    assert_labels_beside_their_lines(page)
+    page.set_viewport_size({"width": 1000, "height": 900})
+    page.wait_for_timeout(200)  # one animation frame after the resize
+    assert_labels_beside_their_lines(page)
+    page.reload()
+    expect(page.locator(".mlabel")).to_have_count(5)
+    assert_labels_beside_their_lines(page)

@@ -72,6 +72,7 @@ PK_OF = {
     "coding_view": "transcript",
     "coding_apply": "transcript",
     "coding_undo": "transcript",
+    "coding_redo": "transcript",
     "coding_submit": "transcript",
     "coding_new_code": "transcript",
     "coding_pin": "transcript",

@@ -377,10 +377,10 @@ class TestNewCodeWhileCoding:
 
 
 def picker_order(html):
+    """The picker's options in order, as (code pk, number key or "")."""
     picker = html[html.index('id="picker-list"') :]
-    return re.findall(
-        r'<li role="option" id="pick-(\d+)"[^>]*?(?: data-key="(\d)")?(?: data-pinned)?>', picker
-    )
+    options = re.findall(r'<li role="option" id="pick-(\d+)"([^>]*)>', picker)
+    return [(pk, (re.findall(r'data-key="(\d)"', attrs) or [""])[0]) for pk, attrs in options]
 
 
 class TestPicker:
@@ -402,11 +402,13 @@ class TestPicker:
         assert order[:2] == [(str(many[7].pk), "1"), (str(many[3].pk), "2")]
         assert all(key == "" for _, key in order[2:])  # only pins answer number keys
         assert html.count('aria-pressed="true"') == 2
-        # Toggling again unpins; without pins the first nine listed take the keys.
+        # Toggling again unpins; without pins the first nine of the codebook take the keys.
         for pinned in (many[7], many[3]):
             post(c, "coding_pin", study, transcript.pk, {"code": pinned.pk})
         order = picker_order(c.get(url("coding_view", study, transcript.pk)).content.decode())
-        assert [key for _, key in order[:10]] == [str(n) for n in range(1, 10)] + [""]
+        assert order[:10] == [(str(m.pk), str(n)) for n, m in enumerate(many[:9], 1)] + [
+            (str(many[9].pk), "")
+        ]
 
     def test_at_most_nine_pins_and_pins_are_personal(
         self, client_for, study, transcript, layers, coder, coder2, many
@@ -428,9 +430,35 @@ class TestPicker:
         for used in (many[10], many[5]):
             coding_services.coding_create(actor=coder, layer=layer, code=used, start=s, end=e)
         html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
-        order = [pk for pk, _ in picker_order(html)]
-        assert order[:2] == [str(many[5].pk), str(many[10].pk)]  # the latest first
-        assert html.count('<span class="tag">recent</span>') == 2
+        order = picker_order(html)
+        # The number keys stay on the codebook's first nine; a recently used code without a
+        # key comes right after them.
+        assert order[:10] == [(str(m.pk), str(n)) for n, m in enumerate(many[:9], 1)] + [
+            (str(many[10].pk), "")
+        ]
+        assert html.count('<span class="tag recent">recent</span>') == 2
+
+    def test_number_keys_keep_their_codes_whatever_is_applied(
+        self, client_for, study, transcript, layers, coder, many
+    ):
+        # Applying codes (recency) never re-maps a key: only pins do, and unpinning restores
+        # the codebook's order.
+        c = client_for(coder)
+
+        def keys():
+            page = c.get(url("coding_view", study, transcript.pk)).content.decode()
+            return {key: pk for pk, key in picker_order(page) if key}
+
+        before = keys()
+        assert before == {str(n): str(m.pk) for n, m in enumerate(many[:9], 1)}
+        for used in (many[11], many[4], many[0]):
+            s, e = span(transcript.text, "so we waited")
+            post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": used.pk})
+            assert keys() == before
+        post(c, "coding_pin", study, transcript.pk, {"code": many[11].pk})
+        assert keys() == {"1": str(many[11].pk)}
+        post(c, "coding_pin", study, transcript.pk, {"code": many[11].pk})
+        assert keys() == before
 
 
 # --- filters -------------------------------------------------------------------------------
