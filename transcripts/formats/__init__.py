@@ -23,7 +23,7 @@ import json
 from . import markdown, plain, segments, subtitles, tabular, whisper
 from .base import ParsedTranscript, TranscriptFormatError, Turn, display_name, distinct_speakers
 from .normalise import check_size, check_text_size, read_text, reject_binary
-from .tabular import speaker_names_from_parlamint_meta
+from .tabular import looks_like_parlamint_meta, speaker_names_from_parlamint_meta
 from .word import DEFAULT_MAX_UNPACKED_BYTES, docx_text
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "ParsedTranscript",
     "TranscriptFormatError",
     "Turn",
+    "looks_like_parlamint_meta",
     "parse_transcript",
     "sha256",
     "speaker_names_from_parlamint_meta",

@@ -13,6 +13,7 @@ from django.conf import settings
 from transcripts.formats import (
     ParsedTranscript,
     TranscriptFormatError,
+    looks_like_parlamint_meta,
     parse_transcript,
     sha256,
     speaker_names_from_parlamint_meta,
@@ -71,9 +72,13 @@ def guess_roles(parsed: ParsedTranscript) -> dict[str, str]:
     return roles
 
 
-def is_companion(name: str) -> bool:
-    """A file that describes another one (ParlaMint speaker metadata), not a transcript."""
-    return name.lower().endswith("-meta.tsv")
+def is_companion(name: str, read: Callable[[], bytes]) -> bool:
+    """A file that describes another one (ParlaMint speaker metadata), not a transcript.
+
+    Told by its header row, not its name: the corpus names it ``…-m0-meta.tsv`` beside
+    ``…-m0.txt``, and copies rename both (``…-m0-meta_uk.tsv`` beside ``…-m0_uk.txt``).
+    """
+    return name.lower().endswith(".tsv") and looks_like_parlamint_meta(read())
 
 
 def examine_each(
@@ -88,20 +93,30 @@ def examine_each(
     cannot be read, it is the only thing refused and nothing else is examined.
     """
     speaker_names: dict[str, str] = {}
+    transcripts = []
     for name, read in files:
-        if is_companion(name):
-            try:
-                speaker_names |= speaker_names_from_parlamint_meta(read())
-            except TranscriptFormatError as exc:
-                yield Rejected(name, str(exc))
-                return
+        if not is_companion(name, read):
+            transcripts.append((name, read))
+            continue
+        try:
+            speaker_names |= speaker_names_from_parlamint_meta(read())
+        except TranscriptFormatError as exc:
+            yield Rejected(name, str(exc))
+            return
+    if not transcripts and files:
+        names = ", ".join(name for name, _ in files)
+        yield Rejected(
+            names,
+            f"{names}: ParlaMint speaker metadata names the speakers of a transcript; upload "
+            "it together with its transcript (the .txt of the same sitting).",
+        )
+        return
     known = set()
     if participant is not None:
         known = set(participant.transcripts.values_list("original_sha256", flat=True))
     seen: dict[str, str] = {}
-    for name, read in files:
-        if not is_companion(name):
-            yield _examine_one(name, read(), participant, known, seen, speaker_names)
+    for name, read in transcripts:
+        yield _examine_one(name, read(), participant, known, seen, speaker_names)
 
 
 def _examine_one(name, data, participant, known, seen, speaker_names) -> Candidate | Rejected:

@@ -93,7 +93,7 @@ def _examine_and_stage(request, study, uploads, participant):
             previews.append(importing.preview_of(len(previews), result))
             del result  # the parse and the bytes go before the next file is read
         for name, read in readers:
-            if previews and importing.is_companion(name):
+            if previews and importing.is_companion(name, read):
                 data = read()
                 staging.stage_add(token, name=name, data=data, sha256=importing.sha256(data))
     except BaseException:
