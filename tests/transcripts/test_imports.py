@@ -205,9 +205,10 @@ def test_the_same_words_in_another_format_or_staged_twice_are_flagged(
     # A second preview of the same words while the first still waits.
     response = preview(client, study, participant, [json])
     [item] = response.context["items"]
-    assert item["preview"].duplicates == [
-        "The same text is waiting in another import preview in this study."
-    ]
+    assert item["preview"].duplicates == [] and item["preview"].also_waiting
+    page = response.content.decode()
+    assert "The same text is waiting in another import preview in this study" in page
+    assert 'name="f0-skip" value="1" checked' not in page  # a warning; the choice is theirs
 
 
 def test_participants_without_consent_to_transcription_are_not_offered_and_refused_on_upload(

@@ -213,6 +213,7 @@ class Preview:
     unlabelled: int = 0  # turns without a speaker label
     unlabelled_role: str = SpeakerRole.OTHER  # guessed
     unlabelled_name: str = ""  # guessed
+    also_waiting: bool = False  # the same text waits in another preview (not yet imported)
 
     @property
     def characters_label(self) -> str:
@@ -225,7 +226,10 @@ class Preview:
 
 def _opening(parsed: ParsedTranscript, turn, limit: int = 300) -> str:
     said = parsed.text[turn.start : min(turn.end, turn.start + limit + 1)]
-    return said if len(said) <= limit else said[:limit].rstrip() + " …"
+    if len(said) <= limit:
+        return said
+    cut = said[:limit]
+    return (cut.rsplit(None, 1)[0] if " " in cut else cut) + " …"  # at a word's end
 
 
 def default_title(filename: str) -> str:

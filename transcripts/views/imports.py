@@ -116,10 +116,7 @@ def _examine_and_stage(request, study, uploads, participant):
         raise
     waiting = staging.waiting_texts(study_id=study.pk, but=token)
     for preview in previews:
-        if preview.text_sha256 in waiting:
-            preview.duplicates.append(
-                "The same text is waiting in another import preview in this study."
-            )
+        preview.also_waiting = preview.text_sha256 in waiting
     if not previews:
         staging.discard(token)
         token = ""
