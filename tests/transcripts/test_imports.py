@@ -1,10 +1,12 @@
 """The import page with files as they really come (shared/interop): speakers of unlabelled
 speech-to-text output, duplicate warnings, character counts, consent before any upload."""
 
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import consented_participant
@@ -233,3 +235,16 @@ def test_participants_without_consent_to_transcription_are_not_offered_and_refus
     )
     assert "items" not in response.context
     assert not Path(staging_dir).exists() or not any(Path(staging_dir).iterdir())
+
+
+@needs_interop
+def test_the_import_command_gives_unlabelled_speech_to_the_participant(study, lead):
+    participant = consented_participant(study, "I4")
+    out = io.StringIO()
+    call_command(
+        "import_transcript", "--study", study.slug, "--participant", "I4", "--as", lead.username,
+        str(JFK / "jfk.srt"), stdout=out,
+    )  # fmt: skip
+    assert "✓ jfk.srt" in out.getvalue()
+    utterances = participant.transcripts.get().utterances
+    assert list(utterances.values_list("speaker", "role")) == [("I4", SpeakerRole.PARTICIPANT)]
