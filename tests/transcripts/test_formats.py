@@ -967,3 +967,8 @@ def test_id_tab_lines_one_turn_each():
 def test_sha256_of_the_original_bytes():
     assert sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     assert len(sha256("Ọlá".encode())) == 64
+
+
+def test_markdown_keeps_private_use_characters_of_the_file_and_its_escaped_stars():
+    parsed = parse("**Ana:** \U000f0041 \\*not bold\\* \U000f002a\n\n**Ben:** ok\n", "a.md")
+    assert spoken(parsed)[0] == ("Ana", "\U000f0041 *not bold* \U000f002a")

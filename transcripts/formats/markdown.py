@@ -30,19 +30,25 @@ _EMPHASIS = [
     re.compile(r"(?<!\w)_(?=[^\s_])([^\n]*?[^\s_])_(?!\w)"),
 ]
 
-# While markup is removed, an escaped character is held as a private-use code point so it can
-# never be taken for a marker; it is put back as the plain character afterwards.
-_HELD = 0xF0000
-_HELD_CHAR = re.compile("[\U000f0021-\U000f007e]")
+# While markup is removed, an escaped character is held as a private-use code point (in a block
+# the file does not use) so it can never be taken for a marker; it is put back afterwards.
+_PRIVATE_USE = range(0xF0000, 0x10FF00, 0x100)
 
 
 def to_plain(text: str) -> str:
     """The text of a Markdown transcript without escapes, emphasis markers and heading marks."""
-    held = _ESCAPE.sub(lambda m: chr(_HELD + ord(m[1])), text)
-    held = _HARD_BREAK.sub("", held)
-    held = _HEADING.sub(r"\1", held)
+    used = {ord(char) >> 8 for char in text if ord(char) >= _PRIVATE_USE.start}
+    base = next(base for base in _PRIVATE_USE if base >> 8 not in used)
+    held = _ESCAPE.sub(lambda m: chr(base + ord(m[1])), text)
+    held = _strip(_HARD_BREAK.sub("", held))
+    return re.sub(f"[{chr(base + 0x21)}-{chr(base + 0x7E)}]", lambda m: chr(ord(m[0]) - base), held)
+
+
+def _strip(text: str) -> str:
+    """Heading marks and emphasis markers removed."""
+    text = _HEADING.sub(r"\1", text)
     for pattern in _EMPHASIS:
         previous = None
-        while previous != held:  # nested emphasis ("***both***") unwraps one layer a pass
-            previous, held = held, pattern.sub(r"\1", held)
-    return _HELD_CHAR.sub(lambda m: chr(ord(m[0]) - _HELD), held)
+        while previous != text:  # nested emphasis ("***both***") unwraps one layer a pass
+            previous, text = text, pattern.sub(r"\1", text)
+    return text
