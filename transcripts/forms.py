@@ -182,12 +182,46 @@ class WithdrawalForm(forms.Form):
         self.initial.setdefault("effective_on", timezone.localdate())
 
 
-class UploadForm(forms.Form):
-    participant = forms.ModelChoiceField(queryset=None, help_text="Whose interview this is.")
+class _TranscribableParticipantField(forms.ModelChoiceField):
+    """A participant whose consent covers transcription; for anyone else, a message that names
+    them and says why, instead of "not one of the available choices"."""
 
-    def __init__(self, *args, study, **kwargs):
+    refused: dict[str, tuple[str, str]] = {}
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            if str(value) not in self.refused:
+                raise
+            code, why = self.refused[str(value)]
+            raise forms.ValidationError(
+                f"{code} has no current consent to transcription ({why}). Record their "
+                "consent before importing their interviews; no file was read."
+            ) from None
+
+
+class UploadForm(forms.Form):
+    participant = _TranscribableParticipantField(
+        queryset=None, help_text="Whose interview this is."
+    )
+
+    def __init__(
+        self, *args, study, allowed: list[int], refused: list[tuple[int, str, str]], **kwargs
+    ):
+        """Only participants whose consent covers transcription (``allowed``, ids) are offered;
+        the form names the others (``refused``: id, code, why), so nobody uploads a file for a
+        participant it would be refused for."""
         super().__init__(*args, **kwargs)
-        self.fields["participant"].queryset = study.participants.all()
+        field = self.fields["participant"]
+        field.queryset = study.participants.filter(pk__in=allowed)
+        field.refused = {str(pk): (code, why) for pk, code, why in refused}
+        if refused:
+            others = "; ".join(f"{code} ({why})" for _, code, why in refused)
+            field.help_text = (
+                "Whose interview this is. Only participants whose consent covers "
+                f"transcription are listed; not listed: {others}."
+            )
 
 
 class TranscriptMetaForm(VersionedForm):
@@ -203,9 +237,11 @@ class TranscriptMetaForm(VersionedForm):
     )
     language = forms.CharField(max_length=35, required=False, help_text="e.g. en, pl, th, yo")
 
-    def __init__(self, *args, study, members, **kwargs):
+    def __init__(self, *args, study, members, participants=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participant"].queryset = study.participants.all()
+        if participants is None:
+            participants = study.participants.all()
+        self.fields["participant"].queryset = participants
         self.fields["interviewers"].queryset = members
         self.fields["interviewers"].label_from_instance = lambda user: (
             user.get_full_name() or user.get_username()

@@ -90,7 +90,14 @@ def test_changelog_markdown_interview():
     parsed = parse_transcript(path.name, path.read_bytes())
 
     assert parsed.format == "markdown"
-    assert parsed.text == path.read_text(encoding="utf-8")  # LF, NFC already: kept as written
+    # Read as the text Markdown shows: no escape backslashes, no bold markers, lines kept.
+    assert "\\" not in parsed.text and "*" not in parsed.text
+    written = path.read_text(encoding="utf-8")
+    assert parsed.text.count("\n") == written.count("\n")
+    assert parsed.text.startswith("Tim Smith: [01:46] Describing what Jason Snell does")
+    # 23 bold labels (22 turns and "Break") lose 4 asterisks each; 8 escaped pairs of
+    # brackets (6 timestamps, "[laughs]", "[laughter]") lose 2 backslashes each.
+    assert len(parsed.text) == len(written) - 23 * 4 - 8 * 2
     assert parsed.speakers == ["Tim Smith", "Jason Snell"]
     assert Counter(t.speaker for t in parsed.turns) == {"Tim Smith": 11, "Jason Snell": 11}
     assert [t.speaker for t in parsed.turns] == ["Tim Smith", "Jason Snell"] * 11
@@ -105,9 +112,15 @@ def test_changelog_markdown_interview():
     assert parsed.text[parsed.turns[2].start : parsed.turns[2].end] == "You do a lot in one day..."
     # The "\[08:07\]" after Tim's ninth label is his turn's time (8 min 7 s).
     assert parsed.turns[8].start_ms == 487_000
-    # A timestamp in a later paragraph stays inside the multi-paragraph turn.
+    # A timestamp in a later paragraph stays inside the multi-paragraph turn, as written
+    # there, and is not the turn's time: only a timestamp that starts a turn is.
     second = parsed.text[parsed.turns[1].start : parsed.turns[1].end]
-    assert "\n\n\\[04:08\\] And at some point during the day" in second
+    assert "\n\n[04:08] And at some point during the day" in second
+    assert parsed.turns[1].start_ms is None
+    laughs = next(t for t in parsed.turns if parsed.text[t.start : t.end] == "[laughs] Right.")
+    assert laughs.speaker == "Tim Smith" and laughs.start_ms is None
+    said = [parsed.text[t.start : t.end] for t in parsed.turns]
+    assert not any(s.startswith(("**", "Tim Smith", "Jason Snell")) for s in said)
     # "**Break:** \[11:37\]" has no speech: no turn, no speaker, a warning.
     assert "Break" not in parsed.speakers
     assert any("Break" in warning for warning in parsed.warnings)
@@ -312,12 +325,46 @@ def test_markdown_bold_labels_and_escaped_timestamps():
         "episode.md",
     )
     assert parsed.format == "markdown"
+    assert parsed.text == (
+        "Episode 1\n\nTim: [01:46] Welcome.\n\nJason: Thanks.\n\n[02:10] More thanks.\n"
+    )
     assert spoken(parsed) == [
-        ("", "# Episode 1"),
+        ("", "Episode 1"),
         ("Tim", "Welcome."),
-        ("Jason", "Thanks.\n\n\\[02:10\\] More thanks."),
+        ("Jason", "Thanks.\n\n[02:10] More thanks."),
     ]
-    assert parsed.turns[1].start_ms == 106_000
+    # Only the timestamp that starts a turn is its time; "[02:10]" mid-turn is text.
+    assert [t.start_ms for t in parsed.turns] == [None, 106_000, None]
+
+
+def test_markdown_bracketed_and_role_labels_escapes_and_emphasis_in_speech():
+    parsed = parse(
+        "**[I5]:** I was \\[laughs\\] *really* unsure \\[04:08\\] at first.\n\n"
+        "**Interviewer:** __Why__ was that?\n\n"
+        "**[I5]:** My snake_case notes had 2 \\* 3 \\_items\\_ in them.\\\n"
+        "A second line.\n",
+        "interview.md",
+    )
+    assert parsed.speakers == ["I5", "Interviewer"]
+    assert spoken(parsed) == [
+        ("I5", "I was [laughs] really unsure [04:08] at first."),
+        ("Interviewer", "Why was that?"),
+        ("I5", "My snake_case notes had 2 * 3 _items_ in them.\nA second line."),
+    ]
+    assert [t.start_ms for t in parsed.turns] == [None, None, None]
+
+
+def test_markdown_saved_as_text_is_recognised_by_its_bold_labels():
+    parsed = parse("**Ana:** \\[00:05\\] Hello.\n\n**Ben:** Hi \\[laughs\\].\n", "notes.txt")
+    assert parsed.format == "markdown"
+    assert spoken(parsed) == [("Ana", "Hello."), ("Ben", "Hi [laughs].")]
+    assert parsed.turns[0].start_ms == 5_000
+
+
+def test_plain_text_keeps_backslashes_and_asterisks():
+    parsed = parse("Ana: a \\[sic\\] *note*\n\nBen: ok\n")
+    assert parsed.format == "text"
+    assert spoken(parsed)[0] == ("Ana", "a \\[sic\\] *note*")
 
 
 def test_qualcoder_id_labels():
@@ -920,3 +967,8 @@ def test_id_tab_lines_one_turn_each():
 def test_sha256_of_the_original_bytes():
     assert sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     assert len(sha256("Ọlá".encode())) == 64
+
+
+def test_markdown_keeps_private_use_characters_of_the_file_and_its_escaped_stars():
+    parsed = parse("**Ana:** \U000f0041 \\*not bold\\* \U000f002a\n\n**Ben:** ok\n", "a.md")
+    assert spoken(parsed)[0] == ("Ana", "\U000f0041 *not bold* \U000f002a")

@@ -86,7 +86,7 @@ def test_nothing_is_staged_for_a_participant_who_has_withdrawn(
         url("transcript_import", study),
         {"participant": participant.pk, "files": [SimpleUploadedFile("late.txt", SAID.encode())]},
     )
-    assert "I1 has no current consent to transcription." in response.content.decode()
+    assert "I1 has no current consent to transcription (withdrawn)." in response.content.decode()
     assert staged_bytes(settings) == b""
 
 

@@ -352,12 +352,9 @@ def test_every_interop_file_imports_end_to_end(client, study, lead, settings, tm
     client.force_login(lead)
     files = [upload(path.name, path.read_bytes())]
     if path.name.endswith("_uk.txt"):
-        files.append(
-            upload(
-                "parlamint-meta.tsv",
-                (path.parent / path.name.replace("_uk.txt", "-meta_uk.tsv")).read_bytes(),
-            )
-        )
+        # The pair as it comes: "…-m0_uk.txt" with "…-m0-meta_uk.tsv", neither renamed.
+        meta = path.parent / path.name.replace("_uk.txt", "-meta_uk.tsv")
+        files.append(upload(meta.name, meta.read_bytes()))
     if path.name.endswith("-meta_uk.tsv"):
         # A speaker table alone is refused with a clear message, and nothing is stored.
         response = client.post(

@@ -278,7 +278,7 @@ def test_files_previewed_one_by_one_are_imported_at_their_own_indexes(client, st
         (2, "three.txt"),
     ]
     assert previews[1].speakers == [("Q", 1, SpeakerRole.INTERVIEWER), ("Ana", 1, "participant")]
-    assert previews[1].first_turns == [("Q", "Second?"), ("Ana", "Two.")]
+    assert previews[1].first_turns == [("Q", "", "Second?"), ("Ana", "", "Two.")]
     client.post(
         url("transcript_import_confirm", study, token=response.context["token"]),
         {

@@ -8,8 +8,11 @@ message for the researcher; no other exception escapes for bad input.
 
 How the text is made:
 
-- Running text (plain text, Markdown, DOCX paragraphs joined by LF): the text is the file's
-  text; labels and timestamps stay in it and turns point at the speech between them.
+- Running text (plain text, DOCX paragraphs joined by LF): the text is the file's text; labels
+  and timestamps stay in it and turns point at the speech between them.
+- Markdown (``.md``, or a text file whose speakers are labelled ``**Name:**``) is first read as
+  the text it shows (``markdown.to_plain``: no backslash escapes, no emphasis markers), then as
+  running text.
 - Timed formats (VTT, SRT, Whisper JSON, TSV): there is no running text, so one is written:
   ``Speaker: speech`` per turn (just ``speech`` without a speaker), blank line between turns.
 """
@@ -17,10 +20,10 @@ How the text is made:
 import hashlib
 import json
 
-from . import plain, segments, subtitles, tabular, whisper
+from . import markdown, plain, segments, subtitles, tabular, whisper
 from .base import ParsedTranscript, TranscriptFormatError, Turn, display_name, distinct_speakers
 from .normalise import check_size, check_text_size, read_text, reject_binary
-from .tabular import speaker_names_from_parlamint_meta
+from .tabular import looks_like_parlamint_meta, speaker_names_from_parlamint_meta
 from .word import DEFAULT_MAX_UNPACKED_BYTES, docx_text
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "ParsedTranscript",
     "TranscriptFormatError",
     "Turn",
+    "looks_like_parlamint_meta",
     "parse_transcript",
     "sha256",
     "speaker_names_from_parlamint_meta",
@@ -114,13 +118,16 @@ def _running_text(
     *,
     paragraph_per_line: bool = False,
 ) -> ParsedTranscript:
+    if format == "markdown":
+        text = markdown.to_plain(text)
     if not text.strip():
         raise TranscriptFormatError(f"{display_name(filename)} has no text.")
     turns, warnings, used_bold = plain.parse_running_text(
         text, paragraph_per_line=paragraph_per_line
     )
     if format == "text" and used_bold:
-        format = "markdown"  # "**Name:**" labels: Markdown saved as .txt (the Changelog file)
+        # "**Name:**" labels: Markdown saved as .txt (the Changelog file). Read it as Markdown.
+        return _running_text(filename, text, "markdown", speaker_names)
     turns = _renamed(turns, speaker_names)
     return ParsedTranscript(text, turns, format, distinct_speakers(turns), warnings)
 

@@ -30,8 +30,9 @@ _COLON_LABEL = re.compile(
     r"\s*(?P<close1>\*\*)?(?P<colon>[:：])(?P<close2>\*\*)?"
 )
 
-# QualCoder's "[id1] text": an identifier in brackets, not a timestamp.
-_BRACKET_ID = re.compile(r"\[(?P<label>[^\]\s:]{1,20})\](?=\s|$)")
+# QualCoder's "[id1] text" and Markdown's "**[I5]:** text": an identifier in brackets, not a
+# timestamp, with or without a colon after it.
+_BRACKET_ID = re.compile(r"\[(?P<label>[^\]\s:]{1,20})\](?P<colon>[:：])?(?=\s|$)")
 
 # Otter.ai's export puts "Name  0:03" on a line of its own and the speech below it.
 _NAME_THEN_CLOCK = re.compile(rf"(?P<label>[^\s:：*\t][^:：*\t]{{0,39}}?)\s+(?P<clock>{CLOCK})\s*$")
@@ -162,9 +163,9 @@ def _bracket_id(line: str, col: int) -> Candidate | None:
     if not match:
         return None
     label = match["label"]
-    # Only identifiers such as "id1" or "P03": a bracketed word at the start of a line is far
-    # more often a stage direction ("[laughs]") than a speaker.
-    if not (_plausible(label) and any(char.isdigit() for char in label)):
+    # Without a colon, only identifiers such as "id1" or "P03": a bracketed word at the start
+    # of a line is far more often a stage direction ("[laughs]") than a speaker.
+    if not _plausible(label) or not (match["colon"] or any(c.isdigit() for c in label)):
         return None
     return Candidate(label=label, speech=skip_space(line, match.end()), ms=None, strong=True)
 

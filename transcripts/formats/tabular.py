@@ -33,6 +33,13 @@ def is_parlamint_meta(header: list[str]) -> bool:
     return "ID" in header and "Speaker_name" in header
 
 
+def looks_like_parlamint_meta(data: bytes) -> bool:
+    """Whether a file's first line is the header of a ParlaMint metadata table, whatever the
+    file is called (``…-meta.tsv`` in the corpus, ``…-meta_uk.tsv`` in copies)."""
+    first = data[:4096].split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    return is_parlamint_meta([cell.strip() for cell in first.split("\t")])
+
+
 def has_text_column(header: list[str]) -> bool:
     return any(cell.strip().lower() in _TEXT_COLUMNS for cell in header)
 

@@ -85,3 +85,31 @@ def allows(transcript: Transcript, use: str) -> bool:
     """The one consent gate: does the participant's current consent cover this use?"""
     consent = current_consent(transcript.participant)
     return consent is not None and consent.allows(use)
+
+
+_NOT_TRANSCRIBABLE = {
+    ConsentState.NONE: "no consent recorded",
+    ConsentState.WITHDRAWN: "withdrawn",
+    ConsentState.EXPIRED: "past the retention date",
+}
+
+
+def transcription_split(study, today=None) -> tuple[list[int], list[tuple[int, str, str]]]:
+    """Who may have transcripts imported: the ids of participants whose current consent covers
+    transcription, and the others as (id, code, why not) for the import page. One query."""
+    today = today or timezone.localdate()
+    latest = _latest_consent()
+    rows = study.participants.annotate(
+        consent_kind=Subquery(latest.values("kind")[:1]),
+        consent_transcribe=Subquery(latest.values("allow_transcribe")[:1]),
+        consent_retain_until=Subquery(latest.values("retain_until")[:1]),
+    ).values_list("pk", "code", "consent_kind", "consent_transcribe", "consent_retain_until")
+    allowed, refused = [], []
+    for pk, code, kind, transcribe, retain_until in rows:
+        state = consent_state(kind, True, retain_until, today)
+        if state == ConsentState.ACTIVE and transcribe:
+            allowed.append(pk)
+        else:
+            why = _NOT_TRANSCRIBABLE.get(state, "consent excludes transcription")
+            refused.append((pk, code, why))
+    return allowed, refused

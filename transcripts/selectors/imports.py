@@ -9,15 +9,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 
 from transcripts.formats import (
     ParsedTranscript,
     TranscriptFormatError,
+    looks_like_parlamint_meta,
     parse_transcript,
     sha256,
     speaker_names_from_parlamint_meta,
 )
-from transcripts.models import Participant, SpeakerRole
+from transcripts.models import Participant, SpeakerRole, Transcript
+from transcripts.selectors.transcripts import clock
 
 _WORD = re.compile(r"\S+")
 INTERVIEWER_LABELS = {
@@ -42,6 +45,12 @@ class Candidate:
     parsed: ParsedTranscript
     roles: dict[str, str] = field(default_factory=dict)
     data: bytes = field(default=b"", repr=False)  # the file, for staging it
+    duplicates: list[str] = field(default_factory=list)  # where the same text already is
+
+    @property
+    def text_sha256(self) -> str:
+        """The hash of the text as stored: the same for the same words in any format."""
+        return sha256(self.parsed.text.encode("utf-8"))
 
 
 @dataclass
@@ -53,14 +62,17 @@ class Rejected:
 def guess_roles(parsed: ParsedTranscript) -> dict[str, str]:
     """A first guess the user corrects in the preview: the most talkative labelled speaker is
     the participant; labels that name an interviewer, and other labelled speakers, are
-    interviewers; unlabelled text is "other"."""
+    interviewers. Turns without a label (key "") are the participant's when no turn has a
+    label (speech-to-text output, a written answer), else "other" (a title, a preamble)."""
     words: dict[str, int] = {}
     for turn in parsed.turns:
         # Counted in place: slicing and splitting a 19 MB turn held about 250 MB.
         said = _WORD.finditer(parsed.text, turn.start, turn.end)
         words[turn.speaker] = words.get(turn.speaker, 0) + sum(1 for _ in said)
     labelled = [label for label in parsed.speakers if label]
-    roles = {label: SpeakerRole.OTHER for label in parsed.speakers if not label}
+    roles = {}
+    if "" in words:
+        roles[""] = SpeakerRole.OTHER if labelled else SpeakerRole.PARTICIPANT
     if len(labelled) == 1:
         roles[labelled[0]] = SpeakerRole.PARTICIPANT
         return roles
@@ -71,9 +83,21 @@ def guess_roles(parsed: ParsedTranscript) -> dict[str, str]:
     return roles
 
 
-def is_companion(name: str) -> bool:
-    """A file that describes another one (ParlaMint speaker metadata), not a transcript."""
-    return name.lower().endswith("-meta.tsv")
+def unlabelled_speaker(candidate: "Candidate", participant: Participant) -> str:
+    """Who speaks in the turns without a label, as first offered: the participant, by their
+    code, when no turn has a label (speech-to-text output); nobody otherwise."""
+    if candidate.roles.get("") == SpeakerRole.PARTICIPANT:
+        return participant.code
+    return ""
+
+
+def is_companion(name: str, read: Callable[[], bytes]) -> bool:
+    """A file that describes another one (ParlaMint speaker metadata), not a transcript.
+
+    Told by its header row, not its name: the corpus names it ``…-m0-meta.tsv`` beside
+    ``…-m0.txt``, and copies rename both (``…-m0-meta_uk.tsv`` beside ``…-m0_uk.txt``).
+    """
+    return name.lower().endswith(".tsv") and looks_like_parlamint_meta(read())
 
 
 def examine_each(
@@ -88,20 +112,55 @@ def examine_each(
     cannot be read, it is the only thing refused and nothing else is examined.
     """
     speaker_names: dict[str, str] = {}
+    transcripts = []
     for name, read in files:
-        if is_companion(name):
-            try:
-                speaker_names |= speaker_names_from_parlamint_meta(read())
-            except TranscriptFormatError as exc:
-                yield Rejected(name, str(exc))
-                return
+        if not is_companion(name, read):
+            transcripts.append((name, read))
+            continue
+        try:
+            speaker_names |= speaker_names_from_parlamint_meta(read())
+        except TranscriptFormatError as exc:
+            yield Rejected(name, str(exc))
+            return
+    if not transcripts and files:
+        names = ", ".join(name for name, _ in files)
+        yield Rejected(
+            names,
+            f"{names}: ParlaMint speaker metadata names the speakers of a transcript; upload "
+            "it together with its transcript (the .txt of the same sitting).",
+        )
+        return
     known = set()
     if participant is not None:
         known = set(participant.transcripts.values_list("original_sha256", flat=True))
     seen: dict[str, str] = {}
-    for name, read in files:
-        if not is_companion(name):
-            yield _examine_one(name, read(), participant, known, seen, speaker_names)
+    seen_text: dict[str, str] = {}
+    for name, read in transcripts:
+        result = _examine_one(name, read(), participant, known, seen, speaker_names)
+        if isinstance(result, Candidate) and participant is not None:
+            result.duplicates = _duplicates(result, participant, seen_text)
+        yield result
+
+
+def _duplicates(candidate: Candidate, participant: Participant, seen_text: dict) -> list[str]:
+    """Where the same text already is: in the study (by the text as stored, so the same words
+    from a .vtt and an .srt match, or by the file's bytes) or earlier in this upload. A warning
+    for the preview, not a refusal: two participants may share a group interview."""
+    text_hash = candidate.text_sha256
+    found = []
+    existing = (
+        Transcript.objects.filter(study_id=participant.study_id)
+        .filter(Q(text_sha256=text_hash) | Q(original_sha256=candidate.sha256))
+        .values_list("title", "participant__code")
+        .order_by("pk")[:3]
+    )
+    for title, code in existing:
+        found.append(f"The same text is already in this study as “{title}” ({code}).")
+    if text_hash in seen_text:
+        found.append(f"The same text as {seen_text[text_hash]} in this upload.")
+    else:
+        seen_text[text_hash] = candidate.name
+    return found
 
 
 def _examine_one(name, data, participant, known, seen, speaker_names) -> Candidate | Rejected:
@@ -148,10 +207,57 @@ class Preview:
     characters: int
     warnings: list[str]
     speakers: list[tuple[str, int, str]]  # label, turns, guessed role
-    first_turns: list[tuple[str, str]]  # speaker, the first 300 characters said
+    first_turns: list[tuple[str, str, str]]  # speaker, time, the first 300 characters said
+    text_sha256: str = ""
+    duplicates: list[str] = field(default_factory=list)
+    unlabelled: int = 0  # turns without a speaker label
+    unlabelled_role: str = SpeakerRole.OTHER  # guessed
+    unlabelled_name: str = ""  # guessed
+    also_waiting: bool = False  # the same text waits in another preview (not yet imported)
+
+    @property
+    def characters_label(self) -> str:
+        return f"{self.characters:,}"
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_LABELS.get(self.format, self.format)
 
 
-def preview_of(index: int, candidate: Candidate) -> Preview:
+def _opening(parsed: ParsedTranscript, turn, limit: int = 300) -> str:
+    said = parsed.text[turn.start : min(turn.end, turn.start + limit + 1)]
+    if len(said) <= limit:
+        return said
+    cut = said[:limit]
+    return (cut.rsplit(None, 1)[0] if " " in cut else cut) + " …"  # at a word's end
+
+
+def default_title(filename: str) -> str:
+    """The file's name without its extensions ("interview.md.txt" → "interview")."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = name.rpartition(".")
+    while dot and stem and extension.lower() in _EXTENSIONS:
+        name = stem
+        stem, dot, extension = name.rpartition(".")
+    return name
+
+
+_EXTENSIONS = {"txt", "md", "markdown", "docx", "vtt", "srt", "json", "tsv", "csv"}
+
+FORMAT_LABELS = {
+    "text": "Plain text",
+    "markdown": "Markdown",
+    "docx": "Word document",
+    "vtt": "WebVTT subtitles",
+    "srt": "SRT subtitles",
+    "whisper-json": "Whisper JSON",
+    "tsv": "Table (TSV)",
+    "csv": "Table (CSV)",
+    "tab-turns": "ParlaMint lines",
+}
+
+
+def preview_of(index: int, candidate: Candidate, participant: Participant) -> Preview:
     parsed = candidate.parsed
     return Preview(
         index=index,
@@ -165,6 +271,12 @@ def preview_of(index: int, candidate: Candidate) -> Preview:
             for label in parsed.speakers
         ],
         first_turns=[
-            (turn.speaker, parsed.text[turn.start : turn.end][:300]) for turn in parsed.turns[:5]
+            (turn.speaker, clock(turn.start_ms), _opening(parsed, turn))
+            for turn in parsed.turns[:5]
         ],
+        text_sha256=candidate.text_sha256,
+        duplicates=list(candidate.duplicates),
+        unlabelled=sum(1 for turn in parsed.turns if not turn.speaker),
+        unlabelled_role=candidate.roles.get("", SpeakerRole.OTHER),
+        unlabelled_name=unlabelled_speaker(candidate, participant),
     )

@@ -30,6 +30,7 @@ def transcript_import(
     original_sha256: str,
     original_size: int,
     speaker_roles: dict[str, str] | None = None,
+    unlabelled_speaker: str = "",
     title: str = "",
     interview_date: date | None = None,
     interviewers=(),
@@ -37,7 +38,11 @@ def transcript_import(
     duration_minutes: int | None = None,
     language: str = "",
 ) -> Transcript:
-    """Store a parsed transcript and its speaker turns; the file's bytes are not kept."""
+    """Store a parsed transcript and its speaker turns; the file's bytes are not kept.
+
+    ``speaker_roles`` maps each label to a role, "" the turns without a label (speech-to-text
+    output has none); ``unlabelled_speaker`` names who speaks in those turns.
+    """
     if participant.study_id != study.pk:
         raise ValidationError({"participant": "Choose one of this study's participants."})
     consent = current_consent(participant)
@@ -52,6 +57,9 @@ def transcript_import(
             f"(as “{duplicate.title}”)."
         )
     speaker_roles = speaker_roles or {}
+    unlabelled_speaker = " ".join(unlabelled_speaker.split())
+    if len(unlabelled_speaker) > 200:
+        raise ValidationError("A speaker's name is at most 200 characters.")
     unknown_roles = set(speaker_roles.values()) - set(SpeakerRole.values)
     if unknown_roles:
         raise ValidationError(f"Unknown speaker role: {', '.join(sorted(unknown_roles))}.")
@@ -91,7 +99,7 @@ def transcript_import(
         Utterance(
             transcript=transcript,
             index=index,
-            speaker=turn.speaker[:200],
+            speaker=(turn.speaker or unlabelled_speaker)[:200],
             role=speaker_roles.get(turn.speaker, SpeakerRole.OTHER),
             start=turn.start,
             end=turn.end,
@@ -101,7 +109,8 @@ def transcript_import(
         for index, turn in enumerate(parsed.turns)
     )
     role_counts: dict[str, int] = {}
-    for label in parsed.speakers:
+    unlabelled = [""] if any(not turn.speaker for turn in parsed.turns) else []
+    for label in [*parsed.speakers, *unlabelled]:
         role = speaker_roles.get(label, SpeakerRole.OTHER)
         role_counts[role] = role_counts.get(role, 0) + 1
     # No file name, title or speaker labels here: they may hold real names, and the audit

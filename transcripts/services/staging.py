@@ -146,8 +146,9 @@ def stage_begin(*, study_id: int, user_id: int, participant: Participant, size: 
     return token
 
 
-def stage_add(token: str, *, name: str, data: bytes, sha256: str) -> None:
-    """Add one file to a preview begun with ``stage_begin``."""
+def stage_add(token: str, *, name: str, data: bytes, sha256: str, text_sha256: str = "") -> None:
+    """Add one file to a preview begun with ``stage_begin``; ``text_sha256`` is the hash of the
+    text made from it, by which other previews find the same words (``waiting_texts``)."""
     folder = _root() / token
     meta = _read_meta(folder)
     if not _TOKEN.match(token) or meta is None:
@@ -155,6 +156,7 @@ def stage_add(token: str, *, name: str, data: bytes, sha256: str) -> None:
     (folder / f"{len(meta['names'])}.bin").write_bytes(data)
     meta["names"].append(name)
     meta["sha256"].append(sha256)
+    meta.setdefault("text_sha256", []).append(text_sha256)
     meta["bytes"] += len(data)
     _write_meta(folder, meta)
 
@@ -170,6 +172,18 @@ def load(token: str, *, study_id: int, user_id: int) -> list[StagedFile] | None:
     if _expired(folder, time.time()):
         return None
     return [StagedFile(name, folder / f"{index}.bin") for index, name in enumerate(meta["names"])]
+
+
+def waiting_texts(*, study_id: int, but: str) -> set[str]:
+    """Hashes of the texts waiting in this study's other previews (anyone's), so a preview can
+    warn that the same words are about to be imported twice."""
+    return {
+        text
+        for p in previews()
+        if p.meta.get("study") == study_id and p.token != but
+        for text in p.meta.get("text_sha256", [])
+        if text
+    }
 
 
 def discard(token: str) -> None:

@@ -12,6 +12,7 @@ from transcripts.forms import TranscriptMetaForm, UploadForm
 from transcripts.models import (
     SpeakerRole,
 )
+from transcripts.selectors import consent as consent_selectors
 from transcripts.selectors import imports as importing
 from transcripts.services import imports as import_services
 from transcripts.services import staging
@@ -21,17 +22,23 @@ from workbench.forms import posted
 from workbench.selectors.members import member_users
 
 
-def _meta_form(study, members, index, name=None, participant=None, data=None):
+def _meta_form(study, members, index, name=None, participant=None, data=None, participants=None):
     initial = {}
     if name is not None:
-        initial = {"title": name.rsplit(".", 1)[0], "participant": participant}
+        initial = {"title": importing.default_title(name), "participant": participant}
     return TranscriptMetaForm(
-        data, prefix=f"f{index}", initial=initial, study=study, members=members
+        data,
+        prefix=f"f{index}",
+        initial=initial,
+        study=study,
+        members=members,
+        participants=participants,
     )
 
 
-def _preview_items(study, previews, participant):
+def _preview_items(study, previews, participant, allowed):
     members = member_users(study)
+    offered = study.participants.filter(pk__in=allowed)
     return [
         {
             "preview": preview,
@@ -44,7 +51,9 @@ def _preview_items(study, previews, participant):
                 }
                 for position, (label, turns, role) in enumerate(preview.speakers)
             ],
-            "form": _meta_form(study, members, preview.index, preview.name, participant),
+            "form": _meta_form(
+                study, members, preview.index, preview.name, participant, participants=offered
+            ),
         }
         for preview in previews
     ]
@@ -89,16 +98,25 @@ def _examine_and_stage(request, study, uploads, participant):
             if isinstance(result, importing.Rejected):
                 rejected.append(result)
                 continue
-            staging.stage_add(token, name=result.name, data=result.data, sha256=result.sha256)
-            previews.append(importing.preview_of(len(previews), result))
+            staging.stage_add(
+                token,
+                name=result.name,
+                data=result.data,
+                sha256=result.sha256,
+                text_sha256=result.text_sha256,
+            )
+            previews.append(importing.preview_of(len(previews), result, participant))
             del result  # the parse and the bytes go before the next file is read
         for name, read in readers:
-            if previews and importing.is_companion(name):
+            if previews and importing.is_companion(name, read):
                 data = read()
                 staging.stage_add(token, name=name, data=data, sha256=importing.sha256(data))
     except BaseException:
         staging.discard(token)
         raise
+    waiting = staging.waiting_texts(study_id=study.pk, but=token)
+    for preview in previews:
+        preview.also_waiting = preview.text_sha256 in waiting
     if not previews:
         staging.discard(token)
         token = ""
@@ -110,7 +128,10 @@ def _examine_and_stage(request, study, uploads, participant):
 def transcript_import(request, study_slug):
     access = study_for(request, study_slug, need="import_transcripts")
     study = access.study
-    form = UploadForm(posted(request), request.FILES or None, study=study)
+    allowed, refused = consent_selectors.transcription_split(study)
+    form = UploadForm(
+        posted(request), request.FILES or None, study=study, allowed=allowed, refused=refused
+    )
     context = {
         "access": access,
         "study": study,
@@ -133,7 +154,7 @@ def transcript_import(request, study_slug):
             else:
                 context |= {
                     "token": token,
-                    "items": _preview_items(study, previews, participant),
+                    "items": _preview_items(study, previews, participant, allowed),
                     "rejected": rejected,
                     "participant": participant,
                     "role_choices": SpeakerRole.choices,
@@ -156,6 +177,8 @@ def _import_one(request, study, members, index, candidate):
         label: request.POST.get(f"f{index}-role-{position}", candidate.roles[label])
         for position, label in enumerate(candidate.parsed.speakers)
     }
+    if "" in candidate.roles:  # turns without a speaker label: who speaks, in what role
+        roles[""] = request.POST.get(f"f{index}-unlabelled-role", candidate.roles[""])
     data = form.cleaned_data
     try:
         return import_services.transcript_import(
@@ -167,6 +190,7 @@ def _import_one(request, study, members, index, candidate):
             original_sha256=candidate.sha256,
             original_size=candidate.size,
             speaker_roles=roles,
+            unlabelled_speaker=request.POST.get(f"f{index}-unlabelled-name", ""),
             title=data["title"],
             interview_date=data["interview_date"],
             interviewers=list(data["interviewers"]),

@@ -85,6 +85,7 @@ class Command(BaseCommand):
                     original_sha256=candidate.sha256,
                     original_size=candidate.size,
                     speaker_roles=candidate.roles | roles,
+                    unlabelled_speaker=importing.unlabelled_speaker(candidate, participant),
                     interview_date=options["interview_date"],
                     language=options["language"],
                 )
