@@ -35,7 +35,9 @@ def out_of_date(layers) -> str:
             f"{reopened[0]}'s layer was reopened; decisions are paused until it is submitted again."
         )
     if reopened:
-        return "A's and B's layers were reopened; decisions are paused until they are submitted again."
+        return (
+            "A's and B's layers were reopened; decisions are paused until they are submitted again."
+        )
     if len(layers) < 2:
         return "A layer compared here was removed; decisions are paused."
     return ""

@@ -43,6 +43,7 @@ from workbench import audit
 from workbench.access import member_perms
 from workbench.locking import lock_row
 
+
 def sets_aside(disagreement: Disagreement, decision: str) -> bool:
     """Does ``decision`` set aside something a coder said (a coding, or B's challenge of one)?
     Then the methods need a rationale. Keeping both sets nothing aside; nor does accepting the

@@ -74,9 +74,7 @@ def _context(request, seat: Seat, *, number=None, error="", form=None, change=Fa
         # chosen (or comes back with an error), with no decision and no rationale carried over.
         context["changing"] = bool(current.decision) and (change or bool(form))
         context["show_form"] = (
-            can_resolve
-            and not context["paused"]
-            and (not current.decision or context["changing"])
+            can_resolve and not context["paused"] and (not current.decision or context["changing"])
         )
         context["text_version"] = text_version_of(transcript)
     elif can_resolve and context["complete"]:

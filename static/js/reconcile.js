@@ -6,6 +6,11 @@
 // disagreement ignores the letters; it changes only through "Change decision", which asks for
 // a new rationale (the server refuses a change without one too).
 //
+// Someone who starts typing a rationale while the panel (not the box) has the focus, after a
+// refresh say, would have the first letter taken as a decision. So a letter followed at
+// typing speed by more typing was typing: the choice is undone and the letter goes into the
+// rationale, where the rest of the words land.
+//
 // An edited decision's span is chosen by selecting words in the passage shown: the selection
 // becomes code-point offsets into the transcript (as the server counts them; the DOM counts
 // UTF-16 units, so lengths go through Array.from, in which 🤗 counts one).
@@ -13,6 +18,21 @@
   "use strict";
 
   const KEYS = { a: "a", b: "b", o: "both", n: "neither", e: "edit" };
+  const TYPING_GAP_MS = 500; // a key this soon after a shortcut letter is typing, not a choice
+
+  let chosen = null; // the last shortcut: {at, key, radio, previous, rationale}
+
+  function undoIfTyping(event) {
+    const last = chosen;
+    chosen = null;
+    if (!last || event.target !== last.rationale) return;
+    if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (performance.now() - last.at > TYPING_GAP_MS) return;
+    last.radio.checked = false;
+    if (last.previous) last.previous.checked = true;
+    const box = last.rationale;
+    box.setRangeText(last.key, box.selectionStart, box.selectionEnd, "end");
+  }
   const WS = /^\s$/u;
 
   function cp(str) {
@@ -30,6 +50,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
+    undoIfTyping(event);
     const panel = document.getElementById("disagreement");
     if (!panel || event.isComposing) return;
     const active = document.activeElement;
@@ -53,9 +74,13 @@
     const radio = form.querySelector('input[name=decision][value="' + decision + '"]');
     if (!radio || radio.disabled) return;
     event.preventDefault();
+    const previous = form.querySelector("input[name=decision]:checked");
     radio.checked = true;
     // What follows is typed into the rationale, where no key is a shortcut.
-    form.querySelector("#rationale").focus();
+    const rationale = form.querySelector("#rationale");
+    rationale.focus();
+    rationale.setSelectionRange(rationale.value.length, rationale.value.length);
+    chosen = { at: performance.now(), key: event.key, radio: radio, previous: previous, rationale: rationale };
   });
 
   // --- the edited span, from a selection in the passage ---------------------------------
@@ -126,6 +151,20 @@
   // Never on afterSettle: a key pressed in between must not reach a field that is gone.
 
   let typingIn = null;
+
+  // A page opened on a disagreement starts with the keyboard on it (unless the reader has
+  // already moved the focus somewhere).
+  function focusPanelOnLoad() {
+    const panel = document.getElementById("disagreement");
+    if (panel && (document.activeElement === document.body || !document.activeElement)) {
+      panel.focus({ preventScroll: true });
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusPanelOnLoad);
+  } else {
+    focusPanelOnLoad();
+  }
 
   document.addEventListener("htmx:beforeSwap", function () {
     const active = document.activeElement;

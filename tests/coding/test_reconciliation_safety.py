@@ -52,9 +52,7 @@ def resolve(reviewer, d, decision, rationale="", **kwargs):
 
 
 class TestChangingADecision:
-    def test_a_decided_disagreement_changes_only_explicitly_with_a_new_rationale(
-        self, r, reviewer
-    ):
+    def test_a_decided_disagreement_changes_only_explicitly_with_a_new_rationale(self, r, reviewer):
         d = by_kind(r, DisagreementKind.DIFFERENT_CODE)
         resolve(reviewer, d, Decision.NEITHER, "Neither fits: it is about language.")
         # What a stray key used to do: decide again, silently reusing the old rationale.
@@ -68,7 +66,10 @@ class TestChangingADecision:
         with pytest.raises(ValidationError, match="Give a new rationale"):
             resolve(reviewer, d, Decision.BOTH, changing=True)
         d.refresh_from_db()
-        assert (d.decision, d.rationale) == (Decision.NEITHER, "Neither fits: it is about language.")
+        assert (d.decision, d.rationale) == (
+            Decision.NEITHER,
+            "Neither fits: it is about language.",
+        )
         assert not d.consensus_codings.exists()
 
         resolve(reviewer, d, Decision.A, "At the debrief: it is the team's size.", changing=True)
@@ -288,7 +289,11 @@ class TestCompletedState:
 
         waiting = ready_transcript(study, lead, TEXT.replace("I1:", "I2:"), code="I2")
         assignment_services.assignment_set(
-            actor=lead, transcript=waiting, primary=coder, second=coder2, mode=CodingMode.INDEPENDENT
+            actor=lead,
+            transcript=waiting,
+            primary=coder,
+            second=coder2,
+            mode=CodingMode.INDEPENDENT,
         )
         code_crafted_layers(waiting, coder, coder2, codes)
         for user, role in ((coder, LayerRole.PRIMARY), (coder2, LayerRole.SECOND)):
