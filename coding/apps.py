@@ -60,7 +60,8 @@ class CodingConfig(AppConfig):
     def ready(self):
         from coding.selectors.blindness import audit_hider
         from coding.services.spans import HOLDERS
-        from transcripts import panels as transcript_list, spans
+        from transcripts import panels as transcript_list
+        from transcripts import spans
         from workbench import audit, dashboard, demo
 
         audit.register_hider(audit_hider)
