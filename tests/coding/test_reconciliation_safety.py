@@ -310,7 +310,7 @@ class TestCompletedState:
         ).content.decode()
         assert "Reconciliation complete" in html
         assert "Disagreement 1 of" not in html  # no jump back to the first disagreement
-        assert "<strong>3</strong> keep both" in html and "<strong>1</strong> neither" in html
+        assert "Keep both: <strong>3</strong>" in html and "Neither: <strong>1</strong>" in html
         consensus = ConsensusCoding.objects.filter(transcript=layers_coded).count()
         assert f"holds <strong>{consensus}</strong> codings" in html
         assert reverse("reconcile", args=[study.slug, waiting.pk]) in html
