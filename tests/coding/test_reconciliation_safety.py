@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from coding.models import (
@@ -21,6 +22,7 @@ from coding.models import (
 from coding.services import assignments as assignment_services
 from coding.services import reconciliation as rec
 from tests.coding.conftest import codes  # noqa: F401 (fixture)
+from tests.coding.test_codings_races import race
 from tests.coding.test_reconciliation import (  # noqa: F401 (fixtures)
     HX,
     layers_coded,
@@ -332,3 +334,40 @@ class TestCompletedState:
         assert "Reconciliation complete" in html
         assert "No other transcript is waiting for your reconciliation." in html
         assert Reconciliation.objects.count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="races need two connections writing at once; SQLite locks the whole file",
+)
+@pytest.mark.django_db(transaction=True)
+class TestRaces:
+    """A decision and a lead's reopening of a layer, at once: one waits for the other, so no
+    decision lands on a layer that is being reopened (PostgreSQL, two connections)."""
+
+    def test_a_decision_waits_for_a_reopening_and_is_then_refused(
+        self, layers_coded, reviewer, lead
+    ):
+        d = by_kind(start(reviewer, layers_coded), DisagreementKind.MISSING_IN_A)
+        primary = layers_coded.layers.get(role=LayerRole.PRIMARY)
+        _, decided, waited = race(
+            lambda: assignment_services.layer_reopen(actor=lead, layer=primary, reason="again"),
+            lambda: resolve(reviewer, d, Decision.B),
+        )
+        assert waited
+        assert isinstance(decided, ValidationError) and "decisions are paused" in str(decided)
+        d.refresh_from_db()
+        assert not d.decision and not d.consensus_codings.exists()
+
+    def test_a_reopening_waits_for_a_decision_in_progress(self, layers_coded, reviewer, lead):
+        d = by_kind(start(reviewer, layers_coded), DisagreementKind.MISSING_IN_A)
+        primary = layers_coded.layers.get(role=LayerRole.PRIMARY)
+        decided, reopened, waited = race(
+            lambda: resolve(reviewer, d, Decision.B),
+            lambda: assignment_services.layer_reopen(actor=lead, layer=primary, reason="again"),
+        )
+        assert waited and not isinstance(decided, ValidationError)
+        assert not isinstance(reopened, ValidationError)
+        d.refresh_from_db()
+        primary.refresh_from_db()
+        assert d.decision == Decision.B and primary.status != "submitted"
