@@ -3,9 +3,13 @@
 Starting it compares the layers (``coding.agreement.find_disagreements``), stores every
 disagreement with what each coder said, and copies what both agreed on into the consensus
 layer. A reviewer (or a lead) then settles each disagreement — accept A, accept B, keep both,
-neither, or an edited coding — with a rationale whenever a coding is rejected. A lead may
-reopen a settled disagreement. Every step is an audit event, which is also the disagreement's
-history. Audit events name codes and decisions, never transcript text.
+neither, or an edited coding — with a rationale whenever a coding is set aside (``sets_aside``).
+Only what the reviewer decided is recorded: a settled disagreement is decided again only as an
+explicit change with a new rationale; an edited coding uses a code in dispute unless the
+reviewer adds another on purpose; and no decision is taken while a compared layer is reopened
+(its coder may be changing what was compared). A lead may reopen a settled disagreement. Every
+step is an audit event, which is also the disagreement's history. Audit events name codes and
+decisions, never transcript text.
 """
 
 from dataclasses import dataclass
