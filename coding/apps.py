@@ -1,7 +1,8 @@
 """The coding app. At start-up it tells the apps it depends on what it keeps of theirs, so that
 they never import it (``tests/test_architecture.py``): ``transcripts.spans`` learns which of
 coding's rows hold spans of a transcript (``coding.services.spans``), ``workbench.dashboard``
-gets the coding-progress panel and ``workbench.demo`` the demo codebook, coding and notes.
+gets the coding-progress and reconciliation-queue panels, ``transcripts.panels`` the queue
+above the transcript list, and ``workbench.demo`` the demo codebook, coding and notes.
 """
 
 from django.apps import AppConfig
@@ -23,6 +24,25 @@ def _dashboard_panel(request, access) -> dict:
     }
 
 
+def _reconciliation_queue(request, access) -> dict:
+    """Transcripts waiting for this reviewer or lead to reconcile: only once both layers are
+    submitted, and never one they coded themselves."""
+    from coding.selectors.blindness import OVERSEERS
+    from coding.selectors.reconciliation import waiting_for_reconciliation
+
+    return {
+        "may_reconcile": bool(OVERSEERS & set(access.perms)),
+        "reconciliation_queue": waiting_for_reconciliation(
+            request.user, access.perms, access.study
+        ),
+    }
+
+
+def _reconciliation_queue_on_list(request, access) -> dict:
+    """The same queue above the transcript list, shown only when something waits."""
+    return _reconciliation_queue(request, access) | {"reconciliation_queue_compact": True}
+
+
 def _seed_demo(*, study, users) -> None:
     """A codebook (deductive codes from the guide and dimensions, a few inductive ones), two
     transcripts coded by the two demo coders, a first agreement round and notes."""
@@ -40,6 +60,7 @@ class CodingConfig(AppConfig):
     def ready(self):
         from coding.selectors.blindness import audit_hider
         from coding.services.spans import HOLDERS
+        from transcripts import panels as transcript_list
         from transcripts import spans
         from workbench import audit, dashboard, demo
 
@@ -49,4 +70,9 @@ class CodingConfig(AppConfig):
             spans.register(holder)
         panel = "coding/panels/progress.html"
         dashboard.register(dashboard.Panel("coding progress", 20, panel, _dashboard_panel))
+        queue = "coding/panels/reconciliation_queue.html"
+        dashboard.register(dashboard.Panel("reconciliation", 15, queue, _reconciliation_queue))
+        transcript_list.register(
+            dashboard.Panel("reconciliation", 15, queue, _reconciliation_queue_on_list)
+        )
         demo.register(demo.Seeder("coding", 20, _seed_demo))

@@ -3,9 +3,13 @@
 Starting it compares the layers (``coding.agreement.find_disagreements``), stores every
 disagreement with what each coder said, and copies what both agreed on into the consensus
 layer. A reviewer (or a lead) then settles each disagreement — accept A, accept B, keep both,
-neither, or an edited coding — with a rationale whenever a coding is rejected. A lead may
-reopen a settled disagreement. Every step is an audit event, which is also the disagreement's
-history. Audit events name codes and decisions, never transcript text.
+neither, or an edited coding — with a rationale whenever a coding is set aside (``sets_aside``).
+Only what the reviewer decided is recorded: a settled disagreement is decided again only as an
+explicit change with a new rationale; an edited coding uses a code in dispute unless the
+reviewer adds another on purpose; and no decision is taken while a compared layer is reopened
+(its coder may be changing what was compared). A lead may reopen a settled disagreement. Every
+step is an audit event, which is also the disagreement's history. Audit events name codes and
+decisions, never transcript text.
 """
 
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from coding.models import (
     Decision,
     Disagreement,
     DisagreementKind,
+    Layer,
     LayerRole,
     LayerStatus,
     Reconciliation,
@@ -34,15 +39,32 @@ from coding.models import (
 )
 from coding.selectors.assignments import coding_mode
 from coding.selectors.blindness import OVERSEERS
-from coding.services.codings import check_span
+from coding.selectors.reconciliation import out_of_date
+from coding.services.codings import check_span, text_version_of
 from transcripts.models import Transcript
 from transcripts.selectors.consent import allows
 from workbench import audit
 from workbench.access import member_perms
 from workbench.locking import lock_row
 
-# A decision that keeps every coding needs no justification; any other rejects something.
-NO_RATIONALE_NEEDED = {Decision.BOTH}
+
+def sets_aside(disagreement: Disagreement, decision: str) -> bool:
+    """Does ``decision`` set aside something a coder said (a coding, or B's challenge of one)?
+    Then the methods need a rationale. Keeping both sets nothing aside; nor does accepting the
+    one side that coded when the other coded nothing (there is nothing to reject)."""
+    a, b = disagreement.a_codings, disagreement.b_codings
+    if decision == Decision.BOTH:
+        return False
+    if decision == Decision.A:
+        return bool(b) or any(s.get("challenge") for s in a)
+    if decision == Decision.B:
+        return bool(a)
+    return True  # neither drops every coding; an edited coding replaces them
+
+
+def codes_in_dispute(disagreement: Disagreement) -> list[int]:
+    """The codes A and B applied in this disagreement, A's first, each once."""
+    return list(dict.fromkeys(s["code"] for s in disagreement.a_codings + disagreement.b_codings))
 
 
 def can_resolve(user, transcript, perms=None) -> bool:
@@ -270,6 +292,65 @@ def _codes(snapshots) -> list[str]:
     return sorted({s["code_name"] for s in snapshots})
 
 
+def _lock_layers(disagreement_pk: int) -> list[Layer]:
+    """Lock the layers of the disagreement's transcript: first, in the lock order
+    (``coding.services.codings``), so a lead's reopening waits for a decision or comes first."""
+    transcript = Disagreement.objects.filter(pk=disagreement_pk).values(
+        "reconciliation__transcript_id"
+    )
+    return list(
+        Layer.objects.select_for_update().filter(transcript_id__in=transcript).order_by("pk")
+    )
+
+
+def _check_decidable(layers: list[Layer]) -> None:
+    """Decisions wait while a layer is reopened: its coder may be changing what was compared."""
+    paused = out_of_date(layers)
+    if paused:
+        raise ValidationError(paused, code="paused")
+
+
+def _check_change(d: Disagreement, *, changing: bool, rationale: str) -> None:
+    """Deciding again is an explicit step with a rationale of its own: never a stray key, and
+    never the earlier decision's reasons carried over to a different decision."""
+    if not d.decision:
+        return
+    earlier = Decision(d.decision).label
+    if not changing:
+        raise ValidationError(
+            f"This disagreement is already decided (“{earlier}”). "
+            "Choose “Change decision” to decide it again.",
+            code="decided",
+        )
+    if not rationale or rationale == d.rationale.strip():
+        raise ValidationError(
+            {"rationale": f"Give a new rationale: say why “{earlier}” no longer holds."}
+        )
+
+
+def _check_edit(d: Disagreement, transcript, *, code, start, end, code_added, text_version):
+    if code is None or code.study_id != transcript.study_id:
+        raise ValidationError({"code": "Choose the code for the edited coding."})
+    if code.status == CodeStatus.RETIRED:
+        raise ValidationError({"code": f"“{code.name}” is retired; choose an active code."})
+    # A code neither coder used here enters the consensus only when the reviewer adds it on
+    # purpose (the form's "another code"), never as a default.
+    if code.pk not in codes_in_dispute(d) and not code_added:
+        raise ValidationError(
+            {
+                "code": f"Neither coder applied “{code.name}” here. Choose a code in dispute, "
+                "or add another code deliberately."
+            }
+        )
+    if text_version is not None and text_version != text_version_of(transcript):
+        raise ValidationError(
+            "The transcript's text was corrected since you opened this page, so your selection "
+            "may point at other words. Reload the page and select again.",
+            code="stale_text",
+        )
+    check_span(transcript.text, start, end)
+
+
 @transaction.atomic
 def disagreement_resolve(
     *,
@@ -281,16 +362,25 @@ def disagreement_resolve(
     code: Code | None = None,
     start: int | None = None,
     end: int | None = None,
+    code_added: bool = False,
+    changing: bool = False,
+    text_version: str | None = None,
 ) -> Disagreement:
-    """Settle (or settle again) one disagreement; its consensus codings follow the decision."""
+    """Settle one disagreement (or, with ``changing`` and a new rationale, settle it again); its
+    consensus codings follow the decision. ``code_added``: the reviewer deliberately chose, for
+    an edited coding, a code neither coder applied here. ``text_version`` (``text_version_of``):
+    the text an edited span was selected in."""
+    layers = _lock_layers(disagreement.pk)
     d = lock_row(Disagreement, disagreement.pk, version=version)
     reconciliation = d.reconciliation
     transcript = Transcript.objects.select_for_update().get(pk=reconciliation.transcript_id)
     _check_resolver(actor, transcript)
+    _check_decidable(layers)
     if decision not in Decision.values:
         raise ValidationError({"decision": "Choose A, B, both, neither or an edited coding."})
     rationale = rationale.strip()
-    if decision not in NO_RATIONALE_NEEDED and not rationale:
+    _check_change(d, changing=changing, rationale=rationale)
+    if sets_aside(d, decision) and not rationale:
         raise ValidationError(
             {"rationale": "Say why: this decision rejects a coding, and the methods need it."}
         )
@@ -299,13 +389,19 @@ def disagreement_resolve(
         raise ValidationError(
             {"decision": f"{side} applied no code here; choose “neither” to keep nothing."}
         )
+    added = False
     if decision == Decision.EDIT:
-        if code is None or code.study_id != transcript.study_id:
-            raise ValidationError({"code": "Choose the code for the edited coding."})
-        if code.status == CodeStatus.RETIRED:
-            raise ValidationError({"code": f"“{code.name}” is retired; choose an active code."})
-        check_span(transcript.text, start, end)
-    before = {"decision": d.decision or None}
+        _check_edit(
+            d,
+            transcript,
+            code=code,
+            start=start,
+            end=end,
+            code_added=code_added,
+            text_version=text_version,
+        )
+        added = code.pk not in codes_in_dispute(d)
+    before = {"decision": d.decision or None} | ({"rationale": d.rationale} if d.decision else {})
     d.consensus_codings.all().delete()
     if decision == Decision.EDIT:
         kept = [code.name]
@@ -357,7 +453,8 @@ def disagreement_resolve(
             "decision": decision,
             "kept": kept,
             "rationale": rationale,
-        },
+        }
+        | ({"code added by the reviewer": code.name} if added else {}),
     )
     return d
 

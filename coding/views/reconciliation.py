@@ -23,6 +23,7 @@ from coding.models import (
 )
 from coding.selectors import reconciliation as reconciliation_selectors
 from coding.services import reconciliation as reconciliation_services
+from coding.services.codings import text_version_of
 from coding.views.seats import Seat, seat_for
 from workbench.access import study_for
 from workbench.views.shared import int_or_none
@@ -36,11 +37,12 @@ def _both_submitted(seat) -> bool:
     )
 
 
-def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
+def _context(request, seat: Seat, *, number=None, error="", form=None, change=False) -> dict:
     transcript, access = seat.transcript, seat.access
     reconciliation = reconciliation_selectors.reconciliation_of(transcript)
     if reconciliation and seat.own is not None and not _both_submitted(seat):
         reconciliation = None  # a layer was reopened: its coder codes blind again
+    can_resolve = reconciliation_services.can_resolve(request.user, transcript, access.perms)
     context = {
         "access": access,
         "study": access.study,
@@ -48,26 +50,43 @@ def _context(request, seat: Seat, *, number=None, error="", form=None) -> dict:
         "nav_section": "transcripts",
         "layers": {layer.role: layer for layer in seat.layers},
         "ready": _both_submitted(seat),
-        "can_resolve": reconciliation_services.can_resolve(request.user, transcript, access.perms),
+        "can_resolve": can_resolve,
         "can_reopen": "manage_assignments" in access.perms,
         "reconciliation": reconciliation,
         "tolerances": Tolerance.choices,
         "decisions": Decision.choices,
+        "decision_labels": dict(Decision.choices),
         "error": error,
         "form": form or {},
     }
     if reconciliation is None:
         return context
-    context |= reconciliation_selectors.progress(reconciliation, transcript, number)
+    context["paused"] = reconciliation_selectors.out_of_date(seat.layers)
+    context |= reconciliation_selectors.progress(
+        reconciliation, transcript, number, hidden=seat.hidden_codes
+    )
     current = context["current"]
     if current is not None:
         context |= reconciliation_selectors.around(transcript.text, current, context["total"])
+        context |= reconciliation_selectors.edit_choices(current, context["codes"])
         context["history"] = reconciliation_selectors.history(access.study, current)
+        # A decided disagreement shows its decision; the form only once "Change decision" is
+        # chosen (or comes back with an error), with no decision and no rationale carried over.
+        context["changing"] = bool(current.decision) and (change or bool(form))
+        context["show_form"] = (
+            can_resolve and not context["paused"] and (not current.decision or context["changing"])
+        )
+        context["text_version"] = text_version_of(transcript)
+    elif can_resolve and context["complete"]:
+        waiting = reconciliation_selectors.waiting_for_reconciliation(
+            request.user, access.perms, access.study
+        )
+        context["next_waiting"] = next((t for t in waiting if t.pk != transcript.pk), None)
     return context
 
 
-def _render(request, seat, *, number=None, error="", form=None, status=200):
-    context = _context(request, seat, number=number, error=error, form=form)
+def _render(request, seat, *, number=None, error="", form=None, change=False, status=200):
+    context = _context(request, seat, number=number, error=error, form=form, change=change)
     template = TEMPLATE
     if request.htmx and not request.htmx.history_restore_request:
         template += "#reconcile"
@@ -86,7 +105,12 @@ def reconcile(request, study_slug, pk):
     seat = seat_for(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    return _render(request, seat, number=int_or_none(request.GET.get("d")))
+    return _render(
+        request,
+        seat,
+        number=int_or_none(request.GET.get("d")),
+        change=request.GET.get("change") == "1",
+    )
 
 
 @require_POST
@@ -142,11 +166,13 @@ def disagreement_resolve(request, study_slug, pk):
     if not reconciliation_services.can_resolve(request.user, seat.transcript, seat.access.perms):
         raise PermissionDenied
     decision = request.POST.get("decision", "")
-    code = None
+    code, added = None, False
     if decision == Decision.EDIT:
-        code = Code.objects.filter(
-            study=seat.access.study, pk=int_or_none(request.POST.get("code"))
-        ).first()
+        # A code in dispute, or "other" with a code from the rest of the codebook: an addition
+        # the reviewer chose on purpose (the service refuses any other code).
+        added = request.POST.get("code") == "other"
+        chosen = request.POST.get("other_code" if added else "code")
+        code = Code.objects.filter(study=seat.access.study, pk=int_or_none(chosen)).first()
     try:
         reconciliation_services.disagreement_resolve(
             actor=request.user,
@@ -157,6 +183,9 @@ def disagreement_resolve(request, study_slug, pk):
             code=code,
             start=int_or_none(request.POST.get("start")),
             end=int_or_none(request.POST.get("end")),
+            code_added=added,
+            changing=request.POST.get("change") == "1",
+            text_version=request.POST.get("text_version") or None,
         )
     except ValidationError as exc:
         # Keep what was typed; the same disagreement stays on screen with the message.

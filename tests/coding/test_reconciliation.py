@@ -190,6 +190,7 @@ class TestResolution:
             version=d.version,
             decision=Decision.NEITHER,
             rationale="Neither fits: it is about language.",
+            changing=True,
         )
         assert not d.consensus_codings.exists()
 

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from transcripts import panels as list_panels
 from transcripts.forms import PurgeForm, TranscriptEditForm
 from transcripts.models import (
     AttributeTarget,
@@ -52,6 +53,8 @@ def transcript_list(request, study_slug):
     template = "transcripts/transcript_list.html"
     if request.htmx:
         template += "#results"
+    else:  # the panels sit outside the results a filter swaps
+        context |= list_panels.page_context(request, access, context)
     return render(request, template, context)
 
 
