@@ -11,6 +11,7 @@ from coding.models.codebook import (
     CodeStatus,
     CodeVersion,
     InductivePolicy,
+    ThemeStatus,
     colour_validator,
 )
 from coding.models.codings import (
@@ -46,6 +47,7 @@ __all__ = [
     "Code",
     "CodebookSettings",
     "CodeKind",
+    "ThemeStatus",
     "CodeOrigin",
     "CodeStatus",
     "CodeVersion",

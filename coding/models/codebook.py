@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from workbench.models import DimensionValue, GuideQuestion, Study
+from workbench.models import DimensionValue, GuideQuestion, ResearchQuestion, Study
+from workbench.public_ids import public_id_field
 
 COLOUR_RE = r"^#[0-9a-f]{6}$"
 
@@ -38,6 +39,13 @@ class CodeKind(models.TextChoices):
 
 # The kind a parent must have: first-level codes group into themes, themes into categories.
 PARENT_KIND = {CodeKind.CODE: CodeKind.THEME, CodeKind.THEME: CodeKind.CATEGORY}
+
+
+class ThemeStatus(models.TextChoices):
+    """How settled a theme or category is: a claim the team is still testing, or one it holds."""
+
+    TENTATIVE = "tentative", "Tentative"
+    ESTABLISHED = "established", "Established"
 
 
 class InductivePolicy(models.TextChoices):
@@ -71,6 +79,15 @@ class CodebookSettings(models.Model):
 
 
 class Code(models.Model):
+    """A first-level code, a theme (second-level code, named as a claim) or a category.
+
+    ``parent`` is a code's home in the hierarchy (the theme it is counted under); ``also_in``
+    lists further themes it belongs to where the analysis calls for it (a passage about shared
+    training logs may support both an on-ramp and a challenge theme). One home keeps totals per
+    category honest (a coding is counted once), the extra links keep the analysis faithful.
+    """
+
+    public_id = public_id_field()
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codes")
     # Stable identity for REFI-QDA round trips (the GUID of a .qdc/.qdpx code).
     guid = models.UUIDField(default=uuid.uuid4, editable=False)
@@ -87,6 +104,18 @@ class Code(models.Model):
     kind = models.CharField(max_length=10, choices=CodeKind.choices, default=CodeKind.CODE)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    also_in = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="secondary_members"
+    )
+    # Themes and categories: the research questions they answer, and how settled they are.
+    research_questions = models.ManyToManyField(ResearchQuestion, blank=True, related_name="codes")
+    theme_status = models.CharField(
+        max_length=12, choices=ThemeStatus.choices, default=ThemeStatus.TENTATIVE
+    )
+    # A code merged into another is retired and points at the code that took its codings.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
     )
     guide_questions = models.ManyToManyField(GuideQuestion, blank=True, related_name="codes")
     dimension_values = models.ManyToManyField(DimensionValue, blank=True, related_name="codes")
@@ -117,6 +146,10 @@ class Code(models.Model):
         "origin",
         "kind",
         "parent",
+        "also_in",
+        "research_questions",
+        "theme_status",
+        "merged_into",
         "guide_questions",
         "dimension_values",
     )
@@ -149,6 +182,9 @@ class Code(models.Model):
             ),
             models.CheckConstraint(condition=Q(kind__in=CodeKind.values), name="code_known_kind"),
             models.CheckConstraint(
+                condition=Q(theme_status__in=ThemeStatus.values), name="code_known_theme_status"
+            ),
+            models.CheckConstraint(
                 condition=~Q(parent=models.F("pk")), name="code_not_its_own_parent"
             ),
         ]
@@ -168,6 +204,11 @@ class ChangeKind(models.TextChoices):
     RETIRE = "retire", "Retired"
     REACTIVATE = "reactivate", "Reactivated"
     APPROVE = "approve", "Approved"
+    MERGE = "merge", "Merged"
+    SPLIT = "split", "Split"
+    PROMOTE = "promote", "Promoted"
+    DEMOTE = "demote", "Demoted"
+    STATUS = "status", "Status changed"
 
 
 class CodeVersion(models.Model):

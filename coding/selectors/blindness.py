@@ -167,11 +167,11 @@ def audit_hider(user, perms, study) -> Q:
         return queryset.annotate(ref=Cast("pk", output_field=CharField())).values("ref")
 
     def refs(queryset):
-        # Events name memos and notes by public id; those written before public ids, by pk.
+        # Events name codes, memos and notes by public id; those written before, by pk.
         return Q(object_id__in=ids(queryset)) | Q(object_id__in=queryset.values("public_id"))
 
     hidden = Q(layer_id__in=blind_layers(user, perms, study).values("pk"))
-    hidden |= Q(object_type="code", object_id__in=ids(viewer.codes_hidden()))
+    hidden |= Q(object_type="code") & refs(viewer.codes_hidden())
     hidden |= Q(object_type="memo") & refs(AnalyticMemo.objects.filter(viewer.hidden_memos()))
     hidden |= Q(object_type="debrief_note") & refs(
         DebriefNote.objects.filter(viewer.hidden_notes())

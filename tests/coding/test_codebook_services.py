@@ -17,7 +17,7 @@ class TestCreate:
         assert version.snapshot["definition"] == "How newcomers join the project."
         assert version.snapshot["dimension_values"] == ["Lifecycle stage: pre-training"]
         event = AuditEvent.objects.get(verb="code.create")
-        assert event.after["name"] == "Onboarding" and event.object_id == str(code.pk)
+        assert event.after["name"] == "Onboarding" and event.object_id == code.public_id
 
     @pytest.mark.parametrize("name", ["onboarding", " ONBOARDING ", "Onboarding"])
     def test_it_refuses_a_duplicate_name_case_insensitively(self, study, admin_user, code, name):

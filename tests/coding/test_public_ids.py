@@ -143,3 +143,26 @@ class TestMigration:
             self.migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
         assert Coding.objects.count() == 3
         assert AnalyticMemo.objects.count() == DebriefNote.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_codes_each_get_their_own_id(study, admin_user):
+    executor = MigrationExecutor(connection)
+    before, after = [("coding", "0012_undo_redo_stack")], [("coding", "0013_themes_foundation")]
+    try:
+        executor.migrate(before)
+        apps = executor.loader.project_state(before).apps
+        old_code = apps.get_model("coding", "Code")
+        for name in ("Trust", "Compute", "Licences"):
+            old_code.objects.create(study_id=study.pk, name=name)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        ids = list(
+            executor.loader.project_state(after)
+            .apps.get_model("coding", "Code")
+            .objects.values_list("public_id", flat=True)
+        )
+        assert len(ids) == len(set(ids)) == 3 and all(len(i) == LENGTH for i in ids)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
