@@ -51,7 +51,11 @@ class CodeForm(VersionedForm):
     )
     origin = forms.ChoiceField(choices=CodeOrigin.choices, initial=CodeOrigin.DEDUCTIVE)
     parent = forms.ModelChoiceField(
-        queryset=None, required=False, label="Grouped under", empty_label="(top level)"
+        queryset=None,
+        required=False,
+        label="Grouped under",
+        empty_label="(top level)",
+        to_field_name="public_id",  # codes are named by public id (workbench/public_ids.py)
     )
     guide_questions = GuideChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Guide questions"
@@ -194,6 +198,9 @@ class TranscriptChoiceField(forms.ModelMultipleChoiceField):
 
 
 class CodeChoices(forms.ModelMultipleChoiceField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, to_field_name="public_id", **kwargs)
+
     def label_from_instance(self, obj):
         return obj.name if obj.status != CodeStatus.RETIRED else f"{obj.name} (retired)"
 
@@ -262,6 +269,7 @@ class MemoForm(VersionedForm):
     code = forms.ModelChoiceField(
         queryset=None,
         required=False,
+        to_field_name="public_id",
         empty_label="(none: a memo on the analysis at large)",
         help_text="The code this memo is about.",
     )
@@ -281,7 +289,11 @@ class NotesFilterForm(forms.Form):
         required=False, label="Kind of note", choices=[("", "Every kind"), *NoteKind.choices]
     )
     code = forms.ModelChoiceField(
-        queryset=None, required=False, label="Code", empty_label="Any code"
+        queryset=None,
+        required=False,
+        label="Code",
+        empty_label="Any code",
+        to_field_name="public_id",
     )
 
     def __init__(self, *args, study, codes=None, **kwargs):

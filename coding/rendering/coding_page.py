@@ -133,8 +133,8 @@ def count_markup(code, oob: bool = False) -> str:
     n = code.count
     swap = ' hx-swap-oob="true"' if oob else ""
     return (
-        f'<span class="count" id="count-{code.pk}" aria-label="{n} coding{"" if n == 1 else "s"} '
-        f'in this transcript"{swap}>{n}</span>'
+        f'<span class="count" id="count-{code.public_id}" '
+        f'aria-label="{n} coding{"" if n == 1 else "s"} in this transcript"{swap}>{n}</span>'
     )
 
 
@@ -151,7 +151,7 @@ def code_item(code, view_url: str, writable: bool) -> str:
         on = bool(code.pin)
         title = "Unpin" if on else "Pin: pinned codes lead the picker, keys 1–9"
         pin = (
-            f'<button type="submit" form="pin-form" name="code" value="{code.pk}" '
+            f'<button type="submit" form="pin-form" name="code" value="{code.public_id}" '
             f'class="pin quiet{" on" if on else ""}" aria-pressed="{"true" if on else "false"}" '
             f'aria-label="Pin {name}" title="{title}">{"★" if on else "☆"}</button>'
         )
@@ -166,11 +166,12 @@ def code_item(code, view_url: str, writable: bool) -> str:
         definition += f"<p><em>Not when:</em> {esc(code.when_not_to_use)}</p>"
     return (
         f'<li class="code-item"><span class="swatch" style="--code: {code.colour}" '
-        f'aria-hidden="true"></span><a class="name" href="?code={code.pk}" '
-        f'hx-get="{view_url}?code={code.pk}" hx-target="#coding-workspace" hx-swap="outerHTML" '
-        f'hx-push-url="true" aria-describedby="def-{code.pk}" aria-label="Show only {name}">'
+        f'aria-hidden="true"></span><a class="name" href="?code={code.public_id}" '
+        f'hx-get="{view_url}?code={code.public_id}" hx-target="#coding-workspace" '
+        f'hx-swap="outerHTML" '
+        f'hx-push-url="true" aria-describedby="def-{code.public_id}" aria-label="Show only {name}">'
         f"{name}</a>{status} {count_markup(code)} {pin}"
-        f'<div class="code-def" role="tooltip" id="def-{code.pk}"><strong>{name}</strong>'
+        f'<div class="code-def" role="tooltip" id="def-{code.public_id}"><strong>{name}</strong>'
         f"{definition}</div></li>"
     )
 
@@ -193,8 +194,8 @@ def picker_option(code) -> str:
     described = f'<span class="def small muted">{esc(definition)}</span>' if code.definition else ""
     search = esc(f"{code.name.lower()} {code.definition.lower()}")
     return (
-        f'<li role="option" id="pick-{code.pk}" data-search="{search}" aria-selected="false"'
-        f'{key}{pinned}><label><input type="checkbox" name="code" value="{code.pk}" '
+        f'<li role="option" id="pick-{code.public_id}" data-search="{search}" aria-selected="false"'
+        f'{key}{pinned}><label><input type="checkbox" name="code" value="{code.public_id}" '
         f'tabindex="-1"><span class="swatch" style="--code: {code.colour}" aria-hidden="true">'
         f'</span><kbd class="key" aria-hidden="true">{code.key}</kbd>'
         f'<span class="name">{esc(code.name)}</span>{tag}</label>{described}</li>'

@@ -89,8 +89,8 @@ def tree_order(items: list[Code]) -> list[Code]:
     return ordered
 
 
-def code(study, pk: int, layers: QuerySet | None = None, hidden=None) -> Code | None:
-    found = list(codes(study, layers, hidden).filter(pk=pk))
+def code(study, ref: str, layers: QuerySet | None = None, hidden=None) -> Code | None:
+    found = list(codes(study, layers, hidden).filter(public_id=ref))
     return number_guide_questions(study, found)[0] if found else None
 
 

@@ -48,9 +48,9 @@ def _hidden(request, access):
     return viewer_of(request, access).hidden_codes
 
 
-def _code_of(request, access, pk: int):
+def _code_of(request, access, ref: str):
     code = codebook_selectors.code(
-        access.study, pk, _usage_layers(request, access), _hidden(request, access)
+        access.study, ref, _usage_layers(request, access), _hidden(request, access)
     )
     if code is None:
         raise Http404
@@ -61,12 +61,12 @@ def _code_form(study, data=None, code=None) -> CodeForm:
     if code is None:
         return CodeForm(data, study=study, prefix="new-code")
     initial = {key: getattr(code, key) for key in CODE_FIELDS} | {
-        "parent": code.parent_id,
+        "parent": code.parent.public_id if code.parent_id else None,
         "guide_questions": [gq.pk for gq in code.guide_questions.all()],
         "dimension_values": [value.pk for value in code.dimension_values.all()],
         "version": code.version,
     }
-    return CodeForm(data, study=study, code=code, initial=initial, prefix=f"code-{code.pk}")
+    return CodeForm(data, study=study, code=code, initial=initial, prefix=f"code-{code.public_id}")
 
 
 def _filters(request, study):
@@ -157,27 +157,27 @@ def code_create(request, study_slug):
         )
         if code is not None:
             messages.success(request, f"Code “{code.name}” added.")
-            return _after_write(request, access, focus=f"code-{code.pk}")
+            return _after_write(request, access, focus=f"code-{code.public_id}")
     return _codebook_page(request, access, add_form=form, focus="add-new-code")
 
 
 @require_GET
 @login_required
-def code_row(request, study_slug, pk):
+def code_row(request, study_slug, ref):
     """One code as a table row: what an inline form's Cancel puts back."""
     access = study_for(request, study_slug)
-    code = _code_of(request, access, pk)
+    code = _code_of(request, access, ref)
     if not request.htmx:
-        return redirect(_codebook_url(access.study, f"code-{pk}"))
+        return redirect(_codebook_url(access.study, f"code-{ref}"))
     context = _context(access, code=code, standalone=True)
-    return retarget(render(request, "coding/codebook.html#code-row", context), f"#code-{pk}")
+    return retarget(render(request, "coding/codebook.html#code-row", context), f"#code-{ref}")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def code_edit(request, study_slug, pk):
+def code_edit(request, study_slug, ref):
     access = study_for(request, study_slug, need=MANAGE)
-    code = _code_of(request, access, pk)
+    code = _code_of(request, access, ref)
     form = _code_form(access.study, posted(request), code)
     if request.method == "POST" and form.is_valid():
         result = apply_service(
@@ -200,16 +200,16 @@ def code_edit(request, study_slug, pk):
                 messages.success(request, f"Code “{result.code.name}” saved ({done}).{flagged}")
             else:
                 messages.info(request, "Nothing changed.")
-            return _after_write(request, access, focus=f"code-{pk}")
+            return _after_write(request, access, focus=f"code-{ref}")
     if request.htmx:
         context = _context(access, code=code, form=form)
         return render(request, "coding/codebook.html#code-form-row", context)
-    return _codebook_page(request, access, editing=(pk, form), focus=f"code-{pk}")
+    return _codebook_page(request, access, editing=(ref, form), focus=f"code-{ref}")
 
 
-def _status_change(request, study_slug, pk, operation, done: str):
+def _status_change(request, study_slug, ref, operation, done: str):
     access = study_for(request, study_slug, need=MANAGE)
-    code = _code_of(request, access, pk)
+    code = _code_of(request, access, ref)
     try:
         version = int(request.POST.get("version", ""))
         operation(actor=request.user, code=code, version=version)
@@ -218,34 +218,36 @@ def _status_change(request, study_slug, pk, operation, done: str):
         messages.error(request, f"Not changed: {message}")
     else:
         messages.success(request, f"Code “{code.name}” {done}.")
-    return _after_write(request, access, focus=f"code-{pk}")
+    return _after_write(request, access, focus=f"code-{ref}")
 
 
 @require_POST
 @login_required
-def code_retire(request, study_slug, pk):
+def code_retire(request, study_slug, ref):
     return _status_change(
-        request, study_slug, pk, codebook_services.code_retire, "retired; its codings are kept"
+        request, study_slug, ref, codebook_services.code_retire, "retired; its codings are kept"
     )
 
 
 @require_POST
 @login_required
-def code_reactivate(request, study_slug, pk):
-    return _status_change(request, study_slug, pk, codebook_services.code_reactivate, "reactivated")
+def code_reactivate(request, study_slug, ref):
+    return _status_change(
+        request, study_slug, ref, codebook_services.code_reactivate, "reactivated"
+    )
 
 
 @require_POST
 @login_required
-def code_approve(request, study_slug, pk):
-    return _status_change(request, study_slug, pk, codebook_services.code_approve, "approved")
+def code_approve(request, study_slug, ref):
+    return _status_change(request, study_slug, ref, codebook_services.code_approve, "approved")
 
 
 @require_GET
 @login_required
-def code_history(request, study_slug, pk):
+def code_history(request, study_slug, ref):
     access = study_for(request, study_slug)
-    code = _code_of(request, access, pk)
+    code = _code_of(request, access, ref)
     context = _context(access, code=code, history=codebook_selectors.code_history(code))
     if request.htmx:
         template = (

@@ -65,7 +65,7 @@ class ViewState:
     page it came from (``HX-Current-URL``), so coding under a filter keeps the filter.
     """
 
-    code: int | None = None
+    code: str | None = None  # a code's public id
     mine: bool = False
     recheck: bool = False
 
@@ -75,7 +75,7 @@ class ViewState:
         if request.method != "GET" and request.htmx and request.htmx.current_url:
             params = QueryDict(urlsplit(request.htmx.current_url).query)
         return cls(
-            code=int_or_none(params.get("code")),
+            code=params.get("code") or None,
             mine=params.get("mine") == "1",
             recheck=params.get("recheck") == "1",
         )
@@ -86,7 +86,7 @@ class ViewState:
 
     def keeps(self, coding, own) -> bool:
         return (
-            (self.code is None or coding.code_id == self.code)
+            (self.code is None or coding.code.public_id == self.code)
             and (not self.mine or (own is not None and coding.layer_id == own.pk))
             and (not self.recheck or coding.needs_recheck)
         )
@@ -137,7 +137,7 @@ def _workspace_context(
         # A filter on codes shows the turns holding such codings, not pages of uncoded text.
         kept = [turn for turn in turns if turn.codings]
         hidden_turns, turns = len(turns) - len(kept), kept
-    by_pk = {code.pk: code for code in codes}
+    by_ref = {code.public_id: code for code in codes}
     return {
         "access": access,
         "study": access.study,
@@ -155,7 +155,7 @@ def _workspace_context(
         "shown": len(shown),
         "recheck": sum(1 for c in codings if c.needs_recheck),
         "view": view,
-        "view_code": by_pk.get(view.code),
+        "view_code": by_ref.get(view.code),
         "codes": codes,
         "code_items": mark_safe(
             "".join(code_item(code, view_url, seat.writable) for code in codes)
@@ -270,15 +270,19 @@ def _span(request, seat) -> tuple[int | None, int | None, str]:
     return start, end, ""
 
 
-def _posted_codes(request, seat) -> tuple[list[Code], str]:
-    code_ids = [int_or_none(v) for v in request.POST.getlist("code") if v.strip()]
-    if None in code_ids:
-        return [], "That code does not exist in this study."
+def _visible_code(seat, ref) -> Code | None:
+    """The study's code with this public id, unless it is hidden from the reader."""
     visible = Code.objects.filter(study=seat.access.study).exclude(seat.hidden_codes)
-    codes = {c.pk: c for c in visible.filter(pk__in=code_ids)}
-    if len(codes) != len(set(code_ids)):
+    return visible.filter(public_id=ref).first() if ref else None
+
+
+def _posted_codes(request, seat) -> tuple[list[Code], str]:
+    refs = [v.strip() for v in request.POST.getlist("code") if v.strip()]
+    visible = Code.objects.filter(study=seat.access.study).exclude(seat.hidden_codes)
+    codes = {c.public_id: c for c in visible.filter(public_id__in=refs)}
+    if len(codes) != len(set(refs)):
         return [], "That code does not exist in this study."
-    return [codes[pk] for pk in dict.fromkeys(code_ids)], ""
+    return [codes[ref] for ref in dict.fromkeys(refs)], ""
 
 
 @require_POST
@@ -394,9 +398,7 @@ def coding_pin(request, study_slug, pk):
     seat = writer_seat(request, study_slug, pk)
     if not isinstance(seat, Seat):
         return seat
-    code = Code.objects.filter(
-        study=seat.access.study, pk=int_or_none(request.POST.get("code"))
-    ).first()
+    code = _visible_code(seat, request.POST.get("code"))
     if code is None:
         return _respond(request, seat, error="That code does not exist in this study.")
     try:
@@ -439,10 +441,9 @@ def _posted_changes(request, seat: Seat, coding) -> tuple[dict, str]:
             "exemplar": request.POST.get("exemplar") == "on",
             "needs_recheck": request.POST.get("needs_recheck") == "on",
         }
-    code_pk = int_or_none(request.POST.get("code"))
-    if code_pk is not None and code_pk != coding.code_id:
-        visible = Code.objects.filter(study=seat.access.study).exclude(seat.hidden_codes)
-        code = visible.filter(pk=code_pk).first()
+    code_ref = request.POST.get("code")
+    if code_ref and code_ref != coding.code.public_id:
+        code = _visible_code(seat, code_ref)
         if code is None:
             return {}, "That code does not exist in this study."
         changes["code"] = code
@@ -503,11 +504,7 @@ def coding_review(request, study_slug, ref):
         start, end, error = _span(request, seat)
         if error:
             return _respond(request, seat, error=error, selected=coding)
-    alt_code = None
-    if int_or_none(request.POST.get("code")) is not None:
-        alt_code = Code.objects.filter(
-            study=seat.access.study, pk=int_or_none(request.POST.get("code"))
-        ).first()
+    alt_code = _visible_code(seat, request.POST.get("code"))
     try:
         coding_services.coding_review(
             actor=request.user,

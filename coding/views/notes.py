@@ -64,7 +64,7 @@ def _note_form(request, access, data=None, note=None):
         "body": note.body,
         "decisions": note.decisions,
         "transcripts": [t.pk for t in note.transcripts.all()],
-        "codes": [c.pk for c in note.codes.all()],
+        "codes": [c.public_id for c in note.codes.all()],
         "version": note.version,
     }
     if kwargs["with_disagreements"]:
@@ -99,7 +99,7 @@ def _memo_form(request, access, data=None, memo=None):
         return MemoForm(data, study=access.study, codes=codes, prefix="new-memo")
     initial = {
         "title": memo.title,
-        "code": memo.code_id,
+        "code": memo.code.public_id if memo.code else None,
         "body": memo.body,
         "transcripts": [t.pk for t in memo.transcripts.all()],
         "version": memo.version,

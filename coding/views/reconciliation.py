@@ -172,7 +172,11 @@ def disagreement_resolve(request, study_slug, pk):
         # the reviewer chose on purpose (the service refuses any other code).
         added = request.POST.get("code") == "other"
         chosen = request.POST.get("other_code" if added else "code")
-        code = Code.objects.filter(study=seat.access.study, pk=int_or_none(chosen)).first()
+        code = (
+            Code.objects.filter(study=seat.access.study, public_id=chosen).first()
+            if chosen
+            else None
+        )
     try:
         reconciliation_services.disagreement_resolve(
             actor=request.user,

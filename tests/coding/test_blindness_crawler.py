@@ -130,7 +130,7 @@ def _urls(world) -> list[str]:
         base = reverse(name, kwargs=_kwargs(name, params, world))
         for query in VARIANTS.get(name, [""]):
             urls.append(
-                base + query.format(code=world["code"].pk, transcript=world["transcript"].pk)
+                base + query.format(code=world["code"].public_id, transcript=world["transcript"].pk)
             )
     return urls
 

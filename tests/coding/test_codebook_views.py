@@ -40,7 +40,7 @@ def url(name, study, **kwargs):
 
 
 def code_url(name, study, code):
-    return url(name, study, pk=code.pk) if name in WITH_PK else url(name, study)
+    return url(name, study, ref=code.public_id) if name in WITH_PK else url(name, study)
 
 
 @pytest.fixture
@@ -96,8 +96,8 @@ def test_a_code_of_another_study_is_404(as_admin, study, code, outsider):
 
     other = Study.objects.get(name="Someone else's study")
     foreign = codebook_services.code_create(actor=outsider, study=other, name="Secret")
-    assert as_admin.get(url("code_edit", study, pk=foreign.pk)).status_code == 404
-    assert as_admin.get(url("code_history", study, pk=foreign.pk)).status_code == 404
+    assert as_admin.get(url("code_edit", study, ref=foreign.public_id)).status_code == 404
+    assert as_admin.get(url("code_history", study, ref=foreign.public_id)).status_code == 404
 
 
 class TestCodebookPage:
@@ -123,7 +123,7 @@ class TestCodebookPage:
     )
     def test_search_and_filters(self, as_admin, study, code, query, found):
         body = as_admin.get(url("codebook", study) + "?" + query).content.decode()
-        assert (f'id="code-{code.pk}"' in body) is found
+        assert (f'id="code-{code.public_id}"' in body) is found
 
     def test_filter_by_dimension_value(self, as_admin, study, code, design, admin_user):
         codebook_services.code_create(actor=admin_user, study=study, name="Other")
@@ -136,7 +136,7 @@ class TestCodebookPage:
         client.force_login(coder)
         body = client.get(url("codebook", study)).content.decode()
         assert "Onboarding" in body
-        assert url("code_edit", study, pk=code.pk) not in body
+        assert url("code_edit", study, ref=code.public_id) not in body
         assert "Add a code" not in body and "Seed from guide" not in body
 
     def test_user_text_is_escaped(self, as_admin, study, admin_user):
@@ -193,7 +193,7 @@ class TestInlineEditing:
         )
         code = Code.objects.get(name="Licensing")
         assert response.status_code == 302
-        assert response.url == url("codebook", study) + f"#code-{code.pk}"
+        assert response.url == url("codebook", study) + f"#code-{code.public_id}"
         assert code.colour == "#336699" and list(code.dimension_values.all()) == [design["value"]]
 
     def test_htmx_create_returns_the_codebook_fragment(self, as_admin, study):
@@ -220,19 +220,21 @@ class TestInlineEditing:
         assert Code.objects.count() == 1
 
     def test_edit_form_fragment_and_cancel_row(self, as_admin, study, code):
-        form = as_admin.get(url("code_edit", study, pk=code.pk), headers=HTMX).content.decode()
-        assert form.lstrip().startswith(f'<tr id="code-{code.pk}" class="editing">')
-        assert f'name="code-{code.pk}-flag_codings"' in form
+        form = as_admin.get(
+            url("code_edit", study, ref=code.public_id), headers=HTMX
+        ).content.decode()
+        assert form.lstrip().startswith(f'<tr id="code-{code.public_id}" class="editing">')
+        assert f'name="code-{code.public_id}-flag_codings"' in form
         assert f'value="{code.version}"' in form
-        row = as_admin.get(url("code_row", study, pk=code.pk), headers=HTMX)
-        assert row["HX-Retarget"] == f"#code-{code.pk}"
-        assert row.content.decode().lstrip().startswith(f'<tr id="code-{code.pk}"')
+        row = as_admin.get(url("code_row", study, ref=code.public_id), headers=HTMX)
+        assert row["HX-Retarget"] == f"#code-{code.public_id}"
+        assert row.content.decode().lstrip().startswith(f'<tr id="code-{code.public_id}"')
         assert "<html" not in row.content.decode()
 
     def test_edit_without_javascript_shows_the_form_in_the_page(self, as_admin, study, code):
-        body = as_admin.get(url("code_edit", study, pk=code.pk)).content.decode()
+        body = as_admin.get(url("code_edit", study, ref=code.public_id)).content.decode()
         assert "<html" in body and 'class="editing"' in body
-        assert as_admin.get(url("code_row", study, pk=code.pk)).status_code == 302
+        assert as_admin.get(url("code_row", study, ref=code.public_id)).status_code == 302
 
     def _post_edit(self, client, study, code, version, **changes):
         data = {
@@ -245,7 +247,8 @@ class TestInlineEditing:
             "version": version,
         } | changes
         return client.post(
-            url("code_edit", study, pk=code.pk), {f"code-{code.pk}-{k}": v for k, v in data.items()}
+            url("code_edit", study, ref=code.public_id),
+            {f"code-{code.public_id}-{k}": v for k, v in data.items()},
         )
 
     def test_edit_saves_and_flags(self, as_admin, study, code):
@@ -267,19 +270,23 @@ class TestInlineEditing:
         assert code.name == "First"
 
     def test_retire_and_reactivate(self, as_admin, study, code):
-        response = as_admin.post(url("code_retire", study, pk=code.pk), {"version": code.version})
+        response = as_admin.post(
+            url("code_retire", study, ref=code.public_id), {"version": code.version}
+        )
         assert response.status_code == 302
         code.refresh_from_db()
         assert code.status == "retired"
         body = as_admin.post(
-            url("code_reactivate", study, pk=code.pk), {"version": code.version}, headers=HTMX
+            url("code_reactivate", study, ref=code.public_id),
+            {"version": code.version},
+            headers=HTMX,
         ).content.decode()
         assert "reactivated" in body
         code.refresh_from_db()
         assert code.status == "active"
 
     def test_stale_retire_changes_nothing(self, as_admin, study, code):
-        as_admin.post(url("code_retire", study, pk=code.pk), {"version": code.version + 5})
+        as_admin.post(url("code_retire", study, ref=code.public_id), {"version": code.version + 5})
         code.refresh_from_db()
         assert code.status == "active"
 
@@ -307,31 +314,35 @@ class TestHistory:
             guide_questions=list(code.guide_questions.all()),
             dimension_values=list(code.dimension_values.all()),
         )
-        body = as_admin.get(url("code_history", study, pk=code.pk), headers=HTMX).content.decode()
-        assert body.lstrip().startswith(f'<tr id="code-{code.pk}-history"')
+        body = as_admin.get(
+            url("code_history", study, ref=code.public_id), headers=HTMX
+        ).content.decode()
+        assert body.lstrip().startswith(f'<tr id="code-{code.public_id}-history"')
         assert "<del>newcomers </del>" in body
         assert "<ins>&lt;b&gt;new&lt;/b&gt; people </ins>" in body
         assert "by alice" in body
-        page = as_admin.get(url("code_history", study, pk=code.pk)).content.decode()
+        page = as_admin.get(url("code_history", study, ref=code.public_id)).content.decode()
         assert "<html" in page and "v2" in page
-        closed = as_admin.get(url("code_history", study, pk=code.pk) + "?close", headers=HTMX)
+        closed = as_admin.get(
+            url("code_history", study, ref=code.public_id) + "?close", headers=HTMX
+        )
         assert "hidden" in closed.content.decode()
 
     def test_history_query_count(
         self, as_admin, study, code, admin_user, django_assert_num_queries
     ):
-        as_admin.get(url("code_history", study, pk=code.pk))
+        as_admin.get(url("code_history", study, ref=code.public_id))
         # session, user, study, permissions, the code, its dimension values, its guide
         # questions, guide numbering, the versions with their authors.
         with django_assert_num_queries(9):
-            as_admin.get(url("code_history", study, pk=code.pk), headers=HTMX)
+            as_admin.get(url("code_history", study, ref=code.public_id), headers=HTMX)
         for _ in range(5):
             code = codebook_services.code_retire(actor=admin_user, code=code, version=code.version)
             code = codebook_services.code_reactivate(
                 actor=admin_user, code=code, version=code.version
             )
         with django_assert_num_queries(9):
-            as_admin.get(url("code_history", study, pk=code.pk), headers=HTMX)
+            as_admin.get(url("code_history", study, ref=code.public_id), headers=HTMX)
 
 
 class TestSeeding:

@@ -243,7 +243,7 @@ class TestBlindness:
         s, e = span(transcript.text, "ทีมของเราเล็กมาก")
         html = c.post(
             url("coding_apply", study, transcript.pk),
-            {"start": s, "end": e, "code": code.pk},
+            {"start": s, "end": e, "code": code.public_id},
             headers=HX,
         ).content.decode()
         assert html.count('class="hl') == 1
@@ -272,7 +272,7 @@ class TestApply:
         s, e = span(transcript.text, "ทีมของเราเล็กมาก")
         response = client_for(coder).post(
             url("coding_apply", study, transcript.pk),
-            {"start": s, "end": e, "code": [code.pk, code2.pk]},
+            {"start": s, "end": e, "code": [code.public_id, code2.public_id]},
             headers=HX,
         )
         assert response.status_code == 200
@@ -298,7 +298,8 @@ class TestApply:
     def test_a_plain_post_redirects_back(self, client_for, study, transcript, layers, coder, code):
         s, e = span(transcript.text, "Compute")
         response = client_for(coder).post(
-            url("coding_apply", study, transcript.pk), {"start": s, "end": e, "code": code.pk}
+            url("coding_apply", study, transcript.pk),
+            {"start": s, "end": e, "code": code.public_id},
         )
         assert response.status_code == 302
         assert response.url == url("coding_view", study, transcript.pk)
@@ -310,7 +311,7 @@ class TestApply:
         s, e = span(transcript.text, " so we waited ")
         client_for(coder).post(
             url("coding_apply", study, transcript.pk),
-            {"start": s, "end": e, "code": code.pk},
+            {"start": s, "end": e, "code": code.public_id},
             headers=HX,
         )
         assert Coding.objects.get().snippet == "so we waited"
@@ -329,7 +330,7 @@ class TestApply:
     def test_bad_input_gets_a_clear_message_and_writes_nothing(
         self, client_for, study, transcript, layers, coder, code, data, message
     ):
-        data = {"code": code.pk} | data
+        data = {"code": code.public_id} | data
         response = client_for(coder).post(
             url("coding_apply", study, transcript.pk), data, headers=HX
         )
@@ -351,7 +352,7 @@ class TestApply:
         c = client_for(coder)
         html = c.post(
             url("coding_apply", study, transcript.pk),
-            {"start": s, "end": e, "code": [code2.pk, code.pk]},
+            {"start": s, "end": e, "code": [code2.public_id, code.public_id]},
             headers=HX,
         ).content.decode()
         assert "is retired" in html
@@ -359,7 +360,7 @@ class TestApply:
         assignment_services.layer_submit(actor=coder, layer=layers[LayerRole.PRIMARY])
         html = c.post(
             url("coding_apply", study, transcript.pk),
-            {"start": s, "end": e, "code": code2.pk},
+            {"start": s, "end": e, "code": code2.public_id},
             headers=HX,
         ).content.decode()
         assert "submitted" in html

@@ -126,7 +126,7 @@ class TestEditor:
             {
                 "fields": "all",
                 "version": coded.version,
-                "code": code2.pk,
+                "code": code2.public_id,
                 "memo": "scarce GPUs",
                 "exemplar": "on",
             },
@@ -231,7 +231,7 @@ class TestUndo:
             "coding_apply",
             study,
             transcript.pk,
-            {"start": s, "end": e, "code": [code.pk, code2.pk]},
+            {"start": s, "end": e, "code": [code.public_id, code2.public_id]},
         )
         assert "Applied “Compute as a gate”, “Small team”." in html
         assert Coding.objects.count() == 2
@@ -244,7 +244,7 @@ class TestUndo:
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited weeks")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
         )
         coding = Coding.objects.get()
         coding_services.coding_update(
@@ -292,7 +292,7 @@ class TestNewCodeWhileCoding:
                 transcript,
                 name="Tiny team pride",
                 definition="Pride in a small team.",
-                code=code.pk,
+                code=code.public_id,
             ),
         )
         new = Code.objects.get(name="Tiny team pride")
@@ -377,10 +377,10 @@ class TestNewCodeWhileCoding:
 
 
 def picker_order(html):
-    """The picker's options in order, as (code pk, number key or "")."""
+    """The picker's options in order, as (code public id, number key or "")."""
     picker = html[html.index('id="picker-list"') :]
-    options = re.findall(r'<li role="option" id="pick-(\d+)"([^>]*)>', picker)
-    return [(pk, (re.findall(r'data-key="(\d)"', attrs) or [""])[0]) for pk, attrs in options]
+    options = re.findall(r'<li role="option" id="pick-([\w-]+)"([^>]*)>', picker)
+    return [(ref, (re.findall(r'data-key="(\d)"', attrs) or [""])[0]) for ref, attrs in options]
 
 
 class TestPicker:
@@ -396,18 +396,18 @@ class TestPicker:
     ):
         c = client_for(coder)
         for pinned in (many[7], many[3]):
-            post(c, "coding_pin", study, transcript.pk, {"code": pinned.pk})
+            post(c, "coding_pin", study, transcript.pk, {"code": pinned.public_id})
         html = c.get(url("coding_view", study, transcript.pk)).content.decode()
         order = picker_order(html)
-        assert order[:2] == [(str(many[7].pk), "1"), (str(many[3].pk), "2")]
+        assert order[:2] == [(many[7].public_id, "1"), (many[3].public_id, "2")]
         assert all(key == "" for _, key in order[2:])  # only pins answer number keys
         assert html.count('aria-pressed="true"') == 2
         # Toggling again unpins; without pins the first nine of the codebook take the keys.
         for pinned in (many[7], many[3]):
-            post(c, "coding_pin", study, transcript.pk, {"code": pinned.pk})
+            post(c, "coding_pin", study, transcript.pk, {"code": pinned.public_id})
         order = picker_order(c.get(url("coding_view", study, transcript.pk)).content.decode())
-        assert order[:10] == [(str(m.pk), str(n)) for n, m in enumerate(many[:9], 1)] + [
-            (str(many[9].pk), "")
+        assert order[:10] == [(m.public_id, str(n)) for n, m in enumerate(many[:9], 1)] + [
+            (many[9].public_id, "")
         ]
 
     def test_at_most_nine_pins_and_pins_are_personal(
@@ -415,8 +415,8 @@ class TestPicker:
     ):
         c = client_for(coder)
         for pinned in many[:9]:
-            post(c, "coding_pin", study, transcript.pk, {"code": pinned.pk})
-        html = post(c, "coding_pin", study, transcript.pk, {"code": many[9].pk})
+            post(c, "coding_pin", study, transcript.pk, {"code": pinned.public_id})
+        html = post(c, "coding_pin", study, transcript.pk, {"code": many[9].public_id})
         assert "unpin one first" in html
         assert PinnedCode.objects.filter(user=coder).count() == 9
         html = client_for(coder2).get(url("coding_view", study, transcript.pk)).content.decode()
@@ -433,8 +433,8 @@ class TestPicker:
         order = picker_order(html)
         # The number keys stay on the codebook's first nine; a recently used code without a
         # key comes right after them.
-        assert order[:10] == [(str(m.pk), str(n)) for n, m in enumerate(many[:9], 1)] + [
-            (str(many[10].pk), "")
+        assert order[:10] == [(m.public_id, str(n)) for n, m in enumerate(many[:9], 1)] + [
+            (many[10].public_id, "")
         ]
         assert html.count('<span class="tag recent">recent</span>') == 2
 
@@ -450,14 +450,20 @@ class TestPicker:
             return {key: pk for pk, key in picker_order(page) if key}
 
         before = keys()
-        assert before == {str(n): str(m.pk) for n, m in enumerate(many[:9], 1)}
+        assert before == {str(n): m.public_id for n, m in enumerate(many[:9], 1)}
         for used in (many[11], many[4], many[0]):
             s, e = span(transcript.text, "so we waited")
-            post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": used.pk})
+            post(
+                c,
+                "coding_apply",
+                study,
+                transcript.pk,
+                {"start": s, "end": e, "code": used.public_id},
+            )
             assert keys() == before
-        post(c, "coding_pin", study, transcript.pk, {"code": many[11].pk})
-        assert keys() == {"1": str(many[11].pk)}
-        post(c, "coding_pin", study, transcript.pk, {"code": many[11].pk})
+        post(c, "coding_pin", study, transcript.pk, {"code": many[11].public_id})
+        assert keys() == {"1": many[11].public_id}
+        post(c, "coding_pin", study, transcript.pk, {"code": many[11].public_id})
         assert keys() == before
 
 
@@ -475,7 +481,7 @@ class TestFilters:
         coding_services.coding_create(actor=coder, layer=layer, code=code, start=s, end=e)
         c = client_for(coder)
         html = c.get(
-            url("coding_view", study, transcript.pk) + f"?code={code2.pk}"
+            url("coding_view", study, transcript.pk) + f"?code={code2.public_id}"
         ).content.decode()
         assert html.count('class="cturn') == 1
         assert "ทีมของเราเล็กมาก" in html and "Compute, first." not in html
@@ -487,8 +493,8 @@ class TestFilters:
             "coding_apply",
             study,
             transcript.pk,
-            {"start": s, "end": e, "code": code.pk},
-            current=url("coding_view", study, transcript.pk) + f"?code={code2.pk}",
+            {"start": s, "end": e, "code": code.public_id},
+            current=url("coding_view", study, transcript.pk) + f"?code={code2.public_id}",
         )
         assert "only “Small team”" in html
 
@@ -597,13 +603,13 @@ def test_the_codebook_page_offers_and_reports_the_flag(
     from django.urls import reverse
 
     response = client_for(admin_user).post(
-        reverse("code_edit", kwargs={"study_slug": study.slug, "pk": code.pk}),
+        reverse("code_edit", kwargs={"study_slug": study.slug, "ref": code.public_id}),
         {
-            f"code-{code.pk}-name": code.name,
-            f"code-{code.pk}-definition": "A new definition.",
-            f"code-{code.pk}-colour": code.colour,
-            f"code-{code.pk}-version": code.version,
-            f"code-{code.pk}-flag_codings": "on",
+            f"code-{code.public_id}-name": code.name,
+            f"code-{code.public_id}-definition": "A new definition.",
+            f"code-{code.public_id}-colour": code.colour,
+            f"code-{code.public_id}-version": code.version,
+            f"code-{code.public_id}-flag_codings": "on",
         },
         follow=True,
     )
@@ -618,7 +624,7 @@ def usage(client, study, code):
     from django.urls import reverse
 
     html = client.get(reverse("codebook", kwargs={"study_slug": study.slug})).content.decode()
-    row = html[html.index(f'id="code-{code.pk}"') :]
+    row = html[html.index(f'id="code-{code.public_id}"') :]
     return int(re.search(r'<td class="number">(\d+)</td>', row)[1])
 
 

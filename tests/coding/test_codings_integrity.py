@@ -102,7 +102,7 @@ class TestOncePerSpan:
         for _ in range(2):
             response = c.post(
                 url("coding_apply", study, transcript.pk),
-                {"start": s, "end": e, "code": code.pk},
+                {"start": s, "end": e, "code": code.public_id},
                 headers=HX,
             )
             assert response.status_code == 200

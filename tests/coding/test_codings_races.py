@@ -481,7 +481,7 @@ class TestApplyingTwiceAtOnce:
     ):
         start, end = span(transcript.text, "we waited weeks")
         apply_url = reverse("coding_apply", args=[study.slug, transcript.pk])
-        data = {"start": start, "end": end, "code": code.pk}
+        data = {"start": start, "end": end, "code": code.public_id}
         c1, c2 = client_for(coder), client_for(coder)
         first, second = at_once(
             lambda: c1.post(apply_url, data, headers={"HX-Request": "true"}),

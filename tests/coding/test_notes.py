@@ -377,11 +377,11 @@ class TestNotesPage:
         assert html.index("Newer") < html.index("Older")
         html = c.get(url("notes", study) + "?kind=synthesis").content.decode()
         assert "Synthesis I10" in html and "Older" not in html and "Newer" not in html
-        html = c.get(url("notes", study) + f"?code={two_codes[0].pk}").content.decode()
+        html = c.get(url("notes", study) + f"?code={two_codes[0].public_id}").content.decode()
         assert "Older" in html and "On compute" in html
         assert "Newer" not in html and "On teams" not in html
         assert "Analytic memos on Compute as a gate" in html
-        fragment = c.get(url("notes", study) + f"?code={two_codes[1].pk}", headers=HX)
+        fragment = c.get(url("notes", study) + f"?code={two_codes[1].public_id}", headers=HX)
         body = fragment.content.decode()
         assert body.lstrip().startswith('<div id="notes"') and "On teams" in body
         assert "On compute" not in body and "<html" not in body
@@ -576,7 +576,7 @@ class TestMemoWrites:
             url("notes_memo_create", study),
             {
                 "new-memo-title": "Gate",
-                "new-memo-code": two_codes[0].pk,
+                "new-memo-code": two_codes[0].public_id,
                 "new-memo-body": "Compute is the gate.",
             },
         )

@@ -181,13 +181,13 @@ class TestEditedDecision:
             .get(reverse("reconcile", args=[study.slug, r.transcript_id]) + f"?d={d.number}")
             .content.decode()
         )
-        small, mutual = codes["Small team"].pk, codes["Mutual help"].pk
+        small, mutual = codes["Small team"].public_id, codes["Mutual help"].public_id
         assert f'name="code" value="{small}" checked' in html  # A's code first
         assert f'name="code" value="{mutual}">' in html  # B's, not checked
         assert 'name="code" value="other">' in html  # another code only if chosen
         first = min(codes.values(), key=lambda c: (c.position, c.pk))
-        assert first.pk not in (small, mutual)
-        assert f'<option value="{first.pk}" selected' not in html
+        assert first.public_id not in (small, mutual)
+        assert f'<option value="{first.public_id}" selected' not in html
         # The span under discussion is prefilled; offsets are typed only as a fallback.
         assert f'name="start" value="{d.start}"' in html and f'name="end" value="{d.end}"' in html
 
@@ -204,7 +204,7 @@ class TestEditedDecision:
             "end": d.end,
         }
         c = client_for(reviewer)
-        other = codes["Small team"].pk
+        other = codes["Small team"].public_id
         html = c.post(url, post | {"code": other}, headers=HX).content.decode()
         assert "Neither coder applied" in html
         assert not d.consensus_codings.exists()

@@ -163,7 +163,7 @@ class TestSeveralSteps:
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited weeks")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
         )
         states = [[], state()]
         labels = [undo_label(html)]
@@ -174,7 +174,7 @@ class TestSeveralSteps:
             "coding_edit",
             study,
             first.public_id,
-            {"fields": "all", "version": first.version, "code": code2.pk, "memo": "slow"},
+            {"fields": "all", "version": first.version, "code": code2.public_id, "memo": "slow"},
         )
         states.append(state())
         labels.append(undo_label(html))
@@ -225,13 +225,13 @@ class TestSeveralSteps:
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
         )
         html = undo(c, study, transcript, token_in(html))
         assert redo_label(html) == "Redo: coded “so we waited” as Compute as a gate"
         s, e = span(transcript.text, "ทีมของเราเล็กมาก")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.public_id}
         )
         assert redo_label(html) is None
         page = c.get(url("coding_view", study, transcript.pk)).content.decode()
@@ -246,9 +246,17 @@ class TestSeveralSteps:
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited")
         older = token_in(
-            post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk})
+            post(
+                c,
+                "coding_apply",
+                study,
+                transcript.pk,
+                {"start": s, "end": e, "code": code.public_id},
+            )
         )
-        post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.pk})
+        post(
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.public_id}
+        )
         html = undo(c, study, transcript, older)
         assert "Something was done since" in html
         assert Coding.objects.count() == 2
@@ -259,9 +267,11 @@ class TestSeveralSteps:
     ):
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited")
-        post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk})
+        post(
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
+        )
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code2.public_id}
         )
         undo(c, study, transcript, token_in(html))
         page = c.get(url("coding_view", study, transcript.pk)).content.decode()
@@ -273,10 +283,16 @@ class TestSeveralSteps:
     ):
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited")
-        post(c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk})
+        post(
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
+        )
         s2, e2 = span(transcript.text, "ทีมของเราเล็กมาก")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s2, "end": e2, "code": code2.pk}
+            c,
+            "coding_apply",
+            study,
+            transcript.pk,
+            {"start": s2, "end": e2, "code": code2.public_id},
         )
         team = Coding.objects.get(code=code2)
         # Changed outside the coding view (no step of its own): undoing would lose it.
@@ -321,7 +337,7 @@ class TestUndoIsPersonal:
     ):
         # Both code the same words with the same code, blind; each undo stays in its layer.
         s, e = span(transcript.text, "so we waited")
-        data = {"start": s, "end": e, "code": code.pk}
+        data = {"start": s, "end": e, "code": code.public_id}
         mine = post(client_for(coder), "coding_apply", study, transcript.pk, data)
         post(client_for(coder2), "coding_apply", study, transcript.pk, data)
         undo(client_for(coder), study, transcript, token_in(mine))
@@ -345,7 +361,7 @@ class TestSubmittedLayers:
         c = client_for(coder)
         s, e = span(transcript.text, "so we waited")
         html = post(
-            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.pk}
+            c, "coding_apply", study, transcript.pk, {"start": s, "end": e, "code": code.public_id}
         )
         token = token_in(html)
         primary = layers[LayerRole.PRIMARY]
@@ -415,7 +431,7 @@ class TestApplyingAgain:
     ):
         c = client_for(coder)
         s, e = span(transcript.text, "we waited weeks")
-        data = {"start": s, "end": e, "code": code.pk}
+        data = {"start": s, "end": e, "code": code.public_id}
         first = c.post(url("coding_apply", study, transcript.pk), data, headers=HX)
         second = c.post(url("coding_apply", study, transcript.pk), data, headers=HX)
         assert first.status_code == second.status_code == 200
@@ -433,7 +449,7 @@ class TestApplyingAgain:
         # so, and offers no undo that would delete the older coding and its memo.
         UndoAction.objects.all().delete()
         c = client_for(coder)
-        data = {"start": memo_coding.start, "end": memo_coding.end, "code": memo_coding.code_id}
+        data = {"start": memo_coding.start, "end": memo_coding.end, "code": memo_coding.code.public_id}
         html = post(c, "coding_apply", study, transcript.pk, data)
         assert "“Compute as a gate” was already applied here." in html
         assert not UNDO.search(html)
