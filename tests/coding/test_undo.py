@@ -449,7 +449,11 @@ class TestApplyingAgain:
         # so, and offers no undo that would delete the older coding and its memo.
         UndoAction.objects.all().delete()
         c = client_for(coder)
-        data = {"start": memo_coding.start, "end": memo_coding.end, "code": memo_coding.code.public_id}
+        data = {
+            "start": memo_coding.start,
+            "end": memo_coding.end,
+            "code": memo_coding.code.public_id,
+        }
         html = post(c, "coding_apply", study, transcript.pk, data)
         assert "“Compute as a gate” was already applied here." in html
         assert not UNDO.search(html)
