@@ -1,6 +1,7 @@
 """The coding app's tables, one module per topic; every model is exported from here."""
 
 from coding.models.codebook import (
+    CODE_PALETTE,
     COLOUR_RE,
     PARENT_KIND,
     ChangeKind,
@@ -37,6 +38,7 @@ from coding.models.reconciliation import (
 from coding.models.undo import UNDO_MAX_AGE, UndoAction
 
 __all__ = [
+    "CODE_PALETTE",
     "COLOUR_RE",
     "PARENT_KIND",
     "AgreementRound",

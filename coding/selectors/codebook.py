@@ -5,10 +5,24 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
 
-from coding.models import Code, CodeVersion
+from coding.models import CODE_PALETTE, Code, CodeVersion
 from workbench.models import DimensionValue, GuideQuestion
 
 DIFF_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example")
+
+
+def next_colour(study) -> str:
+    """The colour for the study's next code: the first palette colour no code of it uses.
+
+    Once all are taken, the least used one (the earliest of those in palette order), so colours
+    repeat as evenly as they can. Every code counts, retired and blind inductive ones included:
+    a colour says nothing about a code, and skipping one a colleague's hidden code holds keeps
+    the two apart on the page when they are revealed.
+    """
+    used: dict[str, int] = {}
+    for colour in Code.objects.filter(study=study).values_list("colour", flat=True):
+        used[colour.lower()] = used.get(colour.lower(), 0) + 1
+    return min(CODE_PALETTE, key=lambda colour: used.get(colour, 0))
 
 
 def codes(study, layers: QuerySet | None = None, hidden=None) -> QuerySet[Code]:

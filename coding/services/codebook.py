@@ -27,6 +27,7 @@ from coding.models import (
     InductivePolicy,
 )
 from coding.selectors.blindness import hidden_codes
+from coding.selectors.codebook import next_colour
 from workbench import audit
 from workbench.access import member_perms
 from workbench.locking import lock_row
@@ -35,19 +36,6 @@ from workbench.roles import permissions_for
 
 DEFINITION_FIELDS = ("definition", "when_to_use", "when_not_to_use", "example")
 TEXT_FIELDS = ("name", *DEFINITION_FIELDS)
-# Calm, distinguishable defaults handed out in turn when a code is created without a colour.
-PALETTE = (
-    "#2f5d8a",
-    "#2e6b45",
-    "#a23b32",
-    "#85560c",
-    "#6b2f8a",
-    "#1f7a7a",
-    "#b5476b",
-    "#5a6373",
-    "#7a6a1f",
-    "#3d4fa8",
-)
 MAX_COMBINATIONS = 200
 
 
@@ -187,7 +175,7 @@ def code_create(
         when_to_use=when_to_use.strip(),
         when_not_to_use=when_not_to_use.strip(),
         example=example.strip(),
-        colour=normalise_colour(colour, default=PALETTE[(position - 1) % len(PALETTE)]),
+        colour=normalise_colour(colour) or next_colour(study),
         origin=origin,
         kind=kind,
         parent=parent,

@@ -59,7 +59,10 @@ def _code_of(request, access, pk: int):
 
 def _code_form(study, data=None, code=None) -> CodeForm:
     if code is None:
-        return CodeForm(data, study=study, prefix="new-code")
+        # A colour input always posts a colour (black when it has none): start it on the
+        # study's next unused palette colour, so a code added without a choice gets that.
+        initial = {"colour": codebook_selectors.next_colour(study)}
+        return CodeForm(data, study=study, prefix="new-code", initial=initial)
     initial = {key: getattr(code, key) for key in CODE_FIELDS} | {
         "parent": code.parent_id,
         "guide_questions": [gq.pk for gq in code.guide_questions.all()],
