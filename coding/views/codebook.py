@@ -57,11 +57,11 @@ def _code_of(request, access, pk: int):
     return code
 
 
-def _code_form(study, data=None, code=None) -> CodeForm:
+def _code_form(study, data=None, code=None, hidden=None) -> CodeForm:
     if code is None:
         # A colour input always posts a colour (black when it has none): start it on the
         # study's next unused palette colour, so a code added without a choice gets that.
-        initial = {"colour": codebook_selectors.next_colour(study)}
+        initial = {"colour": codebook_selectors.next_colour(study, hidden)}
         return CodeForm(data, study=study, prefix="new-code", initial=initial)
     initial = {key: getattr(code, key) for key in CODE_FIELDS} | {
         "parent": code.parent_id,
@@ -104,7 +104,7 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
     if context["can_edit"]:
         settings = codebook_services.codebook_settings(study)
         context |= {
-            "add_form": add_form or _code_form(study),
+            "add_form": add_form or _code_form(study, hidden=_hidden(request, access)),
             "settings_form": CodebookSettingsForm(
                 initial={"inductive_codes": settings.inductive_codes, "version": settings.version}
             ),

@@ -141,15 +141,16 @@ class TestDashboard:
         # session, user, study, permissions, rqs, guide questions, their rqs, dimensions,
         # values, members, participants by consent, transcripts by status, coding progress
         # (the layers the reader codes blind against, transcripts with assignments, their
-        # layers), my layers, recent events (and the blind layers again, for the trail)
-        with django_assert_num_queries(17):
+        # layers), my layers, recent events (and the blind layers again, for the trail), the
+        # actors' full names for their descriptions
+        with django_assert_num_queries(18):
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)
             design_services.dimension_create(
                 actor=lead, study=study, name=f"D{n}", values=["a", "b"]
             )
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(18):
             client.get(url)
 
 
