@@ -39,8 +39,11 @@ CODE_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example"
 
 
 def _usage_layers(request, access):
-    """The layers whose codings the codebook's usage counts may include for this viewer."""
-    return viewer_of(request, access).layers()
+    """The layers whose codings the codebook's usage counts may include for this viewer: the
+    layers they may see, and for those who manage the codebook also the submitted layers of
+    transcripts they do not code (``countable_layers_in_study`` says why)."""
+    viewer = viewer_of(request, access)
+    return viewer.countable_layers() if access.can(MANAGE) else viewer.layers()
 
 
 def _hidden(request, access):
