@@ -16,7 +16,7 @@ from lxml import etree
 
 from tests import bombs
 from tests.factories import consented_participant
-from transcripts.formats import packages, TranscriptFormatError, parse_transcript, word
+from transcripts.formats import TranscriptFormatError, packages, parse_transcript, word
 from transcripts.formats.normalise import normalise
 from transcripts.models import SpeakerRole, Transcript
 
