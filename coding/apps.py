@@ -65,6 +65,9 @@ class CodingConfig(AppConfig):
         from workbench import audit, dashboard, demo
 
         audit.register_hider(audit_hider)
+        from coding.selectors.audit import register_describers
+
+        register_describers()
 
         for holder in HOLDERS:  # in the order they must be locked
             spans.register(holder)

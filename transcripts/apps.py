@@ -29,3 +29,6 @@ class TranscriptsConfig(AppConfig):
         panel = "transcripts/panels/interviews.html"
         dashboard.register(dashboard.Panel("interviews", 10, panel, _dashboard_panel))
         demo.register(demo.Seeder("transcripts", 10, _seed_demo))
+        from transcripts.selectors.audit import register_describers
+
+        register_describers()

@@ -246,6 +246,10 @@ class Transcript(models.Model):
     )
     pseudonymised_at = models.DateTimeField(null=True, blank=True)
     replacements_made = models.PositiveIntegerField(default=0)
+    # How many names of the study's replacement list the text still contains (each name once,
+    # however often it occurs). Kept current whenever the text or the list changes
+    # (transcripts.selectors.transcripts.listed_names_in), so lists can flag it cheaply.
+    listed_names = models.PositiveIntegerField(default=0)
     imported_at = models.DateTimeField(auto_now_add=True)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

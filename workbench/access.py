@@ -59,10 +59,12 @@ def study_for(request, study_slug: str, need: str = "view_study") -> StudyAccess
     perms = member_perms(user, study)
     if "view_study" not in perms:
         raise Http404
+    access = StudyAccess(study=study, perms=perms)
+    # Kept on the request before a refusal too: the 403 page shows the member the study's
+    # navigation (workbench.views.errors).
+    request.study_access = access
     if need not in perms:
         raise PermissionDenied
-    access = StudyAccess(study=study, perms=perms)
-    request.study_access = access
     return access
 
 

@@ -39,3 +39,7 @@ class WorkbenchConfig(AppConfig):
         from workbench.dashboard import register_workbench_panels
 
         register_workbench_panels()
+        # How the workbench's own audit events read; other apps add theirs.
+        from workbench.selectors.audit import register_describers
+
+        register_describers()

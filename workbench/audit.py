@@ -131,3 +131,80 @@ def hidden_from(user, perms, study) -> Q:
     for hider in _hiders:
         hidden |= hider(user, perms, study)
     return hidden
+
+
+# --- how events read --------------------------------------------------------------------------
+#
+# An event is stored with a verb such as ``coding.create`` and the ids and values it touched.
+# Each app registers, for the verbs it writes, a function that says the event as a researcher
+# would: ``describe(event, refs) -> str``, the predicate of a sentence whose subject is the
+# actor ("coded a passage of Interview with I1 as Entry path"). Names an event only refers to
+# by id (a transcript's title, a person's full name) come from ``refs``: a describer declares
+# them with ``refers(event) -> [(kind, key)]`` and ``describe_events`` looks each kind up once
+# for all the events shown (a ``register_reference`` resolver per kind), so a page of events
+# costs the same few queries whatever it holds.
+#
+# Descriptions only ever run on events the reader may see (``hidden_from`` filters first) and
+# say nothing the event does not already hold, or the title or name of what it points at.
+
+_describers: dict[str, tuple] = {}
+_resolvers: dict[str, object] = {}
+PAST = {"create": "added", "update": "changed", "delete": "deleted", "move": "moved"}
+
+
+def register_describer(verbs, describe, *, refers=None) -> None:
+    """``describe(event, refs)`` says events of ``verbs`` (a verb, ``"type.*"`` or a list)."""
+    for verb in [verbs] if isinstance(verbs, str) else verbs:
+        _describers[verb] = (describe, refers)
+
+
+def register_reference(kind: str, resolve) -> None:
+    """``resolve(keys: set[str]) -> {key: label}`` names the things of ``kind`` in one query."""
+    _resolvers[kind] = resolve
+
+
+class References:
+    def __init__(self, labels: dict[tuple[str, str], str]):
+        self._labels = labels
+
+    def get(self, kind: str, key, default: str = "") -> str:
+        return self._labels.get((kind, str(key)), default)
+
+
+def _describer(verb: str):
+    kind = verb.partition(".")[0]
+    return _describers.get(verb) or _describers.get(f"{kind}.*") or (None, None)
+
+
+def type_label(event: AuditEvent) -> str:
+    return event.object_type.replace("_", " ")
+
+
+def generic_description(event: AuditEvent) -> str:
+    """What any event says when no app describes its verb: "added case “Community model”"."""
+    action = event.verb.rpartition(".")[2]
+    what = f"{type_label(event)} “{event.object_repr}”" if event.object_repr else type_label(event)
+    if action in PAST:
+        return f"{PAST[action]} {what}"
+    return f"{action.replace('_', ' ')}: {what}"
+
+
+def describe_events(events) -> list[AuditEvent]:
+    """The events, each with ``actor_label`` (the actor's full name) and ``description``."""
+    events = list(events)
+    wanted: dict[str, set[str]] = {"user": {event.actor_name for event in events}}
+    for event in events:
+        refers = _describer(event.verb)[1]
+        for kind, key in refers(event) if refers else ():
+            if key not in (None, ""):
+                wanted.setdefault(kind, set()).add(str(key))
+    labels = {}
+    for kind, keys in wanted.items():
+        if kind in _resolvers and keys:
+            labels |= {(kind, str(key)): label for key, label in _resolvers[kind](keys).items()}
+    refs = References(labels)
+    for event in events:
+        event.actor_label = refs.get("user", event.actor_name, event.actor_name)
+        describe = _describer(event.verb)[0]
+        event.description = describe(event, refs) if describe else generic_description(event)
+    return events

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+from workbench import audit
 from workbench.access import StudyAccess
 from workbench.selectors import audit as audit_selectors
 from workbench.selectors import design as design_selectors
@@ -74,7 +75,7 @@ def _activity(request, access) -> dict:
     if not access.can("view_audit"):
         return {"recent_events": []}
     events = audit_selectors.audit_events(access.study, {}, user=request.user, perms=access.perms)
-    return {"recent_events": events[:8]}
+    return {"recent_events": audit.describe_events(events[:8])}
 
 
 def register_workbench_panels() -> None:

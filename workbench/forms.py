@@ -17,6 +17,13 @@ class StudyForm(VersionedForm):
         required=False,
         help_text="What the study is about, in a sentence or two.",
     )
+    requires_pseudonymisation = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Require pseudonymisation before coding",
+        help_text="A transcript can be marked ready for coding only when no name on the "
+        "study's replacement list is left in it.",
+    )
 
 
 class RolesField(forms.MultipleChoiceField):

@@ -16,6 +16,11 @@ class Study(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # A transcript may be marked ready for coding only once no name on the study's
+    # replacement list is left in it (transcripts.services.transcripts.transcript_update).
+    requires_pseudonymisation = models.BooleanField(
+        "Require pseudonymisation before coding", default=True
+    )
     # Optimistic concurrency: every edit form carries the version it was made from.
     version = models.PositiveIntegerField(default=1)
 

@@ -267,6 +267,16 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_refusals": {"()": "workbench.log_filters.QuietRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    # Requests are logged once (not again by Django's own "django" console handler under
+    # DEBUG), and a refusal without its traceback.
+    "loggers": {
+        "django.request": {
+            "handlers": ["console"],
+            "filters": ["quiet_refusals"],
+            "propagate": False,
+        }
+    },
 }

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from workbench.views import accounts as account_views
 from workbench.views import audit as audit_views
@@ -53,6 +56,12 @@ study_urls = [
 ]
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon (looked
+    # up per request: the hashed name exists only once collectstatic has run).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
+    ),
     path("", study_views.study_list, name="study_list"),
     path("studies/new/", study_views.study_create, name="study_create"),
     path("studies/<slug:study_slug>/", include(study_urls)),
@@ -78,3 +87,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "workbench.views.errors.permission_denied"

@@ -1,6 +1,7 @@
 """The coding app's tables, one module per topic; every model is exported from here."""
 
 from coding.models.codebook import (
+    CODE_PALETTE,
     COLOUR_RE,
     PARENT_KIND,
     ChangeKind,
@@ -38,6 +39,7 @@ from coding.models.reconciliation import (
 from coding.models.undo import UNDO_MAX_AGE, UndoAction, UndoStack
 
 __all__ = [
+    "CODE_PALETTE",
     "COLOUR_RE",
     "PARENT_KIND",
     "AgreementRound",

@@ -16,6 +16,46 @@ from workbench.public_ids import public_id_field
 
 COLOUR_RE = r"^#[0-9a-f]{6}$"
 
+# The colours handed to new codes, in order; a new code gets the first one no code of its study
+# uses yet (``coding.selectors.codebook.next_colour``), so colours repeat only after all 26.
+# Choice: the first seven are Okabe & Ito's colour-blind-safe set ("Color Universal Design",
+# 2008) without black, the hues kept and only lightness lowered where needed; the rest extend it
+# with Glasbey's method (the ``glasbey`` package's extend_palette, maximum perceptual distance
+# from every colour before it, lightness 25-50 and chroma 30-75 in CAM02-UCS) so each new colour
+# is as far as possible from those already given. Why this set: codes show as a swatch, an
+# underline or a left border on white and as a 13 % wash behind dark text, so every colour has
+# at least 3:1 contrast with white (WCAG's figure for non-text marks) while its wash stays light
+# enough for body text to keep AAA contrast (tests/coding/test_code_colours.py checks both);
+# pale palettes (Tableau 20's light halves, Kelly's buff and yellow) would vanish as underlines.
+CODE_PALETTE = (
+    "#0072b2",
+    "#bd8300",
+    "#009e73",
+    "#d55e00",
+    "#c972a2",
+    "#1d96db",
+    "#9c920c",
+    "#7d00ba",
+    "#694918",
+    "#aa75e7",
+    "#006500",
+    "#a20075",
+    "#006159",
+    "#4935d7",
+    "#6d6192",
+    "#319a00",
+    "#ba39ce",
+    "#65753d",
+    "#49868e",
+    "#8e5575",
+    "#9e6945",
+    "#868eba",
+    "#5971ff",
+    "#964100",
+    "#759e5d",
+    "#8641ef",
+)
+
 
 colour_validator = RegexValidator(COLOUR_RE, "Give a colour as #rrggbb, e.g. #2f5d8a.")
 

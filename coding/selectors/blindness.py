@@ -60,6 +60,26 @@ def visible_layers_in_study(user, perms, study) -> QuerySet[Layer]:
     )
 
 
+def countable_layers_in_study(user, perms, study) -> QuerySet[Layer]:
+    """The layers whose codings the codebook's usage counts include for someone who manages the
+    codebook (an admin deciding what to retire or merge), in one query; numbers only.
+
+    Counted: every layer ``visible_layers_in_study`` shows them (their own, and whatever the
+    rule lets them see), and, on transcripts where they hold no layer, every *submitted* layer.
+    Not counted: any layer of a transcript they code that the rule hides (a count there would
+    tell a blind coder how the other coder is coding), and unsubmitted layers of transcripts
+    they do not code (work in progress that nobody outside the transcript's overseers reads;
+    submitted work is what reconciliation and agreement use, so that is what a decision to
+    retire or merge a code rests on). Withdrawn transcripts are left out, as everywhere.
+    """
+    layers = Layer.objects.filter(transcript__study=study)
+    own_transcripts = layers.filter(coder=user).values("transcript")
+    submitted_elsewhere = Q(status=LayerStatus.SUBMITTED) & ~Q(transcript__in=own_transcripts)
+    return Layer.objects.filter(transcript__in=analysable_transcripts(study)).filter(
+        _visible(user, perms, layers) | submitted_elsewhere
+    )
+
+
 # --- what follows from the rule: everything a blind colleague's layer gives away ---------------
 #
 # A person who codes a transcript is *blind* to the other coder's layer there until the rule
@@ -130,6 +150,9 @@ class Viewer:
 
     def layers(self) -> QuerySet[Layer]:
         return visible_layers_in_study(self.user, self.perms, self.study)
+
+    def countable_layers(self) -> QuerySet[Layer]:
+        return countable_layers_in_study(self.user, self.perms, self.study)
 
     @property
     def hidden_codes(self) -> Exists:

@@ -5,10 +5,27 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
 
-from coding.models import Code, CodeVersion
+from coding.models import CODE_PALETTE, Code, CodeVersion
 from workbench.models import DimensionValue, GuideQuestion
 
 DIFF_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example")
+
+
+def next_colour(study, hidden=None) -> str:
+    """The colour for the study's next code: the first palette colour no code of it uses.
+
+    Once all are taken, the least used one (the earliest of those in palette order), so colours
+    repeat as evenly as they can. Retired codes count; codes matching ``hidden`` (a blind
+    colleague's inductive codes, ``Viewer.hidden_codes``) do not: skipping their colours would
+    tell the viewer they exist.
+    """
+    codes = Code.objects.filter(study=study)
+    if hidden is not None:
+        codes = codes.exclude(hidden)
+    used: dict[str, int] = {}
+    for colour in codes.values_list("colour", flat=True):
+        used[colour.lower()] = used.get(colour.lower(), 0) + 1
+    return min(CODE_PALETTE, key=lambda colour: used.get(colour, 0))
 
 
 def codes(study, layers: QuerySet | None = None, hidden=None) -> QuerySet[Code]:

@@ -27,6 +27,7 @@ from coding.models import (
     InductivePolicy,
 )
 from coding.selectors.blindness import hidden_codes
+from coding.selectors.codebook import next_colour
 from workbench import audit
 from workbench.access import member_perms
 from workbench.locking import lock_row
@@ -35,19 +36,6 @@ from workbench.roles import permissions_for
 
 DEFINITION_FIELDS = ("definition", "when_to_use", "when_not_to_use", "example")
 TEXT_FIELDS = ("name", *DEFINITION_FIELDS)
-# Calm, distinguishable defaults handed out in turn when a code is created without a colour.
-PALETTE = (
-    "#2f5d8a",
-    "#2e6b45",
-    "#a23b32",
-    "#85560c",
-    "#6b2f8a",
-    "#1f7a7a",
-    "#b5476b",
-    "#5a6373",
-    "#7a6a1f",
-    "#3d4fa8",
-)
 MAX_COMBINATIONS = 200
 
 
@@ -83,6 +71,13 @@ def _existing_names(study: Study) -> set[str]:
     }
 
 
+def _hidden_from(actor, study: Study):
+    """The codes ``actor`` may not know of (a blind colleague's inductive codes), or None."""
+    if actor is None or not actor.is_authenticated:
+        return None
+    return hidden_codes(actor, member_perms(actor, study), study)
+
+
 def _name_taken(study: Study, name: str, exclude_pk=None, actor=None) -> bool:
     qs = Code.objects.filter(study=study, name__iexact=name)
     if exclude_pk:
@@ -90,7 +85,7 @@ def _name_taken(study: Study, name: str, exclude_pk=None, actor=None) -> bool:
     if actor is not None and actor.is_authenticated:
         # A blind colleague's inductive code does not exist for the actor: refusing its name
         # would tell them it does. Both codes are kept; merging them is a codebook decision.
-        qs = qs.exclude(hidden_codes(actor, member_perms(actor, study), study))
+        qs = qs.exclude(_hidden_from(actor, study))
     return qs.exists()
 
 
@@ -187,7 +182,7 @@ def code_create(
         when_to_use=when_to_use.strip(),
         when_not_to_use=when_not_to_use.strip(),
         example=example.strip(),
-        colour=normalise_colour(colour, default=PALETTE[(position - 1) % len(PALETTE)]),
+        colour=normalise_colour(colour) or next_colour(study, _hidden_from(actor, study)),
         origin=origin,
         kind=kind,
         parent=parent,

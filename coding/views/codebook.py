@@ -39,8 +39,11 @@ CODE_FIELDS = ("name", "definition", "when_to_use", "when_not_to_use", "example"
 
 
 def _usage_layers(request, access):
-    """The layers whose codings the codebook's usage counts may include for this viewer."""
-    return viewer_of(request, access).layers()
+    """The layers whose codings the codebook's usage counts may include for this viewer: the
+    layers they may see, and for those who manage the codebook also the submitted layers of
+    transcripts they do not code (``countable_layers_in_study`` says why)."""
+    viewer = viewer_of(request, access)
+    return viewer.countable_layers() if access.can(MANAGE) else viewer.layers()
 
 
 def _hidden(request, access):
@@ -57,9 +60,12 @@ def _code_of(request, access, ref: str):
     return code
 
 
-def _code_form(study, data=None, code=None) -> CodeForm:
+def _code_form(study, data=None, code=None, hidden=None) -> CodeForm:
     if code is None:
-        return CodeForm(data, study=study, prefix="new-code")
+        # A colour input always posts a colour (black when it has none): start it on the
+        # study's next unused palette colour, so a code added without a choice gets that.
+        initial = {"colour": codebook_selectors.next_colour(study, hidden)}
+        return CodeForm(data, study=study, prefix="new-code", initial=initial)
     initial = {key: getattr(code, key) for key in CODE_FIELDS} | {
         "parent": code.parent.public_id if code.parent_id else None,
         "guide_questions": [gq.pk for gq in code.guide_questions.all()],
@@ -101,7 +107,7 @@ def _codebook_page(request, access, *, add_form=None, editing=None, focus="", fr
     if context["can_edit"]:
         settings = codebook_services.codebook_settings(study)
         context |= {
-            "add_form": add_form or _code_form(study),
+            "add_form": add_form or _code_form(study, hidden=_hidden(request, access)),
             "settings_form": CodebookSettingsForm(
                 initial={"inductive_codes": settings.inductive_codes, "version": settings.version}
             ),

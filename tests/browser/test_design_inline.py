@@ -188,5 +188,5 @@ def test_outsider_sees_no_trace_of_the_study(page, login, demo, live_server):
     response = page.goto(f"/studies/{DEMO_SLUG}/")
     assert response is not None
     assert response.status == 404
-    expect(page.get_by_role("heading", name="Not Found")).to_be_visible()
+    expect(page.get_by_role("heading", name="There is nothing here")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text(DEMO_STUDY_NAME)

@@ -165,10 +165,10 @@ class TestCodebookPage:
         # their dimension values, their guide questions, guide numbering, settings, the
         # filter's dimension values, and the add form's guide questions, dimension values
         # and parents.
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):
             client.get(url("codebook", study))
         make(20)
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):
             client.get(url("codebook", study))
 
     def test_coder_query_count(self, client, study, coder, code, django_assert_num_queries):

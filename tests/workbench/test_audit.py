@@ -193,14 +193,15 @@ class TestBrowsing:
             )
         client.get(url("audit_trail", study))
         # session, user, study, permissions, the layers the reader codes blind against (once
-        # per read: vocabulary, page), filter vocabulary, count, page of events
-        with django_assert_num_queries(9):
+        # per read: vocabulary, page), filter vocabulary, count, page of events, the actors'
+        # full names for the descriptions
+        with django_assert_num_queries(10):
             client.get(url("audit_trail", study))
         for n in range(120):
             design_services.research_question_create(
                 actor=lead, study=study, label=f"B{n}", text="t"
             )
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             page = client.get(url("audit_trail", study)).content.decode()
         assert "Page 1 of 3" in page
 

@@ -142,8 +142,8 @@ class TestDashboard:
         # values, members, participants by consent, transcripts by status, coding progress
         # (the layers the reader codes blind against, transcripts with assignments, their
         # layers), my layers, transcripts waiting for reconciliation, recent events (and the
-        # blind layers again, for the trail)
-        with django_assert_num_queries(18):
+        # blind layers again, for the trail), the actors' full names for their descriptions
+        with django_assert_num_queries(19):
             client.get(url)
         for n in range(15):
             give_roles(study, UserFactory(username=f"m{n}"), Role.CODER, Role.REVIEWER)

@@ -110,8 +110,9 @@ PARTICIPANTS = [
 ]
 
 
-# A name left in a demo transcript, with its replacement listed but not yet applied, so that
-# the pseudonymisation preview has something to show.
+# A name left in a demo transcript, with its replacement listed (after the transcript was marked
+# ready) but not yet applied, so that the pseudonymisation preview has something to show and the
+# transcript list shows how a ready transcript holding a newly listed name is flagged.
 PSEUDONYMS = [("Hannah Okafor", "[P-LEAD]"), ("Okafor", "[P-LEAD]")]
 
 

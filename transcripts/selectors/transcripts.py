@@ -7,7 +7,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from transcripts.models import Transcript, TranscriptStatus, Utterance
+from transcripts.models import PseudonymRule, Transcript, TranscriptStatus, Utterance
+from transcripts.rewriting.pseudonymise import find_replacements
 from transcripts.selectors.consent import (
     ConsentState,
     consent_state,
@@ -139,3 +140,13 @@ def reading_turns(transcript: Transcript, query: str) -> tuple[list[ReadingTurn]
         # mark_safe: escaped piece by piece in _highlight
         turns.append(ReadingTurn(utterance, mark_safe(html), clock(utterance.start_ms), found > 0))
     return turns, matches
+
+
+def listed_names_in(text: str, rules) -> int:
+    """How many different names of the replacement list (``rules``) occur in ``text``."""
+    return len({r.rule_id for r in find_replacements(text, rules)}) if rules else 0
+
+
+def study_rules_in_order(study) -> list[PseudonymRule]:
+    """The study's replacement list in the order preview and apply share (oldest first)."""
+    return list(PseudonymRule.objects.filter(study=study).order_by("id"))

@@ -27,6 +27,7 @@ from transcripts.models import ConsentUse, Transcript, Utterance
 from transcripts.rewriting import reanchor
 from transcripts.rewriting.pseudonymise import is_word_boundary
 from transcripts.selectors.consent import allows
+from transcripts.selectors.transcripts import listed_names_in, study_rules_in_order
 from transcripts.services.transcripts import text_sha256
 from workbench import audit
 from workbench.locking import lock_row
@@ -213,8 +214,10 @@ def transcript_correct(
     reanchored = reanchor_transcript(transcript, new_text, changes, actor=actor)
     transcript.text = new_text
     transcript.text_sha256 = text_sha256(new_text)
+    # A correction may write a listed name back in (or take one out).
+    transcript.listed_names = listed_names_in(new_text, study_rules_in_order(transcript.study))
     transcript.version += 1
-    transcript.save(update_fields=["text", "text_sha256", "version"])
+    transcript.save(update_fields=["text", "text_sha256", "listed_names", "version"])
     result = CorrectionResult(
         transcript=transcript,
         edits=len(edits),

@@ -14,6 +14,7 @@ from transcripts.models import (
     Utterance,
 )
 from transcripts.selectors.consent import current_consent
+from transcripts.selectors.transcripts import listed_names_in, study_rules_in_order
 from transcripts.services.transcripts import text_sha256
 from workbench import audit
 from workbench.models import Membership, Study
@@ -77,6 +78,7 @@ def transcript_import(
         title=(title or filename or "Transcript").strip()[:200],
         text=parsed.text,
         text_sha256=text_sha256(parsed.text),
+        listed_names=listed_names_in(parsed.text, study_rules_in_order(study)),
         source_format=parsed.format,
         original_filename=filename[:255],
         original_sha256=original_sha256,

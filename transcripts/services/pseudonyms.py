@@ -16,6 +16,7 @@ from django.utils import timezone
 from transcripts.models import ConsentUse, PseudonymRule, Transcript, Utterance
 from transcripts.rewriting import pseudonymise, reanchor
 from transcripts.selectors.consent import allows
+from transcripts.selectors.transcripts import listed_names_in, study_rules_in_order
 from transcripts.services.corrections import lock_for_rewrite, reanchor_transcript
 from transcripts.services.transcripts import text_sha256
 from workbench import audit
@@ -25,7 +26,20 @@ from workbench.models import Study
 
 def study_rules(study: Study) -> list[PseudonymRule]:
     """The study's rules in the one order preview and apply share (ties go to the oldest)."""
-    return list(PseudonymRule.objects.filter(study=study).order_by("id"))
+    return study_rules_in_order(study)
+
+
+def _recount_listed_names(study: Study) -> None:
+    """After the list changed: how many listed names each of the study's transcripts still
+    contains, so ready transcripts that hold a newly listed name are flagged."""
+    rules = study_rules(study)
+    changed = []
+    for transcript in Transcript.objects.filter(study=study).only("pk", "text", "listed_names"):
+        found = listed_names_in(transcript.text, rules)
+        if found != transcript.listed_names:
+            transcript.listed_names = found
+            changed.append(transcript)
+    Transcript.objects.bulk_update(changed, ["listed_names"], batch_size=200)
 
 
 def _rule_snapshot(rule: PseudonymRule) -> dict:
@@ -82,6 +96,7 @@ def pseudonym_rule_create(
         obj=rule,
         after=_rule_snapshot(rule),
     )
+    _recount_listed_names(study)
     return rule
 
 
@@ -97,6 +112,7 @@ def pseudonym_rule_delete(*, actor, rule: PseudonymRule) -> None:
         before=_rule_snapshot(rule),
     )
     rule.delete()
+    _recount_listed_names(rule.study)
 
 
 @transaction.atomic
@@ -175,9 +191,11 @@ def transcript_pseudonymise(
     transcript.text_sha256 = text_sha256(new_text)
     transcript.pseudonymised_at = timezone.now()
     transcript.replacements_made += len(replacements)
+    transcript.listed_names = listed_names_in(new_text, rules)
     transcript.version += 1
     transcript.save(
         update_fields=[
+            "listed_names",
             "title",
             "original_filename",
             "text",

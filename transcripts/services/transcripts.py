@@ -12,6 +12,7 @@ from transcripts.models import (
     TranscriptStatus,
 )
 from transcripts.selectors.consent import allows, current_consent
+from transcripts.selectors.transcripts import listed_names_in, study_rules_in_order
 from transcripts.services import staging
 from workbench import audit
 from workbench.locking import lock_row
@@ -36,6 +37,23 @@ def transcript_update(*, actor, transcript: Transcript, version: int, **fields) 
         raise ValidationError(
             {"status": "Consent does not cover analysis, so it cannot be ready for coding."}
         )
+    if (
+        fields.get("status") == TranscriptStatus.READY
+        and transcript.status != TranscriptStatus.READY
+        and transcript.study.requires_pseudonymisation
+    ):
+        # Counted afresh from the text: coding must not start on a name the list hides.
+        left = listed_names_in(transcript.text, study_rules_in_order(transcript.study))
+        if left:
+            names = "name" if left == 1 else "names"
+            raise ValidationError(
+                {
+                    "status": f"{left} {names} from the study's replacement list "
+                    f"{'is' if left == 1 else 'are'} still in this transcript: pseudonymise it "
+                    "before marking it ready for coding.",
+                },
+                code="not_pseudonymised",
+            )
     for name, value in fields.items():
         setattr(transcript, name, value)
     transcript.version += 1

@@ -44,16 +44,27 @@ def study_create(*, actor, name: str, description: str = "", slug: str = "") -> 
 
 
 @transaction.atomic
-def study_update(*, actor, study: Study, version: int, name: str, description: str) -> Study:
+def study_update(
+    *,
+    actor,
+    study: Study,
+    version: int,
+    name: str,
+    description: str,
+    requires_pseudonymisation: bool | None = None,
+) -> Study:
     study = lock_row(Study, study.pk, version=version)
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the study a name."})
-    before = {"name": study.name, "description": study.description}
+    fields = ("name", "description", "requires_pseudonymisation")
+    before = {key: getattr(study, key) for key in fields}
     study.name, study.description = name, description.strip()
+    if requires_pseudonymisation is not None:
+        study.requires_pseudonymisation = requires_pseudonymisation
     study.version += 1
-    study.save(update_fields=["name", "description", "version"])
-    after = {"name": study.name, "description": study.description}
+    study.save(update_fields=[*fields, "version"])
+    after = {key: getattr(study, key) for key in fields}
     audit.record_changes(
         actor=actor, study=study, obj=study, before=before, after=after, verb="study.update"
     )

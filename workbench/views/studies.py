@@ -35,6 +35,7 @@ def study_create(request):
         # The site lets only staff create studies (STUDY_CREATORS=staff): say so, change nothing.
         return render(request, "workbench/study_form.html", {"not_allowed": True}, status=403)
     form = StudyForm(posted(request))
+    del form.fields["requires_pseudonymisation"]  # on by default; changed on the study's page
     if request.method == "POST" and form.is_valid():
         study = apply_service(
             form,
@@ -62,7 +63,12 @@ def study_dashboard(request, study_slug):
 def study_edit(request, study_slug):
     access = study_for(request, study_slug, need="edit_study")
     study = access.study
-    initial = {"name": study.name, "description": study.description, "version": study.version}
+    initial = {
+        "name": study.name,
+        "description": study.description,
+        "requires_pseudonymisation": study.requires_pseudonymisation,
+        "version": study.version,
+    }
     form = StudyForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         updated = apply_service(
@@ -73,6 +79,7 @@ def study_edit(request, study_slug):
             version=form.cleaned_data["version"],
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
+            requires_pseudonymisation=form.cleaned_data["requires_pseudonymisation"],
         )
         if updated is not None:
             messages.success(request, "Study details saved.")
