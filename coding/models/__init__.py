@@ -25,6 +25,7 @@ from coding.models.codings import (
     PinnedCode,
     ReviewVerdict,
 )
+from coding.models.evolution import CodebookOperation, OperationKind
 from coding.models.notes import AgreementRound, AnalyticMemo, DebriefNote, NoteKind, RoundKind
 from coding.models.reconciliation import (
     ConsensusCoding,
@@ -45,6 +46,7 @@ __all__ = [
     "Assignment",
     "ChangeKind",
     "Code",
+    "CodebookOperation",
     "CodebookSettings",
     "CodeKind",
     "ThemeStatus",
@@ -65,6 +67,7 @@ __all__ = [
     "LayerRole",
     "LayerStatus",
     "NoteKind",
+    "OperationKind",
     "PinnedCode",
     "Reconciliation",
     "ReviewVerdict",
