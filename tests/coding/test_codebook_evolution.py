@@ -251,3 +251,115 @@ def test_splitting_keeps_every_coded_character_and_undo_restores_everything(
         codebook_operation_undo(actor=admin_user, operation=op)
         assert _state(layers, transcript) == state
         transaction.set_rollback(True)
+
+
+# --- references, versions, audit, blindness, undo refusals ------------------------------------
+
+
+@pytest.fixture
+def theme(study, admin_user):
+    return code_create(actor=admin_user, study=study, name="Access to compute", kind="theme")
+
+
+def test_a_merge_moves_every_reference_and_writes_one_version_per_code_and_one_event(
+    study, admin_user, coder, transcript, layers, codes
+):
+    a, b = codes[0], codes[1]
+    child_theme = code_create(actor=admin_user, study=study, name="Queues", kind="theme")
+    memo = AnalyticMemo.objects.create(study=study, code=a, title="t", body="b", written_by=coder)
+    note = DebriefNote.objects.create(
+        study=study, held_on="2026-03-01", title="n", written_by=coder
+    )
+    note.codes.add(a)
+    PinnedCode.objects.create(user=coder, code=a)
+    a.also_in.add(child_theme)
+    _coding(layers[1], a, 10, 20)  # the second coder's layer, still coded blind
+    versions, events = CodeVersion.objects.count(), AuditEvent.objects.count()
+    op = codes_merge(actor=admin_user, sources=[a], target=b, definitions={"definition": "Both."})
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.status, a.merged_into) == (CodeStatus.RETIRED, b)
+    assert b.definition == "Both."
+    assert Coding.objects.get(layer=layers[1]).code == b
+    memo.refresh_from_db()
+    assert memo.code == b
+    assert list(note.codes.all()) == [b]
+    assert PinnedCode.objects.get(user=coder).code == b
+    assert list(b.also_in.all()) == [child_theme]
+    assert CodeVersion.objects.count() == versions + 2  # A and B
+    assert AuditEvent.objects.count() == events + 1
+    event = AuditEvent.objects.latest("pk")
+    assert event.verb == "code.merge"
+    assert "layer" not in str(event.after)  # no per-layer counts in the trail
+    codebook_operation_undo(actor=admin_user, operation=op)
+    memo.refresh_from_db()
+    assert memo.code == a
+    assert list(note.codes.all()) == [a]
+    assert PinnedCode.objects.get(user=coder).code == a
+    assert Coding.objects.get(layer=layers[1]).code == a
+
+
+def test_children_of_a_merged_theme_move_under_the_target(study, admin_user, theme):
+    other = code_create(actor=admin_user, study=study, name="Hardware access", kind="theme")
+    child = code_create(actor=admin_user, study=study, name="GPU queues", parent=theme)
+    codes_merge(actor=admin_user, sources=[theme], target=other)
+    child.refresh_from_db()
+    assert child.parent == other
+    assert child.versions.latest("number").change == "move"
+
+
+def test_merging_codes_of_different_kinds_is_refused_and_changes_nothing(admin_user, codes, theme):
+    with pytest.raises(ValidationError, match="codes with codes"):
+        codes_merge(actor=admin_user, sources=[codes[0]], target=theme)
+    codes[0].refresh_from_db()
+    assert codes[0].status == CodeStatus.ACTIVE
+
+
+def test_a_coder_cannot_merge(coder, codes):
+    with pytest.raises(ValidationError, match="Only a codebook admin"):
+        codes_merge(actor=coder, sources=[codes[0]], target=codes[1])
+
+
+def test_undo_is_refused_once_a_moved_coding_changed(admin_user, coder, layers, codes):
+    coding = _coding(layers[0], codes[0], 10, 20)
+    op = codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
+    coding.refresh_from_db()
+    coding_services.coding_update(
+        actor=coder, coding=coding, version=coding.version, memo="changed my mind"
+    )
+    with pytest.raises(ValidationError, match="no longer possible"):
+        codebook_operation_undo(actor=admin_user, operation=op)
+    assert Coding.objects.get(pk=coding.pk).code == codes[1]
+
+
+def test_undo_is_refused_after_the_text_was_corrected(admin_user, lead, transcript, layers, codes):
+    from transcripts.services.corrections import transcript_correct
+
+    _coding(layers[0], codes[0], 10, 20)
+    op = codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
+    transcript.refresh_from_db()
+    at = TEXT.index("weeks")
+    transcript_correct(
+        actor=lead, transcript=transcript, version=transcript.version,
+        edits=[(at, at + 5, "months")], reason="typo",
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="corrected"):
+        codebook_operation_undo(actor=admin_user, operation=op)
+
+
+def test_a_blind_coder_sees_no_trace_of_the_other_layer_in_the_trail(
+    study, admin_user, coder, coder2, layers, codes, client_for
+):
+    from workbench.access import member_perms
+    from workbench.audit import hidden_from
+
+    _coding(layers[1], codes[0], 10, 20)  # coder2's layer, coder is blind to it
+    codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
+    visible = AuditEvent.objects.filter(study=study).exclude(
+        hidden_from(coder, member_perms(coder, study), study)
+    )
+    merge = visible.get(verb="code.merge")
+    assert str(layers[1].pk) not in str(merge.after) and "coder2" not in str(merge.after)
+    assert set(merge.after) == {
+        "operation", "sources", "into", "new code", "consensus codings moved", "children moved"
+    }  # fmt: skip
