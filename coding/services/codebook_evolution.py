@@ -50,6 +50,7 @@ from coding.services.codebook_restore import (
     move_references,
     restore,
     retarget_snapshots,
+    update_rows,
 )
 from transcripts.models import Transcript
 from workbench import audit
@@ -221,12 +222,8 @@ def _move_codings(plan, layers, source_ids, target, now) -> tuple[dict, dict]:
                 updated_at=now,
             )
         )
-    Coding.objects.bulk_update(
-        grown,
-        ["code", "start", "end", "snippet", "memo", "exemplar", "needs_recheck", "version"]
-        + ["updated_at"],
-        batch_size=500,
-    )
+    fields = ["code", "start", "end", "snippet", "memo", "exemplar", "needs_recheck", "version"]
+    update_rows(Coding, [*fields, "updated_at"], grown)
     record = {
         # pk → [former code, start, end, memo, exemplar, needs_recheck, version now]
         "codings": {
@@ -274,7 +271,9 @@ def _move_consensus(plan, source_ids, target) -> tuple[dict, dict]:
             pk__in={c.survivor["transcript_id"] for c in clusters}
         ).values_list("pk", "text")
     )
-    ConsensusCoding.objects.bulk_update(
+    update_rows(
+        ConsensusCoding,
+        ["code", "start", "end", "snippet", "memo", "exemplar"],
         [
             ConsensusCoding(
                 pk=pk,
@@ -287,8 +286,6 @@ def _move_consensus(plan, source_ids, target) -> tuple[dict, dict]:
             )
             for pk, c in survivors.items()
         ],
-        ["code", "start", "end", "snippet", "memo", "exemplar"],
-        batch_size=500,
     )
     record = {
         "consensus": {
