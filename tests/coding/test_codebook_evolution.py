@@ -59,7 +59,7 @@ def codes(study, admin_user):
     ]
 
 
-def _coding(layer, code, start, end, memo="", exemplar=False):
+def make_coding(layer, code, start, end, memo="", exemplar=False):
     return Coding.objects.create(
         layer=layer, code=code, start=start, end=end, snippet=TEXT[start:end], memo=memo,
         exemplar=exemplar,
@@ -165,7 +165,9 @@ def _seed(layers, transcript, codes, coded, consensus, user):
         key = (layer_index, code_index, start, end)
         if key not in seen:
             seen.add(key)
-            _coding(layers[layer_index], codes[code_index], start, end, f"m{len(seen)}", exemplar)
+            make_coding(
+                layers[layer_index], codes[code_index], start, end, f"m{len(seen)}", exemplar
+            )
     for code_index, (start, end) in consensus:
         _consensus(transcript, codes[code_index], start, end, user)
 
@@ -273,7 +275,7 @@ def test_a_merge_moves_every_reference_and_writes_one_version_per_code_and_one_e
     note.codes.add(a)
     PinnedCode.objects.create(user=coder, code=a)
     a.also_in.add(child_theme)
-    _coding(layers[1], a, 10, 20)  # the second coder's layer, still coded blind
+    make_coding(layers[1], a, 10, 20)  # the second coder's layer, still coded blind
     versions, events = CodeVersion.objects.count(), AuditEvent.objects.count()
     op = codes_merge(actor=admin_user, sources=[a], target=b, definitions={"definition": "Both."})
     a.refresh_from_db()
@@ -321,7 +323,7 @@ def test_a_coder_cannot_merge(coder, codes):
 
 
 def test_undo_is_refused_once_a_moved_coding_changed(admin_user, coder, layers, codes):
-    coding = _coding(layers[0], codes[0], 10, 20)
+    coding = make_coding(layers[0], codes[0], 10, 20)
     op = codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
     coding.refresh_from_db()
     coding_services.coding_update(
@@ -335,7 +337,7 @@ def test_undo_is_refused_once_a_moved_coding_changed(admin_user, coder, layers, 
 def test_undo_is_refused_after_the_text_was_corrected(admin_user, lead, transcript, layers, codes):
     from transcripts.services.corrections import transcript_correct
 
-    _coding(layers[0], codes[0], 10, 20)
+    make_coding(layers[0], codes[0], 10, 20)
     op = codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
     transcript.refresh_from_db()
     at = TEXT.index("weeks")
@@ -353,7 +355,7 @@ def test_a_blind_coder_sees_no_trace_of_the_other_layer_in_the_trail(
     from workbench.access import member_perms
     from workbench.audit import hidden_from
 
-    _coding(layers[1], codes[0], 10, 20)  # coder2's layer, coder is blind to it
+    make_coding(layers[1], codes[0], 10, 20)  # coder2's layer, coder is blind to it
     codes_merge(actor=admin_user, sources=[codes[0]], target=codes[1])
     visible = AuditEvent.objects.filter(study=study).exclude(
         hidden_from(coder, member_perms(coder, study), study)

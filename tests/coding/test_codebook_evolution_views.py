@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from coding.models import CodebookOperation, Coding, CodeStatus, CodingMode, LayerRole
+from coding.models import CodebookOperation, CodeStatus, Coding, CodingMode, LayerRole
 from coding.services import assignments as assignment_services
 from coding.services.codebook import code_create
-from tests.coding.test_codebook_evolution import TEXT, _coding
+from tests.coding.test_codebook_evolution import TEXT, make_coding
 from tests.factories import give_roles, ready_transcript
 from workbench.roles import Role
 
@@ -44,8 +44,8 @@ def test_the_preview_shows_the_admins_layer_only_and_the_merge_moves_the_blind_o
     client_for, study, admin_user, coder2, codes, blind_admin, django_assert_num_queries
 ):
     a, b = codes
-    _coding(blind_admin[LayerRole.PRIMARY], a, 10, 20, memo="mine")
-    _coding(blind_admin[LayerRole.SECOND], a, 30, 40, memo="theirs")
+    make_coding(blind_admin[LayerRole.PRIMARY], a, 10, 20, memo="mine")
+    make_coding(blind_admin[LayerRole.SECOND], a, 30, 40, memo="theirs")
     client = client_for(admin_user)
     url = _merge_url(study, a, into=b.public_id)
     response = client.get(url)
@@ -77,8 +77,8 @@ def test_the_preview_query_count_does_not_grow_with_codings(
     with django_assert_num_queries(12):
         client.get(url)
     for start in range(0, 60, 3):
-        _coding(blind_admin[LayerRole.PRIMARY], a, start, start + 5)
-        _coding(blind_admin[LayerRole.SECOND], b, start, start + 4)
+        make_coding(blind_admin[LayerRole.PRIMARY], a, start, start + 5)
+        make_coding(blind_admin[LayerRole.SECOND], b, start, start + 4)
     with django_assert_num_queries(12):
         client.get(url)
 
@@ -98,8 +98,8 @@ def test_splitting_a_whole_transcript_moves_blind_layers_without_listing_them(
     client_for, study, admin_user, coder2, codes, blind_admin, transcript
 ):
     a = codes[0]
-    _coding(blind_admin[LayerRole.PRIMARY], a, 10, 20)
-    _coding(blind_admin[LayerRole.SECOND], a, 30, 40, memo="theirs")
+    make_coding(blind_admin[LayerRole.PRIMARY], a, 10, 20)
+    make_coding(blind_admin[LayerRole.SECOND], a, 30, 40, memo="theirs")
     client = client_for(admin_user)
     url = reverse("code_split", args=[study.slug, a.public_id])
     page = client.get(url).content.decode()
@@ -115,7 +115,7 @@ def test_a_coding_of_a_blind_layer_cannot_be_picked_by_its_id(
     client_for, study, admin_user, codes, blind_admin
 ):
     a = codes[0]
-    theirs = _coding(blind_admin[LayerRole.SECOND], a, 30, 40)
+    theirs = make_coding(blind_admin[LayerRole.SECOND], a, 30, 40)
     client = client_for(admin_user)
     url = reverse("code_split", args=[study.slug, a.public_id])
     response = client.post(
