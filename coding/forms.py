@@ -307,3 +307,39 @@ class RoundForm(forms.Form):
         help_text="What this moment is, e.g. “Before reconciliation, I1–I5”.",
     )
     kind = forms.ChoiceField(choices=RoundKind.choices, initial=RoundKind.BEFORE_RECONCILIATION)
+
+
+class MergeTargetForm(forms.Form):
+    """Step one of a merge: into which code (or into a new one)."""
+
+    into = forms.ChoiceField(label="Merge with")
+    new_name = forms.CharField(
+        label="Name of a new code (optional)", max_length=200, required=False,
+        help_text="Leave empty to merge into the code chosen above. With a name, both codes "
+        "are merged into a new code of that name and both are retired.",
+    )  # fmt: skip
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].choices = [("", "— choose a code —")] + [
+            (code.public_id, code.name) for code in choices
+        ]
+
+
+class DefinitionDraftForm(forms.Form):
+    """The merged (or new) code's definition, edited before confirming."""
+
+    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    when_to_use = forms.CharField(
+        label="When to use", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    when_not_to_use = forms.CharField(
+        label="When not to use", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    example = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class SplitForm(DefinitionDraftForm):
+    name = forms.CharField(label="Name of the new code", max_length=200)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    field_order = ["name", "definition", "when_to_use", "when_not_to_use", "example"]

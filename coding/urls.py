@@ -5,6 +5,7 @@ from django.urls import path
 from coding.views import agreement as agreement_views
 from coding.views import assignments as assignment_views
 from coding.views import codebook as codebook_views
+from coding.views import codebook_evolution as evolution_views
 from coding.views import codings as coding_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
@@ -28,6 +29,14 @@ urlpatterns = [
     path("codebook/<str:ref>/reactivate/", codebook_views.code_reactivate, name="code_reactivate"),
     path("codebook/<str:ref>/approve/", codebook_views.code_approve, name="code_approve"),
     path("codebook/<str:ref>/history/", codebook_views.code_history, name="code_history"),
+    path("codebook/<str:ref>/merge/", evolution_views.code_merge, name="code_merge"),
+    path("codebook/<str:ref>/split/", evolution_views.code_split, name="code_split"),
+    path("codebook/changes/<str:ref>/", evolution_views.code_operation, name="code_operation"),
+    path(
+        "codebook/changes/<str:ref>/undo/",
+        evolution_views.code_operation_undo,
+        name="code_operation_undo",
+    ),
     *assignment_views.urlpatterns,
     *coding_views.urlpatterns,
     *agreement_views.urlpatterns,

@@ -26,6 +26,7 @@ from coding.models.codings import (
     PinnedCode,
     ReviewVerdict,
 )
+from coding.models.evolution import CodebookOperation, OperationKind
 from coding.models.notes import AgreementRound, AnalyticMemo, DebriefNote, NoteKind, RoundKind
 from coding.models.reconciliation import (
     ConsensusCoding,
@@ -47,6 +48,7 @@ __all__ = [
     "Assignment",
     "ChangeKind",
     "Code",
+    "CodebookOperation",
     "CodebookSettings",
     "CodeKind",
     "ThemeStatus",
@@ -67,6 +69,7 @@ __all__ = [
     "LayerRole",
     "LayerStatus",
     "NoteKind",
+    "OperationKind",
     "PinnedCode",
     "Reconciliation",
     "ReviewVerdict",

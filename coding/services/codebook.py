@@ -100,6 +100,11 @@ def _clean_name(study: Study, name: str, exclude_pk=None, actor=None) -> str:
     return name
 
 
+def code_name_free(study: Study, name: str, *, actor=None) -> str:
+    """``name`` tidied, if no code of the study the actor may know of has it (else refused)."""
+    return _clean_name(study, name, actor=actor)
+
+
 def _check_parent(study: Study, kind: str, parent: Code | None) -> None:
     if parent is None:
         return

@@ -101,6 +101,10 @@ STUDY_URLS = {
     "codebook_seed_guide": ("get", {"admin"}),
     "codebook_seed_dimensions": ("get", {"admin"}),
     "codebook_import": ("get", {"admin"}),
+    "code_merge": ("get", {"admin"}),
+    "code_split": ("get", {"admin"}),
+    "code_operation": ("get", {"admin"}),
+    "code_operation_undo": ("post", {"admin"}),
     # assignments
     "assignments": ("get", {"lead"}),
     "assignment_set": ("post", {"lead"}),
@@ -200,6 +204,9 @@ PK_OF = {
         find=f"Name{PseudonymRule.objects.count()}",
         replace_with="[X]",
     ),
+    # Codebook changes: a fresh split of the world's code for each role (undo ends one).
+    "code_operation": lambda world: _split(world),
+    "code_operation_undo": lambda world: _split(world),
     # Notes: a fresh note (by the lead) or memo (by the coder) for each role.
     "notes_debrief_row": lambda world: _debrief_note(world),
     "notes_debrief_edit": lambda world: _debrief_note(world),
@@ -208,6 +215,20 @@ PK_OF = {
     "notes_memo_edit": lambda world: _memo(world),
     "notes_memo_delete": lambda world: _memo(world),
 }
+
+
+def _split(world):
+    from coding.models import Code, Coding
+    from coding.services.codebook_evolution import code_split
+
+    code = Coding.objects.get(pk=world["coding"].pk).code  # moved on by the previous split
+    return code_split(
+        actor=world["users"]["admin"],
+        code=code,
+        version=code.version,
+        name=f"Split {Code.objects.count()}",
+        transcripts=[world["transcript"].pk],
+    )
 
 
 def _debrief_note(world):
