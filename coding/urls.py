@@ -8,6 +8,7 @@ from coding.views import codebook as codebook_views
 from coding.views import codings as coding_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
+from coding.views import themes as theme_views
 
 urlpatterns = [
     path("codebook/", codebook_views.codebook, name="codebook"),
@@ -33,4 +34,5 @@ urlpatterns = [
     *agreement_views.urlpatterns,
     *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
+    *theme_views.urlpatterns,
 ]
