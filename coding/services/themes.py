@@ -31,7 +31,7 @@ from coding.selectors.blindness import hidden_codes
 from coding.services.codebook import code_create
 from workbench import audit
 from workbench.access import member_perms, require
-from workbench.models import DimensionValue, ResearchQuestion, Study
+from workbench.models import Study
 
 BOARD_PERMS = ("manage_codebook", "manage_analysis")
 FORBIDDEN = "Only the study's leads and admins arrange the theme board."
