@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from coding.models import BoardMove, Code, CodeKind, ConsensusCoding, ThemeStatus
+from coding.models import Code, CodeKind, ConsensusCoding, ThemeStatus
 from coding.selectors import themes as selectors
 from coding.selectors.blindness import Viewer
 from coding.services import themes as services
