@@ -52,6 +52,7 @@ def _seed_demo(*, study, users) -> None:
     demo.seed(study=study, admin=users["admin"], coder=coders[0])
     demo.seed_coding(study=study, lead=users["lead"], primary=coders[0], second=coders[1])
     demo.seed_notes(study=study, lead=users["lead"], reviewer=users["reviewer"], coders=coders)
+    demo.seed_themes(study=study, lead=users["lead"])
 
 
 class CodingConfig(AppConfig):

@@ -269,3 +269,120 @@ def seed_notes(*, study, lead, reviewer, coders) -> None:
             code=codes["Compute as a gate"],
             transcripts=[i1] if i1 else [],
         )
+
+
+# A first theme structure, as after the joint discussions of the first interviews: categories
+# per research question, themes written as claims with their dimension values, their codes.
+# (category, RQ labels, [(theme claim, description, status, dimension values, codes,
+#   further codes)])
+THEMES = [
+    (
+        "Participation across the model lifecycle",
+        ["RQ1"],
+        [
+            (
+                "On-ramp: reviewing data in small groups lets newcomers contribute early",
+                "Data review in working groups is where newcomers make a first useful "
+                "contribution before any training run.",
+                "established",
+                ["pre-training", "data", "on-ramp"],
+                ["Data contribution and review"],
+                [],
+            ),
+            (
+                "Challenge: access to training compute decides whose contribution counts",
+                "Without compute, contributors cannot show that their data or method helps.",
+                "tentative",
+                ["pre-training", "compute", "challenge"],
+                ["Compute as a gate", "Barrier to contribution"],
+                [],
+            ),
+            (
+                "On-ramp: inviting active fine-tuners turns users into contributors",
+                "After release, regular calls with the most active fine-tuners draw them in.",
+                "tentative",
+                ["post-release", "model", "on-ramp"],
+                ["Newcomer on-ramp", "Reuse after release"],
+                [],
+            ),
+            (
+                "Challenge: users expect the releasing team to support what they build",
+                "Support requests for third-party fine-tunes arrive unplanned after release.",
+                "tentative",
+                ["post-release", "challenge"],
+                ["Support expectations after release"],
+                [],
+            ),
+        ],
+    ),
+    (
+        "Why people and organisations take part",
+        ["RQ2"],
+        [
+            (
+                "Seeing the model serve one's own language keeps contributors engaged",
+                "Personal motivation tied to a language or community the model serves.",
+                "tentative",
+                ["on-ramp"],
+                ["Seeing one's language in the model", "Personal motivation"],
+                [],
+            ),
+        ],
+    ),
+    (
+        "Organising and governing the work",
+        ["RQ3"],
+        [
+            (
+                "Working groups propose, a steering committee decides",
+                "Decisions are prepared in open working groups and signed off centrally.",
+                "tentative",
+                ["non-technical"],
+                ["Decision making"],
+                ["Data contribution and review"],
+            ),
+        ],
+    ),
+]
+
+
+def seed_themes(*, study, lead) -> None:
+    """Idempotent: seeds the theme structure only while the study has no theme or category."""
+    from coding.services import themes as theme_services
+
+    if Code.objects.filter(study=study).exclude(kind=CodeKind.CODE).exists():
+        return
+    codes = {code.name: code for code in Code.objects.filter(study=study, kind=CodeKind.CODE)}
+    rqs = {rq.label: rq for rq in study.research_questions.all()}
+    values = {v.label: v for d in study.dimensions.all() for v in d.values.all()}
+    for category_name, rq_labels, themes in THEMES:
+        category = theme_services.theme_create(
+            actor=lead,
+            study=study,
+            kind=CodeKind.CATEGORY,
+            name=category_name,
+            research_questions=[rqs[label] for label in rq_labels if label in rqs],
+        )
+        for claim, description, status, labels, members, further in themes:
+            theme = theme_services.theme_create(
+                actor=lead,
+                study=study,
+                kind=CodeKind.THEME,
+                name=claim,
+                definition=description,
+                parent=category,
+                dimension_values=[values[label] for label in labels if label in values],
+                theme_status=status,
+            )
+            for name in members:
+                if name in codes:
+                    code = Code.objects.get(pk=codes[name].pk)
+                    theme_services.board_move(
+                        actor=lead, code=code, version=code.version, parent=theme
+                    )
+            for name in further:
+                if name in codes:
+                    code = Code.objects.get(pk=codes[name].pk)
+                    theme_services.code_also_in_set(
+                        actor=lead, code=code, version=code.version, themes=[theme]
+                    )

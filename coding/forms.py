@@ -9,11 +9,12 @@ from coding.models import (
     InductivePolicy,
     NoteKind,
     RoundKind,
+    ThemeStatus,
 )
 from coding.selectors.codebook import parent_choices
 from coding.selectors.notes import linkable_disagreements, linkable_transcripts
 from workbench.forms import VersionedForm
-from workbench.models import Dimension, DimensionValue, GuideQuestion
+from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion
 from workbench.selectors.members import member_users
 
 
@@ -343,3 +344,62 @@ class SplitForm(DefinitionDraftForm):
     name = forms.CharField(label="Name of the new code", max_length=200)
     version = forms.IntegerField(widget=forms.HiddenInput)
     field_order = ["name", "definition", "when_to_use", "when_not_to_use", "example"]
+
+
+class ThemeForm(forms.Form):
+    """A theme (its title written as a claim) or a category, on the theme board."""
+
+    name = forms.CharField(
+        label="Title",
+        max_length=200,
+        help_text="For a theme, write the claim, e.g. “Shared training logs lower the cost of "
+        "experimenting”.",
+    )
+    definition = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    research_questions = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    dimension_values = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    theme_status = forms.ChoiceField(label="Status", choices=ThemeStatus.choices)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["research_questions"].queryset = ResearchQuestion.objects.filter(study=study)
+        values = DimensionValue.objects.filter(dimension__study=study).select_related("dimension")
+        self.fields["dimension_values"].queryset = values.order_by(
+            "dimension__position", "position", "id"
+        )
+        self.fields["dimension_values"].label_from_instance = lambda value: (
+            f"{value.dimension.name}: {value.label}"
+        )
+
+
+class ThemeCreateForm(ThemeForm):
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[(CodeKind.THEME, "Theme"), (CodeKind.CATEGORY, "Category")],
+        initial=CodeKind.THEME,
+    )
+    parent = forms.ModelChoiceField(
+        queryset=None, required=False, label="In category", empty_label="No category yet"
+    )
+
+    field_order = ["kind", "name", "definition", "parent", "research_questions"]
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, study=study, **kwargs)
+        self.fields["parent"].queryset = Code.objects.filter(
+            study=study, kind=CodeKind.CATEGORY
+        ).exclude(status=CodeStatus.RETIRED)
+        del self.fields["version"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == CodeKind.CATEGORY and data.get("parent"):
+            self.add_error("parent", "A category sits at the top: it goes into no category.")
+        return data

@@ -9,6 +9,7 @@ from coding.views import codebook_evolution as evolution_views
 from coding.views import codings as coding_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
+from coding.views import themes as theme_views
 
 urlpatterns = [
     path("codebook/", codebook_views.codebook, name="codebook"),
@@ -42,4 +43,5 @@ urlpatterns = [
     *agreement_views.urlpatterns,
     *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
+    *theme_views.urlpatterns,
 ]

@@ -37,6 +37,7 @@ from coding.models.reconciliation import (
     Reconciliation,
     Tolerance,
 )
+from coding.models.themes import BoardMove
 from coding.models.undo import UNDO_MAX_AGE, UndoAction, UndoStack
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "COLOUR_RE",
     "PARENT_KIND",
     "AgreementRound",
+    "BoardMove",
     "AnalyticMemo",
     "Assignment",
     "ChangeKind",

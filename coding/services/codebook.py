@@ -167,6 +167,8 @@ def code_create(
     status: str = "",
     guid=None,
     note: str = "",
+    research_questions=(),
+    theme_status: str = "",
 ) -> Code:
     if origin not in CodeOrigin.values:
         raise ValidationError({"origin": "Origin is deductive or inductive."})
@@ -199,6 +201,8 @@ def code_create(
     )
     if guid is not None:
         code.guid = guid
+    if theme_status:  # themes and categories (coding/services/themes.py)
+        code.theme_status = theme_status
     try:
         with transaction.atomic():
             code.save()
@@ -207,6 +211,7 @@ def code_create(
         raise ValidationError({"name": f"The codebook already has a code named “{name}”."}) from exc
     code.guide_questions.set(gqs)
     code.dimension_values.set(values)
+    code.research_questions.set(research_questions)
     snapshot = audit.snapshot(code)
     audit.record(actor=actor, study=study, verb="code.create", obj=code, after=snapshot)
     _write_version(

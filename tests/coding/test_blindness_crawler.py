@@ -89,6 +89,12 @@ PK_OF = {
     "notes_memo_row": "memo",
     "notes_memo_edit": "memo",
     "notes_memo_delete": "memo",
+    "theme_move": "code",
+    "theme_promote": "code",
+    "theme_demote": "code",
+    "theme_status": "code",
+    "theme_links": "code",
+    "theme_edit": "code",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -98,6 +104,7 @@ VARIANTS = {
     "audit_trail": ["", "?verb=coding.create"],
     "agreement": ["", "?transcript={transcript}"],
     "transcript_detail": ["", "?q=Compute"],
+    "themes": ["", "?status=tentative"],
 }
 
 

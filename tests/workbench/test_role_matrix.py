@@ -149,6 +149,16 @@ STUDY_URLS = {
     "notes_memo_edit": ("get", {"lead", "coder"}),
     "notes_memo_delete": ("post", {"lead", "coder"}),
     "agreement_round_record": ("post", {"lead"}),
+    # the theme board: every member reads it, leads and admins arrange it
+    "themes": ("get", MEMBERS),
+    "theme_create": ("post", ADMIN_LEAD),
+    "theme_undo": ("post", ADMIN_LEAD),
+    "theme_move": ("post", ADMIN_LEAD),
+    "theme_promote": ("post", ADMIN_LEAD),
+    "theme_demote": ("post", ADMIN_LEAD),
+    "theme_status": ("post", ADMIN_LEAD),
+    "theme_links": ("post", ADMIN_LEAD),
+    "theme_edit": ("get", ADMIN_LEAD),
 }
 
 # Which object a URL's ``pk`` names.
@@ -214,6 +224,13 @@ PK_OF = {
     "notes_memo_row": lambda world: _memo(world),
     "notes_memo_edit": lambda world: _memo(world),
     "notes_memo_delete": lambda world: _memo(world),
+    # the theme board: a code, or a theme in a category
+    "theme_move": "code",
+    "theme_promote": "code",
+    "theme_links": "code",
+    "theme_demote": "theme",
+    "theme_status": "theme",
+    "theme_edit": "theme",
 }
 
 
@@ -331,6 +348,10 @@ def _build_world():
         kind=AttributeKind.TEXT,
     )
     code = code_create(actor=study.created_by, study=study, name="Compute as an on-ramp")
+    category = code_create(actor=admin, study=study, name="Lifecycle", kind="category")
+    theme = code_create(
+        actor=admin, study=study, name="Shared logs lower costs", kind="theme", parent=category
+    )
     transcript = transcript_services.transcript_update(
         actor=lead, transcript=transcript, version=transcript.version, status="ready"
     )
@@ -352,6 +373,7 @@ def _build_world():
     return design | {
         "study": study,
         "code": code,
+        "theme": theme,
         "layer": layer,
         "coding": coding,
         "participant": participant,

@@ -1,0 +1,259 @@
+"""Reading the theme board: research questions → categories → themes → codes, with counts.
+
+Counts come from the consensus layer by default, or from one coder's submitted layers; either
+way only from analysable transcripts (a withdrawn participant never counts) and, for a coder's
+layers, only layers the viewer may see (``Viewer.layers``, blind coding). Codes hidden from the
+viewer (a blind colleague's inductive codes) are not on the board.
+
+The whole board is read in a fixed number of queries, whatever the number of codes, codings or
+transcripts: the codes with their links, one grouped count of codings per (code, transcript),
+the research questions and the choices of the filters.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch
+
+from coding.models import (
+    BoardMove,
+    Code,
+    CodeKind,
+    CodeStatus,
+    Coding,
+    ConsensusCoding,
+    LayerStatus,
+)
+from transcripts.selectors.transcripts import analysable_transcripts
+from workbench.models import Dimension, DimensionValue, ResearchQuestion
+
+CONSENSUS = "consensus"
+
+
+@dataclass
+class Tally:
+    """What a node stands on: codings, and the interviews, participants and cases they are in."""
+
+    codings: int = 0
+    transcripts: set = field(default_factory=set)
+    participants: set = field(default_factory=set)
+    cases: set = field(default_factory=set)
+
+    def add(self, other: "Tally") -> None:
+        self.codings += other.codings
+        self.transcripts |= other.transcripts
+        self.participants |= other.participants
+        self.cases |= other.cases
+
+    @property
+    def interviews(self) -> int:
+        return len(self.transcripts)
+
+    @property
+    def n_participants(self) -> int:
+        return len(self.participants)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.cases)
+
+
+@dataclass
+class Node:
+    code: Code
+    children: list["Node"] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    also_in: list[Code] = field(default_factory=list)  # a code's further themes
+    also_members: list[Code] = field(default_factory=list)  # a theme's codes from elsewhere
+    parent: Code | None = None
+
+
+@dataclass
+class Section:
+    key: str
+    rq: ResearchQuestion | None
+    categories: list[Node]
+    themes: list[Node]  # themes shown here without their category
+
+
+@dataclass
+class Source:
+    value: str
+    label: str
+
+
+@dataclass
+class Board:
+    sections: list[Section]
+    pool: list[Node]  # first-level codes in no theme yet
+    themes: list[Code]
+    categories: list[Code]
+    research_questions: list[ResearchQuestion]
+    dimensions: list[Dimension]
+    sources: list[Source]
+    source: str
+    filtered: bool
+    node_count: int
+    has_codings: bool
+
+
+def coder_sources(viewer) -> list[Source]:
+    """Consensus, then each coder with submitted layers the viewer may see."""
+    coders = (
+        viewer.layers()
+        .filter(status=LayerStatus.SUBMITTED)
+        .values_list("coder_id", "coder__username", "coder__first_name", "coder__last_name")
+        .distinct()
+        .order_by("coder__username")
+    )
+    sources = [Source(CONSENSUS, "Consensus layer")]
+    for pk, username, first, last in coders:
+        name = f"{first} {last}".strip() or username
+        sources.append(Source(str(pk), f"{name}’s submitted codings"))
+    return sources
+
+
+def _tallies(study, viewer, source: str) -> dict[int, Tally]:
+    """Per code: its codings and where they are, in one grouped query."""
+    transcripts = analysable_transcripts(study)
+    if source == CONSENSUS:
+        rows = ConsensusCoding.objects.filter(transcript__in=transcripts, code__study=study)
+        prefix = "transcript"
+    else:
+        layers = viewer.layers().filter(status=LayerStatus.SUBMITTED, coder_id=int(source))
+        rows = Coding.objects.filter(layer__in=layers, layer__transcript__in=transcripts)
+        prefix = "layer__transcript"
+    grouped = (
+        rows.order_by()
+        .values_list(
+            "code_id",
+            f"{prefix}_id",
+            f"{prefix}__participant_id",
+            f"{prefix}__participant__case_id",
+        )
+        .annotate(n=Count("id"))
+    )
+    tallies: dict[int, Tally] = {}
+    for code_id, transcript, participant, case, n in grouped:
+        tally = tallies.setdefault(code_id, Tally())
+        tally.codings += n
+        tally.transcripts.add(transcript)
+        tally.participants.add(participant)
+        if case is not None:
+            tally.cases.add(case)
+    return tallies
+
+
+def board_codes(viewer) -> list[Code]:
+    """The study's codes on the board (not retired, not hidden from the viewer), with links."""
+    return list(
+        viewer.codes()
+        .exclude(status=CodeStatus.RETIRED)
+        .prefetch_related(
+            Prefetch("research_questions", queryset=ResearchQuestion.objects.order_by("position")),
+            Prefetch(
+                "dimension_values",
+                queryset=DimensionValue.objects.select_related("dimension").order_by(
+                    "dimension__position", "position", "id"
+                ),
+            ),
+            Prefetch("also_in", queryset=Code.objects.only("pk", "name", "kind")),
+        )
+        .order_by("position", "id")
+    )
+
+
+def _theme_passes(code: Code, filters: dict) -> bool:
+    if filters.get("status") and code.theme_status != filters["status"]:
+        return False
+    wanted = set(filters.get("values") or ())
+    return wanted <= {value.pk for value in code.dimension_values.all()}
+
+
+def board(study, viewer, *, source: str = CONSENSUS, filters: dict | None = None) -> Board:
+    filters = filters or {}
+    sources = coder_sources(viewer)
+    if source not in {s.value for s in sources}:
+        source = CONSENSUS
+    codes = board_codes(viewer)
+    tallies = _tallies(study, viewer, source)
+    nodes = {code.pk: Node(code=code, tally=tallies.get(code.pk, Tally())) for code in codes}
+    for node in nodes.values():
+        node.parent = nodes[node.code.parent_id].code if node.code.parent_id in nodes else None
+        if node.parent is not None:
+            nodes[node.code.parent_id].children.append(node)
+        for theme in node.code.also_in.all():
+            if theme.pk in nodes:
+                node.also_in.append(nodes[theme.pk].code)
+                nodes[theme.pk].also_members.append(node.code)
+    # Totals: a theme counts its own codings and its member codes'; a category its themes'.
+    for kind in (CodeKind.THEME, CodeKind.CATEGORY):
+        for node in nodes.values():
+            if node.code.kind == kind:
+                for child in node.children:
+                    node.tally.add(child.tally)
+
+    themes = [n for n in nodes.values() if n.code.kind == CodeKind.THEME]
+    categories = [n for n in nodes.values() if n.code.kind == CodeKind.CATEGORY]
+    theme_filter = bool(filters.get("status") or filters.get("values"))
+    shown = {n.code.pk for n in themes if _theme_passes(n.code, filters)}
+
+    def category_view(node: Node) -> Node | None:
+        kept = [c for c in node.children if c.code.kind != CodeKind.THEME or c.code.pk in shown]
+        if theme_filter and not any(c.code.kind == CodeKind.THEME for c in kept):
+            return None
+        return Node(node.code, kept, node.tally, parent=None)
+
+    rqs = list(ResearchQuestion.objects.filter(study=study).order_by("position", "id"))
+    sections = []
+    for rq in [*rqs, None]:
+        if filters.get("rq") and (rq is None or rq.pk != filters["rq"]):
+            continue
+
+        def mapped(code: Code, rq=rq) -> bool:
+            linked = {r.pk for r in code.research_questions.all()}
+            return (rq.pk in linked) if rq is not None else not linked
+
+        in_section = [category_view(n) for n in categories if mapped(n.code)]
+        loose = [
+            n
+            for n in themes
+            if n.code.pk in shown
+            and mapped(n.code)
+            and (n.parent is None or not mapped(n.parent))
+            and (rq is not None or n.parent is None)
+        ]
+        sections.append(
+            Section(
+                key=f"rq{rq.pk}" if rq else "unmapped",
+                rq=rq,
+                categories=[n for n in in_section if n is not None],
+                themes=loose,
+            )
+        )
+    pool = [n for n in nodes.values() if n.code.kind == CodeKind.CODE and n.code.parent_id is None]
+    return Board(
+        sections=sections,
+        pool=pool,
+        themes=[n.code for n in themes],
+        categories=[n.code for n in categories],
+        research_questions=rqs,
+        dimensions=list(
+            Dimension.objects.filter(study=study).prefetch_related(
+                Prefetch("values", queryset=DimensionValue.objects.order_by("position", "id"))
+            )
+        ),
+        sources=sources,
+        source=source,
+        filtered=bool(theme_filter or filters.get("rq")),
+        node_count=len(nodes),
+        has_codings=bool(tallies),
+    )
+
+
+def board_code(viewer, ref: str) -> Code | None:
+    """A code on the board by public id, as the viewer may see it."""
+    return viewer.codes().filter(public_id=ref).select_related("parent", "study").first()
+
+
+def last_move(study) -> BoardMove | None:
+    return BoardMove.objects.filter(study=study, undone_at__isnull=True).first()
