@@ -6,6 +6,7 @@ from coding.views import agreement as agreement_views
 from coding.views import assignments as assignment_views
 from coding.views import codebook as codebook_views
 from coding.views import codings as coding_views
+from coding.views import matrices as matrix_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
 
@@ -33,4 +34,5 @@ urlpatterns = [
     *agreement_views.urlpatterns,
     *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
+    *matrix_views.urlpatterns,
 ]

@@ -25,6 +25,7 @@ from coding.models.codings import (
     PinnedCode,
     ReviewVerdict,
 )
+from coding.models.matrices import MatrixCellNote
 from coding.models.notes import AgreementRound, AnalyticMemo, DebriefNote, NoteKind, RoundKind
 from coding.models.reconciliation import (
     ConsensusCoding,
@@ -62,6 +63,7 @@ __all__ = [
     "DisagreementKind",
     "InductivePolicy",
     "Layer",
+    "MatrixCellNote",
     "LayerRole",
     "LayerStatus",
     "NoteKind",
