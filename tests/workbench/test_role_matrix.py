@@ -145,6 +145,13 @@ STUDY_URLS = {
     "notes_memo_edit": ("get", {"lead", "coder"}),
     "notes_memo_delete": ("post", {"lead", "coder"}),
     "agreement_round_record": ("post", {"lead"}),
+    # matrices: every member reads them (blindness narrows what a coder's matrices count);
+    # leads write the cell notes
+    "matrices": ("get", MEMBERS),
+    "matrix_cases": ("get", MEMBERS),
+    "matrix_dimensions": ("get", MEMBERS),
+    "matrix_cell_note": ("get", MEMBERS),
+    "matrix_cell_note_edit": ("get", {"lead"}),
 }
 
 # Which object a URL's ``pk`` names.
@@ -207,6 +214,8 @@ PK_OF = {
     "notes_memo_row": lambda world: _memo(world),
     "notes_memo_edit": lambda world: _memo(world),
     "notes_memo_delete": lambda world: _memo(world),
+    "matrix_cell_note": "code",
+    "matrix_cell_note_edit": "code",
 }
 
 
@@ -382,6 +391,8 @@ def _kwargs(name, params, study, world):
             kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
+        elif param == "case_id":
+            kwargs["case_id"] = world["case"].pk
         elif param == "user_id":
             kwargs["user_id"] = world["users"]["coder"].pk
         elif param == "token":
