@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 Interval = tuple[Hashable, int, int]  # (code, start, end), end exclusive
 
@@ -55,53 +56,50 @@ class Tally:
         return self.pairs.get((a, b) if a < b else (b, a), 0)
 
 
-def _key(a, b):
-    return (a, b) if a < b else (b, a)
-
-
 def count_pairs(intervals: Iterable[Interval], pairs: dict) -> None:
     """Add to ``pairs`` every co-occurring pair of intervals of two different codes.
 
     Sorted by start, an interval overlaps exactly those earlier ones still open at its start;
-    the open list only ever holds intervals that reach past the current start."""
-    open_: list[Interval] = []
-    for code, start, end in sorted(intervals, key=lambda i: (i[1], i[2])):
-        open_ = [other for other in open_ if other[2] > start]
-        for other in open_:
-            if other[0] != code:
-                pairs[_key(code, other[0])] += 1
-        open_.append((code, start, end))
+    the open list only ever holds (code, end) of intervals that reach past the current start."""
+    open_: list[tuple] = []
+    for code, start, end in sorted(intervals, key=itemgetter(1, 2)):
+        if open_:
+            open_ = [item for item in open_ if item[1] > start]
+            for other, _ in open_:
+                if other != code:
+                    pairs[(code, other) if code < other else (other, code)] += 1
+        open_.append((code, end))
 
 
 def merged(intervals: Iterable[Interval]) -> list[Interval]:
     """Each code's intervals merged into disjoint ones (its coded units, counted once)."""
-    by_code: dict = defaultdict(list)
-    for code, start, end in intervals:
-        by_code[code].append((start, end))
     out: list[Interval] = []
-    for code, spans in by_code.items():
-        spans.sort()
-        run_start, run_end = spans[0]
-        for start, end in spans[1:]:
-            if start <= run_end:
-                run_end = max(run_end, end)
-            else:
-                out.append((code, run_start, run_end))
-                run_start, run_end = start, end
-        out.append((code, run_start, run_end))
+    run_code, run_start, run_end = None, 0, 0
+    for code, start, end in sorted(intervals):
+        if code == run_code and start <= run_end:
+            if end > run_end:
+                run_end = end
+            continue
+        if run_code is not None:
+            out.append((run_code, run_start, run_end))
+        run_code, run_start, run_end = code, start, end
+    if run_code is not None:
+        out.append((run_code, run_start, run_end))
     return out
 
 
 def count_shared(intervals: Iterable[Interval], shared: dict, extent: dict) -> None:
     """Add each code's coded units to ``extent`` and units coded with two codes to ``shared``
     (a sweep over the merged intervals: those of one code never overlap each other)."""
-    open_: list[Interval] = []
-    for code, start, end in sorted(merged(intervals), key=lambda i: (i[1], i[2])):
+    open_: list[tuple] = []
+    for code, start, end in sorted(merged(intervals), key=itemgetter(1, 2)):
         extent[code] += end - start
-        open_ = [other for other in open_ if other[2] > start]
-        for other in open_:
-            shared[_key(code, other[0])] += min(end, other[2]) - start
-        open_.append((code, start, end))
+        if open_:
+            open_ = [item for item in open_ if item[1] > start]
+            for other, other_end in open_:
+                key = (code, other) if code < other else (other, code)
+                shared[key] += (end if end < other_end else other_end) - start
+        open_.append((code, end))
 
 
 def turn_range(turn_starts: Sequence[int], start: int, end: int) -> tuple[int, int]:
@@ -117,11 +115,14 @@ def turn_range(turn_starts: Sequence[int], start: int, end: int) -> tuple[int, i
 
 
 def transcript_tally(
-    codings: Sequence[Interval], *, turn_starts: Sequence[int] | None = None
+    codings: Sequence[Interval],
+    *,
+    turn_starts: Sequence[int] | None = None,
+    into: Tally | None = None,
 ) -> Tally:
     """Co-occurrence in one transcript: by overlap of characters, or (``turn_starts`` given)
-    by shared turns."""
-    tally = Tally()
+    by shared turns; added to ``into`` (a study's running total) when given."""
+    tally = into if into is not None else Tally()
     if turn_starts is not None:
         codings = [(code, *turn_range(turn_starts, start, end)) for code, start, end in codings]
     for code, _, _ in codings:

@@ -33,7 +33,7 @@ from coding.models import (
     MatrixCellNote,
 )
 from coding.selectors.blindness import Viewer
-from transcripts.models import Case, Participant, Utterance
+from transcripts.models import Case, Participant, Transcript, Utterance
 from transcripts.selectors.transcripts import analysable_transcripts
 from workbench.models import Dimension, DimensionValue, ResearchQuestion
 
@@ -83,7 +83,10 @@ def source_of(options: list[Source], key: str | None) -> Source | None:
 def _codings(viewer: Viewer, source: Source) -> QuerySet:
     """The source's codings, as a queryset with a ``transcript_id``-like field ``t``."""
     if source.is_consensus:
-        qs = ConsensusCoding.objects.filter(transcript__in=analysable_transcripts(viewer.study))
+        # The transcripts' ids first: inside the query, the consent conditions would be
+        # worked out again for each of 100,000 codings.
+        ids = list(analysable_transcripts(viewer.study).values_list("pk", flat=True))
+        qs = ConsensusCoding.objects.filter(transcript_id__in=ids)
         return qs.order_by().annotate(t=F("transcript_id"))
     layers = viewer.layers().filter(coder_id=source.coder_id)
     if source.coder_id != viewer.user.pk:
@@ -131,9 +134,10 @@ def cooccurrence(viewer: Viewer, source: Source, *, definition=OVERLAP, measure=
     )
     turns: dict[int, list[int]] = {}
     if definition == TURN:
-        utterances = Utterance.objects.filter(
-            transcript__in=analysable_transcripts(viewer.study)
-        ).order_by("transcript_id", "start")
+        ids = analysable_transcripts(viewer.study).values_list("pk", flat=True)
+        utterances = Utterance.objects.filter(transcript_id__in=list(ids)).order_by(
+            "transcript_id", "start"
+        )
         for transcript_id, group in groupby(
             utterances.values_list("transcript_id", "start"), key=itemgetter(0)
         ):
@@ -143,7 +147,7 @@ def cooccurrence(viewer: Viewer, source: Source, *, definition=OVERLAP, measure=
         items = [(code, start, end) for _, code, start, end in group]
         total += len(items)
         starts = turns.get(transcript_id, []) if definition == TURN else None
-        tally.add(transcript_tally(items, turn_starts=starts))
+        transcript_tally(items, turn_starts=starts, into=tally)
     used = [code for pk, code in codes.items() if tally.codings.get(pk)]
     matrix = []
     for a in used:
@@ -236,22 +240,23 @@ def case_matrix(viewer: Viewer, source: Source, *, kind=CODES) -> CaseMatrix:
     of_participant = dict(
         Participant.objects.filter(study=study).values_list("id", "case_id").order_by()
     )
+    # Grouped by transcript in the database (no join over 100,000 codings), then each
+    # transcript's participant and case looked up here.
     counted = (
         _codings(viewer, source)
         .filter(code_id__in=list(codes))
-        .values_list(
-            "code_id",
-            "transcript__participant_id"
-            if source.is_consensus
-            else "layer__transcript__participant_id",
-        )
+        .values_list("code_id", "t")
         .annotate(n=Count("id"))
         .order_by()
     )
-    # (code, case) → codings; (code, case) → participants
+    participant_of = dict(
+        Transcript.objects.filter(study=study).values_list("id", "participant_id").order_by()
+    )
     by_code: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for code_id, participant_id, n in counted:
-        by_code[code_id].append((of_participant.get(participant_id) or NO_CASE, participant_id, n))
+    for code_id, transcript_id, n in counted:
+        participant_id = participant_of[transcript_id]
+        case_id = of_participant.get(participant_id) or NO_CASE
+        by_code[code_id].append((case_id, participant_id, n))
     cases: list[Case | None] = list(Case.objects.filter(study=study).order_by("name", "id"))
     used_no_case = any(case == NO_CASE for found in by_code.values() for case, _, _ in found)
     if used_no_case:
