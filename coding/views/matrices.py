@@ -125,7 +125,10 @@ def _cell(request, access, ref, case_id):
 
 
 def _cell_context(request, access, code, case, **extra):
-    note = code.matrix_cell_notes.filter(case=case).select_related("written_by").first()
+    # Notes summarise the consensus, which a viewer still coding blind does not see.
+    note = None
+    if not viewer_of(request, access).pairs:
+        note = code.matrix_cell_notes.filter(case=case).first()
     return _context(request, access, "cases", code=code, case=case, note=note) | extra
 
 
@@ -151,7 +154,7 @@ def cell_note(request, study_slug, ref, case_id):
 @login_required
 def cell_note_edit(request, study_slug, ref, case_id):
     access = study_for(request, study_slug)
-    if not access.can("manage_analysis"):
+    if not access.can("manage_analysis") or viewer_of(request, access).pairs:
         raise PermissionDenied
     code, case = _cell(request, access, ref, case_id)
     context = _cell_context(request, access, code, case)

@@ -307,6 +307,28 @@ class TestBlindness:
         assert b"coding some transcripts blind" in page.content
         assert page.context["matrix"].codings == 1
 
+    def test_a_blind_coder_never_reads_a_cell_note(
+        self, client_for, study, lead, coder, world, blind
+    ):
+        matrix_cell_note_save(
+            actor=lead, code=world["A"], case=world["alpha"], text="Waited for GPUs.", version=None
+        )
+        client = client_for(coder)
+        url = reverse(
+            "matrix_cell_note",
+            kwargs={
+                "study_slug": study.slug,
+                "ref": world["A"].public_id,
+                "case_id": world["alpha"].pk,
+            },
+        )
+        cell = client.get(url, headers={"HX-Request": "true"})
+        assert cell.status_code == 200 and b"GPUs" not in cell.content
+        page = client.get(reverse("matrix_cases", kwargs={"study_slug": study.slug}))
+        assert b"GPUs" not in page.content
+        lead_page = client_for(lead).get(reverse("matrix_cases", kwargs={"study_slug": study.slug}))
+        assert b"GPUs" in lead_page.content
+
     def test_lead_may_choose_a_submitted_layer(self, study, lead, coder, coder2, blind):
         options = matrix.sources(viewer(lead, study))
         assert [s.coder_id for s in options] == [None, coder2.pk]  # coder's layer is open
