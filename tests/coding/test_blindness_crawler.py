@@ -89,6 +89,8 @@ PK_OF = {
     "notes_memo_row": "memo",
     "notes_memo_edit": "memo",
     "notes_memo_delete": "memo",
+    "matrix_cell_note": "code",
+    "matrix_cell_note_edit": "code",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -98,6 +100,8 @@ VARIANTS = {
     "audit_trail": ["", "?verb=coding.create"],
     "agreement": ["", "?transcript={transcript}"],
     "transcript_detail": ["", "?q=Compute"],
+    "matrices": ["", "?by=turn&measure=jaccard", "?format=csv", "?source=consensus"],
+    "matrix_cases": ["", "?rows=themes", "?format=xlsx"],
 }
 
 
@@ -113,6 +117,8 @@ def _kwargs(name, params, world):
             kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
+        elif param == "case_id":
+            kwargs["case_id"] = world["case"].pk
         elif param == "user_id":
             kwargs["user_id"] = world["b"].pk
         elif param == "token":
