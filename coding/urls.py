@@ -7,6 +7,7 @@ from coding.views import assignments as assignment_views
 from coding.views import codebook as codebook_views
 from coding.views import codebook_evolution as evolution_views
 from coding.views import codings as coding_views
+from coding.views import matrices as matrix_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
 from coding.views import themes as theme_views
@@ -44,4 +45,5 @@ urlpatterns = [
     *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
     *theme_views.urlpatterns,
+    *matrix_views.urlpatterns,
 ]

@@ -27,6 +27,7 @@ from coding.models.codings import (
     ReviewVerdict,
 )
 from coding.models.evolution import CodebookOperation, OperationKind
+from coding.models.matrices import MatrixCellNote
 from coding.models.notes import AgreementRound, AnalyticMemo, DebriefNote, NoteKind, RoundKind
 from coding.models.reconciliation import (
     ConsensusCoding,
@@ -68,6 +69,7 @@ __all__ = [
     "DisagreementKind",
     "InductivePolicy",
     "Layer",
+    "MatrixCellNote",
     "LayerRole",
     "LayerStatus",
     "NoteKind",

@@ -95,6 +95,8 @@ PK_OF = {
     "theme_status": "code",
     "theme_links": "code",
     "theme_edit": "code",
+    "matrix_cell_note": "code",
+    "matrix_cell_note_edit": "code",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -105,6 +107,8 @@ VARIANTS = {
     "agreement": ["", "?transcript={transcript}"],
     "transcript_detail": ["", "?q=Compute"],
     "themes": ["", "?status=tentative"],
+    "matrices": ["", "?by=turn&measure=jaccard", "?format=csv", "?source=consensus"],
+    "matrix_cases": ["", "?rows=themes", "?format=xlsx"],
 }
 
 
@@ -120,6 +124,8 @@ def _kwargs(name, params, world):
             kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
+        elif param == "case_id":
+            kwargs["case_id"] = world["case"].pk
         elif param == "user_id":
             kwargs["user_id"] = world["b"].pk
         elif param == "token":

@@ -159,6 +159,13 @@ STUDY_URLS = {
     "theme_status": ("post", ADMIN_LEAD),
     "theme_links": ("post", ADMIN_LEAD),
     "theme_edit": ("get", ADMIN_LEAD),
+    # matrices: every member reads them (blindness narrows what a coder's matrices count);
+    # leads write the cell notes
+    "matrices": ("get", MEMBERS),
+    "matrix_cases": ("get", MEMBERS),
+    "matrix_dimensions": ("get", MEMBERS),
+    "matrix_cell_note": ("get", MEMBERS),
+    "matrix_cell_note_edit": ("get", {"lead"}),
 }
 
 # Which object a URL's ``pk`` names.
@@ -231,6 +238,8 @@ PK_OF = {
     "theme_demote": "theme",
     "theme_status": "theme",
     "theme_edit": "theme",
+    "matrix_cell_note": "code",
+    "matrix_cell_note_edit": "code",
 }
 
 
@@ -425,6 +434,8 @@ def _kwargs(name, params, study, world):
             kwargs[param] = row.pk if param == "pk" else row.public_id
         elif param == "parent_id":
             kwargs["parent_id"] = world["dimension"].pk
+        elif param == "case_id":
+            kwargs["case_id"] = world["case"].pk
         elif param == "user_id":
             kwargs["user_id"] = world["users"]["coder"].pk
         elif param == "token":
