@@ -8,6 +8,8 @@ from coding.views import codebook as codebook_views
 from coding.views import codings as coding_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
+from coding.views import retrieval as retrieval_views
+from coding.views import search as search_views
 
 urlpatterns = [
     path("codebook/", codebook_views.codebook, name="codebook"),
@@ -33,4 +35,6 @@ urlpatterns = [
     *agreement_views.urlpatterns,
     *notes_views.urlpatterns,
     *reconciliation_views.urlpatterns,
+    *retrieval_views.urlpatterns,
+    *search_views.urlpatterns,
 ]
