@@ -1,9 +1,9 @@
-"""Search across a study's transcripts: every place a phrase occurs, in context, with a way to code it.
+"""Search across a study's transcripts: every place a phrase occurs, in context, to code.
 
 Matching is by substring, case-insensitive, so it works in any script: Thai and Chinese are
 written without spaces between words, and a word-token search would miss a word inside a run of
 text. On PostgreSQL the filter is served by a trigram index on ``UPPER(text)`` (migration
-``transcripts`` 0xxx_transcript_text_trigram: pg_trgm, the same expression Django's
+``transcripts`` transcript_text_trigram: pg_trgm, the same expression Django's
 ``icontains`` compares), so it does not read every transcript; where pg_trgm is not available,
 and on SQLite, the same query scans (slower, same answers).
 
