@@ -112,8 +112,11 @@ def _mark(request, access, viewer) -> tuple[object, str]:
             raise Http404
         consensus_exemplar_set(actor=request.user, consensus_coding=row, exemplar=wanted)
         return row, ""
+    ref = request.POST.get("coding", "")
+    if not ref:
+        return None, "Choose a segment to mark."
     coding = (
-        Coding.objects.filter(public_id=request.POST.get("coding", ""), layer__in=viewer.layers())
+        Coding.objects.filter(public_id=ref, layer__in=viewer.layers())
         .select_related("code")
         .first()
     )
@@ -134,7 +137,8 @@ def retrieval_exemplar(request, study_slug):
     error, segment = "", None
     try:
         segment, error = _mark(request, access, viewer)
-        segment.refresh_from_db(fields=["exemplar"])
+        if segment is not None:
+            segment.refresh_from_db(fields=["exemplar"])
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.htmx and segment is not None:
