@@ -89,6 +89,9 @@ PK_OF = {
     "notes_memo_row": "memo",
     "notes_memo_edit": "memo",
     "notes_memo_delete": "memo",
+    "retrieval": "code",
+    "retrieval_csv": "code",
+    "retrieval_xlsx": "code",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -98,6 +101,10 @@ VARIANTS = {
     "audit_trail": ["", "?verb=coding.create"],
     "agreement": ["", "?transcript={transcript}"],
     "transcript_detail": ["", "?q=Compute"],
+    "retrieval": ["", "?layer={b}", "?transcript={transcript}", "?exemplar=1", "?sort=code"],
+    "retrieval_csv": ["", "?layer={b}"],
+    "retrieval_xlsx": ["", "?layer={b}"],
+    "search": ["", "?q=Compute", "?q=language"],
 }
 
 
@@ -130,7 +137,10 @@ def _urls(world) -> list[str]:
         base = reverse(name, kwargs=_kwargs(name, params, world))
         for query in VARIANTS.get(name, [""]):
             urls.append(
-                base + query.format(code=world["code"].pk, transcript=world["transcript"].pk)
+                base
+                + query.format(
+                    code=world["code"].pk, transcript=world["transcript"].pk, b=world["b"].pk
+                )
             )
     return urls
 
