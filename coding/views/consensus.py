@@ -1,9 +1,10 @@
 """The consensus layer beside a coder's layer in the coding view (a toggle, ``?consensus=1``).
 
-Shown read-only in a column of its own, turn by turn, to whoever may read the transcript's
-consensus (``retrieval.consensus_transcripts``: a coder only once both layers are submitted,
-and never while their layer is reopened; leads and reviewers who do not code it). For anyone
-else the toggle is not offered and the parameter does nothing.
+Shown read-only in a column of its own, turn by turn, to whoever sees both layers submitted in
+their seat: as on the reconciliation page, a coder only once both layers are submitted (never
+while a layer is reopened), leads and reviewers who do not code the transcript likewise. The
+seat's layers already went through blindness (``visible_layers``), so the rule costs no query.
+For anyone else the toggle is not offered and the parameter does nothing.
 """
 
 import bisect
@@ -12,10 +13,8 @@ from urllib.parse import urlsplit
 from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
-from coding.models import ConsensusCoding
+from coding.models import ConsensusCoding, LayerStatus
 from coding.rendering.coding_page import esc
-from coding.selectors.blindness import viewer_of
-from coding.selectors.retrieval import consensus_transcripts
 
 
 def _wanted(request) -> bool:
@@ -37,9 +36,9 @@ def _item(coding) -> str:
 
 def consensus_beside(request, seat, turns) -> dict:
     """Whether the toggle is offered and on; when on, each turn gets a consensus column."""
-    viewer = viewer_of(request, seat.access)
     transcript = seat.transcript
-    available = consensus_transcripts(viewer).filter(pk=transcript.pk).exists()
+    layers = seat.layers
+    available = len(layers) == 2 and all(x.status == LayerStatus.SUBMITTED for x in layers)
     shown = available and _wanted(request)
     if shown:
         rows = ConsensusCoding.objects.filter(transcript=transcript).select_related("code")
