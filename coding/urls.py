@@ -10,6 +10,8 @@ from coding.views import codings as coding_views
 from coding.views import matrices as matrix_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
+from coding.views import retrieval as retrieval_views
+from coding.views import search as search_views
 from coding.views import themes as theme_views
 
 urlpatterns = [
@@ -46,4 +48,6 @@ urlpatterns = [
     *reconciliation_views.urlpatterns,
     *theme_views.urlpatterns,
     *matrix_views.urlpatterns,
+    *retrieval_views.urlpatterns,
+    *search_views.urlpatterns,
 ]

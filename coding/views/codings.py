@@ -51,6 +51,7 @@ from coding.services.undo import (
     undo_of_edit,
     undo_step,
 )
+from coding.views.consensus import consensus_beside
 from coding.views.seats import Seat, seat_for, visible_coding, writer_seat
 from workbench.views.shared import int_or_none
 
@@ -151,6 +152,7 @@ def _workspace_context(
         "writable": seat.writable,
         "turns": turns,
         "hidden_turns": hidden_turns,
+        "consensus": consensus_beside(request, seat, turns),
         "total": len(codings),
         "shown": len(shown),
         "recheck": sum(1 for c in codings if c.needs_recheck),

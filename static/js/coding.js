@@ -684,10 +684,37 @@
     }
   });
 
+  // ?select=start-end (from a search hit, "code this hit"): select that span of the text and
+  // open the picker on it, as if the coder had selected it by hand.
+  function selectFromUrl() {
+    const wanted = /^(\d+)-(\d+)$/.exec(new URLSearchParams(window.location.search).get("select") || "");
+    if (!wanted || !picker()) return;
+    const start = Number(wanted[1]);
+    const end = Number(wanted[2]);
+    const within = function (offset) {
+      return saids().find(function (s) { return Number(s.dataset.start) <= offset && offset < Number(s.dataset.end); });
+    };
+    const first = within(start);
+    const last = within(end - 1);
+    if (!first || !last || end <= start) return;
+    const a = pointsAt(first, [start - Number(first.dataset.start)])[0];
+    const b = pointsAt(last, [end - 1 - Number(last.dataset.start)])[0];
+    if (!a || !b) return;
+    const range = document.createRange();
+    range.setStart(a[0], a[1]);
+    range.setEnd(b[0], b[1] + (b[0].data.codePointAt(b[1]) > 0xffff ? 2 : 1));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    first.closest(".cturn").scrollIntoView({ block: "center" });
+    openPicker(selectedSpan());
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     const body = document.querySelector("#coding-editor .editor-body");
     if (body) markCurrent([body.dataset.coding]);
     placeAllLabels();
+    selectFromUrl();
     // Web fonts change where lines break: place again once they are in.
     if (document.fonts) document.fonts.ready.then(placeSoon);
   });

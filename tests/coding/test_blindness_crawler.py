@@ -97,6 +97,9 @@ PK_OF = {
     "theme_edit": "code",
     "matrix_cell_note": "code",
     "matrix_cell_note_edit": "code",
+    "retrieval": "code",
+    "retrieval_csv": "code",
+    "retrieval_xlsx": "code",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -109,6 +112,10 @@ VARIANTS = {
     "themes": ["", "?status=tentative"],
     "matrices": ["", "?by=turn&measure=jaccard", "?format=csv", "?source=consensus"],
     "matrix_cases": ["", "?rows=themes", "?format=xlsx"],
+    "retrieval": ["", "?layer={b}", "?transcript={transcript}", "?exemplar=1", "?sort=code"],
+    "retrieval_csv": ["", "?layer={b}"],
+    "retrieval_xlsx": ["", "?layer={b}"],
+    "search": ["", "?q=Compute", "?q=language"],
 }
 
 
@@ -143,7 +150,10 @@ def _urls(world) -> list[str]:
         base = reverse(name, kwargs=_kwargs(name, params, world))
         for query in VARIANTS.get(name, [""]):
             urls.append(
-                base + query.format(code=world["code"].public_id, transcript=world["transcript"].pk)
+                base
+                + query.format(
+                    code=world["code"].public_id, transcript=world["transcript"].pk, b=world["b"].pk
+                )
             )
     return urls
 

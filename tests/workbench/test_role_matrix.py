@@ -105,6 +105,12 @@ STUDY_URLS = {
     "code_split": ("get", {"admin"}),
     "code_operation": ("get", {"admin"}),
     "code_operation_undo": ("post", {"admin"}),
+    # retrieval and search (what each reads is narrowed by blindness, tests/coding/test_retrieval)
+    "retrieval": ("get", MEMBERS),
+    "retrieval_csv": ("get", MEMBERS),
+    "retrieval_xlsx": ("get", MEMBERS),
+    "retrieval_exemplar": ("post", {"lead", "coder", "reviewer"}),
+    "search": ("get", MEMBERS),
     # assignments
     "assignments": ("get", {"lead"}),
     "assignment_set": ("post", {"lead"}),
@@ -189,6 +195,9 @@ PK_OF = {
     "coding_redo": "transcript",
     "coding_submit": "transcript",
     "coding_editor": "coding",
+    "retrieval": "code",
+    "retrieval_csv": "code",
+    "retrieval_xlsx": "code",
     "coding_edit": "coding",
     "coding_review": "coding",
     "coding_new_code": "transcript",
