@@ -224,6 +224,19 @@ def seed_coding(*, study, lead, primary, second) -> None:
                 layer_submit(actor=user, layer=layers[role])
 
 
+def seed_reconciliation(*, study, reviewer) -> None:
+    """The reviewer has compared both layers of I1: the codings both coders agreed on are the
+    consensus (so themes, quotes and matrices have something to count), and the disagreements
+    wait for the reviewer's decisions."""
+    from coding.models import Reconciliation
+    from coding.services.reconciliation import reconciliation_start
+
+    i1 = study.transcripts.filter(title="Interview with I1").first()
+    if i1 is None or Reconciliation.objects.filter(transcript=i1).exists():
+        return
+    reconciliation_start(actor=reviewer, transcript=i1)
+
+
 def seed_notes(*, study, lead, reviewer, coders) -> None:
     """A first agreement round, a debriefing note and a memo, as after the first interview."""
     import datetime

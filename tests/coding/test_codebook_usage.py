@@ -18,7 +18,7 @@ TEXT = "I1: Compute, first. We had no GPUs and waited for weeks. Small team, stu
 
 def usage(client, study, code) -> int:
     page = client.get(reverse("codebook", kwargs={"study_slug": study.slug})).content.decode()
-    row = re.search(rf'<tr id="code-{code.pk}".*?</tr>', page, re.S).group(0)
+    row = re.search(rf'<tr id="code-{code.public_id}".*?</tr>', page, re.S).group(0)
     return int(re.search(r'<td class="number">(\d+)</td>', row).group(1))
 
 

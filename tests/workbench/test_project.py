@@ -150,7 +150,7 @@ class TestDashboard:
             design_services.dimension_create(
                 actor=lead, study=study, name=f"D{n}", values=["a", "b"]
             )
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(19):
             client.get(url)
 
 
