@@ -3,23 +3,25 @@ layers, pins and recent use, and the order the picker offers them in."""
 
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 
-from coding.models import Code, CodeStatus, PinnedCode
+from coding.models import Code, CodeKind, CodeStatus, PinnedCode
 
 RECENT = 5  # recently used codes listed first in the picker
 
 
 def side_panel_codes(study, coder_id: int | None, layer_ids, hidden) -> list[Code]:
-    """Codes for the side panel and picker, in one query: active ones (and any with visible
-    codings), their counts in the visible layers of this transcript, whether the reader pinned
-    them and when the reader last used them anywhere in the study. Codes matching ``hidden``
-    (a blind colleague's inductive codes) are left out."""
+    """Codes for the side panel and picker, in one query: active first-level ones (and any
+    with visible codings), their counts in the visible layers of this transcript, whether the
+    reader pinned them and when the reader last used them anywhere in the study. Codes
+    matching ``hidden`` (a blind colleague's inductive codes) are left out."""
     user = coder_id  # pins and recent use are a coder's (None for an overseer)
     return list(
         Code.objects.filter(study=study)
         .exclude(hidden)
         .filter(
-            Q(status=CodeStatus.ACTIVE)
-            | Q(status=CodeStatus.PENDING, created_by_id=user)
+            # First-level codes are what text is coded with; themes and categories group them
+            # (the theme board) and appear here only where this transcript already holds one.
+            Q(kind=CodeKind.CODE)
+            & (Q(status=CodeStatus.ACTIVE) | Q(status=CodeStatus.PENDING, created_by_id=user))
             | Q(codings__layer_id__in=layer_ids)
         )
         .annotate(

@@ -492,3 +492,24 @@ class TestQueries:
 
 
 EXPECTED_QUERIES = {"chen": 12, "lena": 10}
+
+
+def test_themes_and_categories_stay_out_of_the_picker_unless_this_transcript_holds_one(
+    client_for, study, admin_user, transcript, layers, coder, code
+):
+    category = code_create(actor=admin_user, study=study, name="Lifecycle", kind="category")
+    theme = code_create(
+        actor=admin_user, study=study, name="Review lets newcomers in", kind="theme"
+    )
+    html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
+    assert f'id="pick-{code.public_id}"' in html
+    assert f'id="pick-{theme.public_id}"' not in html
+    assert f'id="pick-{category.public_id}"' not in html
+    # A theme already applied here (say, by a REFI-QDA import) stays in sight.
+    start, end = span(transcript.text, "Compute")
+    Coding.objects.create(
+        layer=layers[LayerRole.PRIMARY], code=theme, start=start, end=end, snippet="Compute"
+    )
+    html = client_for(coder).get(url("coding_view", study, transcript.pk)).content.decode()
+    assert f'id="pick-{theme.public_id}"' in html
+    assert f'id="pick-{category.public_id}"' not in html
