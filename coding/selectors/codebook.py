@@ -3,7 +3,7 @@
 import difflib
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 
 from coding.models import CODE_PALETTE, Code, CodeVersion
 from workbench.models import DimensionValue, GuideQuestion
@@ -42,10 +42,14 @@ def codes(study, layers: QuerySet | None = None, hidden=None) -> QuerySet[Code]:
         else Value(0, output_field=IntegerField())
     )
     qs = Code.objects.filter(study=study)
+    targets = Code.objects.filter(pk=OuterRef("merged_into_id"))
     if hidden is not None:
         qs = qs.exclude(hidden)
+        targets = targets.exclude(hidden)
     return (
         qs.select_related("parent", "created_by", "first_seen_transcript")
+        # A merged code names the code that took its codings (unless that one is hidden).
+        .annotate(merged_into_name=Subquery(targets.values("name")[:1]))
         .prefetch_related(
             Prefetch(
                 "dimension_values",

@@ -57,7 +57,13 @@ def code_merge(request, study_slug, ref):
         request.POST or None, initial=selectors.merge_draft(sources, target)
     )
     if request.method == "POST" and draft.is_valid():
-        versions = {int(k[2:]): int(v) for k, v in request.POST.items() if k.startswith("v-")}
+        # Versions are posted per code's public id; the service keys them by code.
+        by_ref = {c.public_id: c.pk for c in [*sources, *([target] if target else [])]}
+        versions = {
+            by_ref[k[2:]]: int(v)
+            for k, v in request.POST.items()
+            if k.startswith("v-") and k[2:] in by_ref and v.isdigit()
+        }
         try:
             op = services.codes_merge(
                 actor=request.user, sources=sources, target=target, versions=versions,

@@ -55,12 +55,16 @@ def test_the_preview_shows_the_admins_layer_only_and_the_merge_moves_the_blind_o
     assert "not shown or counted here" in page
     rows = response.context["rows"]
     assert [(row.who, row.after) for row in rows] == [(admin_user.username, 1)]
-    response = client.post(url, {"definition": "Compute and hardware.", f"v-{a.pk}": a.version})
+    response = client.post(
+        url, {"definition": "Compute and hardware.", f"v-{a.public_id}": a.version}
+    )
     op = CodebookOperation.objects.get()
     assert response.status_code == 302 and op.public_id in response.url
     assert set(Coding.objects.values_list("code_id", flat=True)) == {b.pk}
     page = client.get(response.url).content.decode()
     assert coder2.username not in page and "Undo this merge" in page
+    codebook = client.get(reverse("codebook", args=[study.slug])).content.decode()
+    assert "merged into “Hardware”" in codebook  # the retired code points at its heir
     response = client.post(reverse("code_operation_undo", args=[study.slug, op.public_id]))
     assert set(Coding.objects.values_list("code_id", flat=True)) == {a.pk}
     a.refresh_from_db()
@@ -87,7 +91,8 @@ def test_a_stale_merge_is_refused_with_a_message(client_for, study, admin_user, 
     a, b = codes
     client = client_for(admin_user)
     response = client.post(
-        _merge_url(study, a, into=b.public_id), {"definition": "x", f"v-{a.pk}": a.version - 1},
+        _merge_url(study, a, into=b.public_id),
+        {"definition": "x", f"v-{a.public_id}": a.version - 1},
         follow=True,
     )  # fmt: skip
     assert "changed by someone else" in response.content.decode()
