@@ -11,6 +11,12 @@ Only transcripts whose participant's consent covers analysis are searched (withd
 participants never appear); the text is what every member may read in the reading view, and
 no coding is read here, so blindness is not at stake. "Code this hit" is offered where the
 searcher has an open layer of their own.
+
+On PostgreSQL the searcher may also ask for other forms of the words (full-text search with
+the English dictionary: "contribute" finds "contributing" and "contribution"); transcripts are
+then ranked by how well they match (``ts_rank``), and the words PostgreSQL matched are found
+in the text to show each hit in context. Word tokens miss a word inside a run of Thai or
+Chinese, so this is an option beside substring search, not a replacement.
 """
 
 import bisect
@@ -18,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from coding.models import Layer, LayerStatus
 from coding.selectors.retrieval import words_after, words_before
@@ -28,6 +36,16 @@ PER_PAGE = 20  # transcripts per page
 HITS_SHOWN = 8  # hits shown per transcript; the rest are counted
 CONTEXT = 90  # characters read either side of a hit; shown: the words within its turn
 MAX_QUERY = 200
+# The expression the full-text index (transcripts migration 0004) is built on: keep them equal.
+VECTOR = 'to_tsvector(\'english\'::regconfig, "transcripts_transcript"."text")'
+QUERY = "websearch_to_tsquery('english'::regconfig, %s)"
+# Markers around the words ts_headline matched (private-use characters: not in transcripts).
+OPEN, CLOSE = "\ue0f0", "\ue0f1"
+MATCHED = re.compile(f"{OPEN}(.*?){CLOSE}", re.S)
+
+
+def word_forms_available() -> bool:
+    return connection.vendor == "postgresql"
 
 
 @dataclass
@@ -81,17 +99,42 @@ def _hits(text: str, pattern: re.Pattern, turns: list[tuple]) -> tuple[list[Hit]
     return hits, total
 
 
-def search(study, user, query: str, page: int | None = 1):
-    """The transcripts holding ``query`` (a page of them) with their hits; None for no query."""
+def _matched_words(ids: list[int], query: str) -> dict[int, re.Pattern | None]:
+    """Per transcript, a pattern of the words full-text search matched in it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, ts_headline('english'::regconfig, text, {QUERY}, %s) "
+            "FROM transcripts_transcript WHERE id = ANY(%s)",
+            [query, f"StartSel={OPEN}, StopSel={CLOSE}, HighlightAll=true", ids],
+        )
+        rows = cursor.fetchall()
+    patterns = {}
+    for pk, headline in rows:
+        words = sorted({w.casefold() for w in MATCHED.findall(headline)}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(w) for w in words)
+        patterns[pk] = re.compile(rf"\b(?:{alternatives})\b", re.I) if words else None
+    return patterns
+
+
+def search(study, user, query: str, page: int | None = 1, *, word_forms: bool = False):
+    """The transcripts holding ``query`` (a page of them) with their hits; None for no query.
+
+    ``word_forms`` (PostgreSQL only): full-text search, best matches first."""
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
         return None
-    matching = (
-        analysable_transcripts(study)
-        .filter(text__icontains=query)
-        .select_related("participant")
-        .order_by("participant__code", "title", "pk")
-    )
+    word_forms = word_forms and word_forms_available()
+    matching = analysable_transcripts(study).select_related("participant")
+    if word_forms:
+        matching = (
+            matching.extra(where=[f"{VECTOR} @@ {QUERY}"], params=[query])
+            .annotate(rank=RawSQL(f"ts_rank({VECTOR}, {QUERY})", [query]))
+            .order_by("-rank", "participant__code", "title", "pk")
+        )
+    else:
+        matching = matching.filter(text__icontains=query).order_by(
+            "participant__code", "title", "pk"
+        )
     paginator = Paginator(matching.defer("text").values_list("pk", flat=True), PER_PAGE)
     page_obj = paginator.get_page(page)
     ids = list(page_obj.object_list)
@@ -107,12 +150,14 @@ def search(study, user, query: str, page: int | None = 1):
         .exclude(status=LayerStatus.SUBMITTED)
         .values_list("transcript_id", flat=True)
     )
-    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    substring = re.compile(re.escape(query), re.IGNORECASE)
+    patterns = _matched_words(ids, query) if word_forms and ids else {}
     results = []
     for pk in ids:
         transcript = transcripts[pk]
-        hits, total = _hits(transcript.text, pattern, turns[pk])
+        pattern = patterns.get(pk, substring) if word_forms else substring
+        hits, total = _hits(transcript.text, pattern, turns[pk]) if pattern else ([], 0)
         results.append(
             TranscriptHits(transcript=transcript, hits=hits, total=total, codable=pk in open_layers)
         )
-    return {"query": query, "page": page_obj, "results": results}
+    return {"query": query, "page": page_obj, "results": results, "word_forms": word_forms}

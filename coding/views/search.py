@@ -21,8 +21,13 @@ TEMPLATE = "coding/search.html"
 def search(request, study_slug):
     access = study_for(request, study_slug)
     query = request.GET.get("q", "")
+    word_forms = request.GET.get("forms") == "1"
     found = selectors.search(
-        access.study, request.user, query, int_or_none(request.GET.get("page"))
+        access.study,
+        request.user,
+        query,
+        int_or_none(request.GET.get("page")),
+        word_forms=word_forms,
     )
     context = {
         "access": access,
@@ -30,6 +35,8 @@ def search(request, study_slug):
         "nav_section": "search",
         "q": query.strip(),
         "found": found,
+        "forms_offered": selectors.word_forms_available(),
+        "forms": word_forms,
     }
     template = TEMPLATE
     if request.htmx and not request.htmx.history_restore_request:

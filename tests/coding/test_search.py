@@ -104,3 +104,44 @@ def test_postgresql_has_the_trigram_index(db):
         )
         (definition,) = cursor.fetchone()
     assert "gin_trgm_ops" in definition and "upper(text)" in definition.lower()
+
+
+FORMS = (
+    "Interviewer: How did you start?\n\n"
+    "{code}: I started contributing to the tokenizer; my first contribution was small.\n"
+)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="word forms are PostgreSQL's")
+def test_other_forms_of_the_words_are_found_and_shown_on_postgresql(client_for, lead, study):
+    few = ready_transcript(study, lead, FORMS.format(code="I7"), code="I7")
+    many = ready_transcript(
+        study, lead, FORMS.format(code="I8") + "\nI8: We contribute, you contribute.\n", code="I8"
+    )
+    client = client_for(lead)
+    assert hits(search(client, study, "contribute")) == ["contribute", "contribute"]
+    response = search(client, study, "contribute", forms="1")
+    page = response.content.decode()
+    assert "or other forms of its words" in page
+    # Best match first; every form PostgreSQL matched is marked in its context.
+    assert page.index(f"{many.participant.code} ·") < page.index(f"{few.participant.code} ·")
+    assert sorted(set(hits(response))) == ["contribute", "contributing", "contribution"]
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite has no word-form search")
+def test_word_forms_are_not_offered_on_sqlite(client_for, lead, study):
+    ready_transcript(study, lead, FORMS.format(code="I7"), code="I7")
+    client = client_for(lead)
+    page = search(client, study, "contribute").content.decode()
+    assert 'name="forms"' not in page
+    assert hits(search(client, study, "contribute", forms="1")) == []  # substring only
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the full-text index is PostgreSQL's")
+def test_postgresql_has_the_full_text_index(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'transcript_text_english_fts'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "to_tsvector('english'::regconfig, text)" in definition
