@@ -12,8 +12,20 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
-@register.simple_tag
-def code_options(codes, selected=None, skip=None, chosen=()):
+def _escaped(context, codes) -> list[tuple[int, str, str]]:
+    """Each code's pk, escaped public id and escaped name, worked out once per page."""
+    cache = context.render_context.setdefault("board_code_options", {})
+    key = id(codes)
+    if key not in cache:
+        cache[key] = (
+            codes,  # kept, so that the id is not reused while the page renders
+            [(c.pk, conditional_escape(c.public_id), conditional_escape(c.name)) for c in codes],
+        )
+    return cache[key][1]
+
+
+@register.simple_tag(takes_context=True)
+def code_options(context, codes, selected=None, skip=None, chosen=()):
     """``<option>``s for ``codes`` (themes or categories): the one whose pk is ``selected`` and
     those in ``chosen`` marked selected, the one whose pk is ``skip`` left out."""
     picked = {code.pk for code in chosen}
@@ -21,9 +33,8 @@ def code_options(codes, selected=None, skip=None, chosen=()):
         picked.add(selected)
     return mark_safe(
         "".join(
-            f'<option value="{conditional_escape(code.public_id)}"'
-            f"{' selected' if code.pk in picked else ''}>{conditional_escape(code.name)}</option>"
-            for code in codes
-            if skip is None or code.pk != skip
+            f'<option value="{ref}"{" selected" if pk in picked else ""}>{name}</option>'
+            for pk, ref, name in _escaped(context, codes)
+            if skip is None or pk != skip
         )
     )
