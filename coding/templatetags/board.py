@@ -14,7 +14,9 @@ register = template.Library()
 
 def _escaped(context, codes) -> list[tuple[int, str, str]]:
     """Each code's pk, escaped public id and escaped name, worked out once per page."""
-    cache = context.render_context.setdefault("board_code_options", {})
+    # The render context's outermost level lasts for the whole page (inner levels come and go
+    # with each partial).
+    cache = context.render_context.dicts[0].setdefault("board_code_options", {})
     key = id(codes)
     if key not in cache:
         cache[key] = (
