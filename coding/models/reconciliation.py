@@ -146,6 +146,9 @@ class ConsensusCoding(models.Model):
                 condition=Q(source__in=ConsensusSource.values), name="consensus_known_source"
             ),
         ]
+        # Counting codings per code and transcript (the theme board, the matrices) reads this
+        # index alone, not 100,000 rows of text.
+        indexes = [models.Index(fields=["transcript", "code"], name="consensus_transcript_code")]
 
     def __str__(self) -> str:
         return f"{self.code} [{self.start}:{self.end}] (consensus)"

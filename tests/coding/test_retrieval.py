@@ -353,4 +353,5 @@ class TestQueryCounts:
         assert len(quotes(response)) == 2 * size
 
 
-QUERIES = 13  # the same at both sizes: session, access, codebook, filters, cases, count, one page
+QUERIES = 14  # the same at both sizes: session, access, codebook, filters, cases, the readable
+# transcripts, count, one page

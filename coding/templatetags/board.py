@@ -1,0 +1,42 @@
+"""The theme board's choice lists, written here rather than as template loops.
+
+Every node on the board carries a "Move…" menu whose lists name every theme or category (80
+codes × ~45 options at full size); looping in the template cost more than everything else on
+the page together. The output is the same ``<option>`` markup, escaped the same way.
+"""
+
+from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+def _escaped(context, codes) -> list[tuple[int, str, str]]:
+    """Each code's pk, escaped public id and escaped name, worked out once per page."""
+    # The render context's outermost level lasts for the whole page (inner levels come and go
+    # with each partial).
+    cache = context.render_context.dicts[0].setdefault("board_code_options", {})
+    key = id(codes)
+    if key not in cache:
+        cache[key] = (
+            codes,  # kept, so that the id is not reused while the page renders
+            [(c.pk, conditional_escape(c.public_id), conditional_escape(c.name)) for c in codes],
+        )
+    return cache[key][1]
+
+
+@register.simple_tag(takes_context=True)
+def code_options(context, codes, selected=None, skip=None, chosen=()):
+    """``<option>``s for ``codes`` (themes or categories): the one whose pk is ``selected`` and
+    those in ``chosen`` marked selected, the one whose pk is ``skip`` left out."""
+    picked = {code.pk for code in chosen}
+    if selected is not None:
+        picked.add(selected)
+    return mark_safe(
+        "".join(
+            f'<option value="{ref}"{" selected" if pk in picked else ""}>{name}</option>'
+            for pk, ref, name in _escaped(context, codes)
+            if skip is None or pk != skip
+        )
+    )
