@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("workbench", "transcripts", "coding")
 # What each app must not import: everything above it.
 FORBIDDEN = {"workbench": {"transcripts", "coding"}, "transcripts": {"coding"}, "coding": set()}
-PURE = ("transcripts.formats", "transcripts.rewriting", "coding.agreement")
+PURE = (
+    "transcripts.formats",
+    "transcripts.rewriting",
+    "coding.agreement",
+    "coding.saturation",
+)
 DJANGO = ("django", "guardian")  # and every django_* package
 
 
