@@ -12,8 +12,14 @@ The method has three parameters:
   ≤ 5 % and 0 % (no new information); both are our defaults.
 
 Saturation is reported as "*X* + *r*": the first passing run starts after interview *X*, and
-the *r* interviews of the run confirm it. The paper's worked example (base 4 → 37 themes, first
-run of 2, interviews 5–6, adds 7 new themes: 7/37 = 19 %) is in the tests.
+the *r* interviews of the run confirm it. The paper's worked (hypothetical) example — base 4 →
+37 themes, first run of 2, interviews 5–6, adds 7 new themes: 7/37 = 19 % — is in the tests.
+Its bootstrap results (e.g. a median of 11 + 2 interviews at 0 % with runs of 2, as secondary
+summaries report them) come from the authors' datasets and cannot be recomputed here.
+
+What we could check from here: the abstract (base size, run length, new-information threshold;
+validated by bootstrapping three interview datasets) and the worked example, through the issue
+and secondary summaries. The paper's full text was not reachable.
 
 **Denominator.** It stays the base's count for every run: the issue quotes the paper as "their
 unique themes are the denominator", the worked example divides by the base's 37, and a growing
@@ -26,7 +32,7 @@ every window of *r* consecutive interviews after the base, so the reported point
 on where a chunk boundary happens to fall, and stepping's runs are a subset of sliding's (sliding
 never reports saturation later). We could not read the paper's method section in full from
 here, so we cannot quote its own wording on this choice; a third-party implementation of the
-method (an R package citing the paper) also slides by one interview. Stepping is offered for
+method (an R package citing the paper's DOI) also slides by one interview. Stepping is offered for
 teams who read the paper as disjoint chunks. Only full runs are evaluated: a trailing partial
 run would pass with fewer interviews of evidence than the parameters promise.
 
@@ -119,7 +125,10 @@ class GuestReport:
 
     def result(self, threshold_percent: int | str | Fraction | Decimal) -> GuestResult:
         wanted = as_percent(threshold_percent)
-        return next(r for r in self.results if r.threshold == wanted)
+        for result in self.results:
+            if result.threshold == wanted:
+                return result
+        raise KeyError(f"no result for ≤ {threshold_percent} %: it was not among the thresholds")
 
 
 def as_percent(value: int | str | float | Fraction | Decimal) -> Fraction:

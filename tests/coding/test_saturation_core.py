@@ -2,11 +2,13 @@
 stopping criteria of Francis et al. (2010) and of the seed paper, and meaning saturation after
 Hennink, Kaiser & Marconi (2017).
 
-Published numbers used here: Guest, Namey & Chen (2020), PLOS ONE 15(5): e0232076, worked
-example of the method — a base of 4 interviews holding 37 unique themes; the first run of 2
-(interviews 5–6) adds 7 new themes, 7/37 = 19 % (quoted in issue #13; also in secondary
-summaries of the paper). We could not read the paper's full text or supplementary material
-here, so no further worked values are asserted.
+Published numbers used here: Guest, Namey & Chen (2020), PLOS ONE 15(5): e0232076, the worked
+(hypothetical) example of the method — a base of 4 interviews holding 37 unique themes; the
+first run of 2 (interviews 5–6) adds 7 new themes, 7/37 = 19 % (quoted in issue #13 and in
+secondary summaries of the paper). We could not read the paper's full text, its figures'
+tables or its supplementary material here, so no further worked values are asserted; its
+bootstrap medians (e.g. 11 + 2 at 0 %) depend on the authors' data and cannot be recomputed.
+Everything after interview 6 in ``GUEST`` is our own continuation, not the paper's.
 """
 
 from fractions import Fraction
@@ -124,6 +126,9 @@ def test_base_and_run_length_and_threshold_are_parameters():
     assert report.denominator == 44
     assert [r.interviews for r in report.runs] == [(7, 8, 9), (8, 9, 10), (9, 10, 11)]
     assert report.result(10).label == "saturation at n = 6 + 3 (base 6, run 3, ≤ 10 %)"  # 3/44
+    assert guest_saturation(GUEST, thresholds=[2.5]).result("2.5").label.endswith("≤ 2.5 %)")
+    with pytest.raises(KeyError):
+        report.result(5)  # only 10 % was asked for
     with pytest.raises(ValueError):
         guest_saturation(GUEST, thresholds=[101])
     with pytest.raises(ValueError):
