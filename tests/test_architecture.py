@@ -22,6 +22,7 @@ PURE = (
     "transcripts.rewriting",
     "coding.agreement",
     "coding.saturation",
+    "coding.matrices",
 )
 DJANGO = ("django", "guardian")  # and every django_* package
 
