@@ -60,6 +60,7 @@ def retrieval(request, study_slug, ref):
         "cases": selectors.case_choices(viewer),
         "targets": selectors.targets(book),
         "can_mark_consensus": bool(OVERSEERS & access.perms),
+        "can_split": access.can("manage_codebook"),  # the split page: choose codings to move
         "here": request.get_full_path(),
     }
     template = TEMPLATE

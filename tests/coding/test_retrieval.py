@@ -355,3 +355,13 @@ class TestQueryCounts:
 
 QUERIES = 14  # the same at both sizes: session, access, codebook, filters, cases, the readable
 # transcripts, count, one page
+
+
+def test_the_codebook_s_keepers_split_a_code_from_its_quotes(
+    client_for, admin_user, lead, study, world
+):
+    world["transcript"]("I1", "Europe")
+    code = world["entry"]
+    split = reverse("code_split", args=[study.slug, code.public_id])
+    assert split in client_for(admin_user).get(url(study, code)).content.decode()
+    assert split not in client_for(lead).get(url(study, code)).content.decode()
