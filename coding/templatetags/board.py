@@ -1,8 +1,9 @@
 """The theme board's choice lists, written here rather than as template loops.
 
-Every node on the board carries a "Move…" menu whose lists name every theme or category (80
-codes × ~45 options at full size); looping in the template cost more than everything else on
-the page together. The output is the same ``<option>`` markup, escaped the same way.
+A node's "Move…" menu (``coding/theme_menu.html``, read when it is opened) lists every theme or
+category, several times over; looping in the template cost more than the rest of the menu
+(when every node on the board carried its menu, more than the rest of the board). The output
+is the same ``<option>`` markup, escaped the same way.
 """
 
 from django import template
