@@ -332,6 +332,18 @@ class TestBoardReading:
         )
         assert [n.code for n in board.pool] == [tree["loose"]]
 
+    def test_the_page_shows_each_nodes_counts(self, client_for, study, lead, tree):
+        transcript = ready_transcript(study, lead, "I1: Logs and GPUs.\n", code="I1")
+        _consensus(transcript, tree["gpus"], 13, 17, lead)
+        url = reverse("themes", kwargs={"study_slug": study.slug})
+        page = client_for(lead).get(url).content.decode()
+        assert (
+            'aria-label="1 coding in 1 interview, 1 participant, 0 cases">'
+            "<span>1 coding</span><span>1 interview</span><span>1 participant</span>"
+            "<span>0 cases</span>"
+        ) in page
+        assert "<span>no codings yet</span>" in page  # a code with none
+
     def test_a_node_under_two_questions_appears_under_each_and_unmapped_ones_apart(
         self, study, lead, tree, design
     ):
