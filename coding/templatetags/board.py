@@ -50,7 +50,7 @@ def counts(tally):
     four ``pluralize`` and four localisations: a fifth of the board's rendering. All numbers."""
     numbers = (tally.codings, tally.interviews, tally.n_participants, tally.n_cases)
     words = ("coding", "interview", "participant", "case")
-    each = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in zip(numbers, words)]
+    each = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in zip(numbers, words, strict=True)]
     label = f"{each[0]} in {each[1]}, {each[2]}, {each[3]}"
     if tally.codings:
         inner = "".join(f"<span>{text}</span>" for text in each)
