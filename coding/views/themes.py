@@ -146,6 +146,8 @@ def _with_target(operation, request, access, name, key):
 @login_required
 @vary_on_headers("HX-Request")
 def theme_menu(request, study_slug, ref):
+    """One node's "Move…" menu: for htmx the fragment that opens in place on the board, without
+    JavaScript a page with the same forms (they post and redirect back to the board)."""
     access = _arranger(request, study_slug)
     code = _code(request, access, ref)
     context = {
