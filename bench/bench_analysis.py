@@ -24,7 +24,7 @@ into a temporary STATIC_ROOT), ``--debug`` keeps it on.
 Measured, whole requests through Django's test client signed in as the lead (force_login),
 median and worst of N after a warm-up, with the query count of each request:
 
-1. the theme board (target ≤ 150 ms);
+1. the theme board (target ≤ 150 ms), and one code's "Move…" menu, read when it is opened;
 2. the first page of retrieval for the code with 5,000 segments (≤ 150 ms);
 3. co-occurrence over all codes, overlap and turn (≤ 1 s each);
 4. codes × cases and themes × cases (≤ 1 s);
@@ -496,9 +496,9 @@ def report(label, key, samples, queries=None):
     ROWS.append((label, median, worst, queries, target, met))
 
 
-def get(client, url, **params):
+def get(client, url, headers=None, **params):
     def request():
-        response = client.get(url, params)
+        response = client.get(url, params, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
         return response
 
@@ -521,6 +521,12 @@ def run():
     in_consensus = data["ConsensusCoding"].objects.filter(code=retrieval_code).count()
     steps = [
         ("theme board", "board", reverse("themes", args=[slug]), {}),
+        (
+            "theme board: a code's Move… menu (htmx)",
+            "board",
+            reverse("theme_menu", args=[slug, retrieval_code.public_id]),
+            {"headers": {"HX-Request": "true"}},
+        ),
         (
             f"retrieval, first page ({in_consensus:,} segments)",
             "retrieval",

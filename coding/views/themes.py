@@ -3,7 +3,9 @@
 Every member reads the board (blindness holds: see ``coding/selectors/themes.py``); leads and
 admins arrange it. Each arrangement is a plain POST form that redirects back to the board (so
 it works without JavaScript); htmx requests (drag and drop, keyboard moves) get the board
-fragment back instead, with the outcome in its message area.
+fragment back instead, with the outcome in its message area. A node's "Move…" menu (those
+forms) is read only when it is opened: a fragment swapped in place on the board, or without
+JavaScript a small page of its own.
 """
 
 from urllib.parse import urlencode
@@ -138,6 +140,26 @@ def _with_target(operation, request, access, name, key):
         return operation(**kwargs, **{key: _target(request, access, name)})
 
     return run
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def theme_menu(request, study_slug, ref):
+    """One node's "Move…" menu: for htmx the fragment that opens in place on the board, without
+    JavaScript a page with the same forms (they post and redirect back to the board)."""
+    access = _arranger(request, study_slug)
+    code = _code(request, access, ref)
+    context = {
+        "access": access,
+        "study": access.study,
+        "nav_section": "themes",
+        "menu": selectors.node_menu(viewer_of(request, access), code),
+        "query": _query(request.GET),
+        "fragment": bool(request.htmx),
+    }
+    template = "coding/theme_menu.html" + ("#menu" if request.htmx else "")
+    return render(request, template, context)
 
 
 @require_POST
@@ -300,6 +322,7 @@ urlpatterns = [
     path("themes/", themes, name="themes"),
     path("themes/new/", theme_create, name="theme_create"),
     path("themes/undo/", theme_undo, name="theme_undo"),
+    path("themes/<str:ref>/menu/", theme_menu, name="theme_menu"),
     path("themes/<str:ref>/move/", theme_move, name="theme_move"),
     path("themes/<str:ref>/promote/", theme_promote, name="theme_promote"),
     path("themes/<str:ref>/demote/", theme_demote, name="theme_demote"),

@@ -1,5 +1,6 @@
 """The theme board in Chromium, on the demo study: a lead moves codes by dragging them with the
-mouse and by keyboard alone; each move is saved (a new place, a version, undoable)."""
+mouse, through an item's "Move…" menu (read from the server when opened) with the mouse, and by
+keyboard alone; each move is saved (a new place, a version, undoable)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -64,9 +65,52 @@ def test_a_lead_drags_a_code_into_a_theme_and_undoes_it(demo, login, page):
     assert Code.objects.get(study=demo, name="Entry path").parent is None
 
 
+def menu_link(item):
+    return item.locator(":scope > .node-menu > a.menu-open")
+
+
+def test_a_lead_moves_items_through_their_menus_by_mouse(demo, login, page):
+    login("lead")
+    board(page)
+    expect(page.locator("#board select")).to_have_count(0)  # no menu until one is opened
+    entry = node(page, "code", "Entry path")
+    menu_link(entry).click()
+    expect(menu_link(entry)).to_have_attribute("aria-expanded", "true")
+    expect(entry.locator("select[name=parent]")).to_be_focused()
+    # One menu at a time: opening another closes the first.
+    theme = node(page, "theme", ON_RAMP)
+    menu_link(theme).click()
+    expect(theme.locator("select[name=parent]")).to_be_visible()
+    expect(entry.locator("select")).to_have_count(0)
+    expect(menu_link(entry)).to_have_attribute("aria-expanded", "false")
+    theme.get_by_role("button", name="Close").click()
+    expect(theme.locator("select")).to_have_count(0)
+    expect(menu_link(theme)).to_be_focused()
+
+    menu_link(entry).click()
+    entry.locator("select[name=parent]").select_option(label=GATE)
+    entry.get_by_role("button", name="Move", exact=True).click()
+    expect(page.locator("#messages")).to_contain_text("Moved “Entry path” to “Challenge")
+    gate = node(page, "theme", GATE)
+    expect(gate.locator("ol.codes")).to_contain_text("Entry path")
+    assert Code.objects.get(study=demo, name="Entry path").parent.name == GATE
+    expect(node(page, "code", "Entry path")).to_be_focused()  # the moved item keeps the focus
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator(".pool")).to_contain_text("Entry path")
+    assert Code.objects.get(study=demo, name="Entry path").parent is None
+
+
 def test_a_lead_arranges_the_board_by_keyboard(demo, login, page):
     login("lead")
     board(page)
+    # Escape closes an item's menu and gives the focus back to the item.
+    theme = node(page, "theme", ON_RAMP)
+    theme.focus()
+    page.keyboard.press("m")
+    expect(theme.locator("select[name=parent]")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(theme.locator("select")).to_have_count(0)
+    expect(theme).to_be_focused()
     # Move a code into another theme through its "Move…" menu, keys only.
     entry = node(page, "code", "Entry path")
     entry.focus()
@@ -80,6 +124,7 @@ def test_a_lead_arranges_the_board_by_keyboard(demo, login, page):
     gate = node(page, "theme", GATE)
     expect(gate.locator("ol.codes")).to_contain_text("Entry path")
     assert Code.objects.get(study=demo, name="Entry path").parent.name == GATE
+    expect(node(page, "code", "Entry path")).to_be_focused()
 
     # Reorder it among its neighbours: Alt+Up, focus stays on the moved item.
     codes = gate.locator("ol.codes > li.node .node-name")

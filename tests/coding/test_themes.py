@@ -332,6 +332,18 @@ class TestBoardReading:
         )
         assert [n.code for n in board.pool] == [tree["loose"]]
 
+    def test_the_page_shows_each_nodes_counts(self, client_for, study, lead, tree):
+        transcript = ready_transcript(study, lead, "I1: Logs and GPUs.\n", code="I1")
+        _consensus(transcript, tree["gpus"], 13, 17, lead)
+        url = reverse("themes", kwargs={"study_slug": study.slug})
+        page = client_for(lead).get(url).content.decode()
+        assert (
+            'aria-label="1 coding in 1 interview, 1 participant, 0 cases">'
+            "<span>1 coding</span><span>1 interview</span><span>1 participant</span>"
+            "<span>0 cases</span>"
+        ) in page
+        assert "<span>no codings yet</span>" in page  # a code with none
+
     def test_a_node_under_two_questions_appears_under_each_and_unmapped_ones_apart(
         self, study, lead, tree, design
     ):
@@ -394,12 +406,78 @@ class TestPages:
         self, client_for, study, lead, coder, tree
     ):
         url = reverse("themes", kwargs={"study_slug": study.slug})
-        page = client_for(lead).get(url).content.decode()
+        page = client_for(lead).get(url + "?status=tentative").content.decode()
+        assert "Codes not yet in a theme" in page
+        # Each item's "Move…" leads to its menu (filters kept); the menus themselves are read
+        # only when opened, so no item carries a list of every theme.
+        menu = reverse(
+            "theme_menu", kwargs={"study_slug": study.slug, "ref": tree["loose"].public_id}
+        )
+        assert f'href="{menu}?status=tentative"' in page and "Move…" in page
         assert (
-            tree["on_ramp"].name in page and "Move…" in page and "Codes not yet in a theme" in page
+            'name="also_in"' not in page and '<option value="' + tree["gate"].public_id not in page
         )
         page = client_for(coder).get(url).content.decode()
         assert tree["on_ramp"].name in page and "Move…" not in page
+
+    def test_a_menu_without_javascript_is_a_page_whose_forms_post_back_to_the_board(
+        self, client_for, study, lead, tree
+    ):
+        client = client_for(lead)
+        loose = tree["loose"]
+        kwargs = {"study_slug": study.slug, "ref": loose.public_id}
+        page = client.get(reverse("theme_menu", kwargs=kwargs) + "?status=tentative")
+        body = page.content.decode()
+        assert page.status_code == 200 and "<html" in body and "hx-post" not in body
+        assert "Move the code “Language pride”" in body
+        move = reverse("theme_move", kwargs=kwargs) + "?status=tentative"
+        assert f'action="{move}"' in body
+        for form in ("theme_links", "theme_promote"):
+            assert reverse(form, kwargs=kwargs) in body
+        assert tree["gate"].name in body and tree["lifecycle"].name in body
+        response = client.post(
+            move, {"parent": tree["gate"].public_id, "version": loose.version}, follow=True
+        )
+        assert response.redirect_chain[0][0].endswith("/themes/?status=tentative")
+        assert fresh(loose).parent == tree["gate"]
+
+    def test_a_menu_for_htmx_is_the_fragment_with_the_nodes_choices(
+        self, client_for, study, lead, tree
+    ):
+        client = client_for(lead)
+
+        def menu(code):
+            url = reverse("theme_menu", kwargs={"study_slug": study.slug, "ref": code.public_id})
+            response = client.get(url, headers={"HX-Request": "true"})
+            assert response.status_code == 200 and "Vary" in response
+            return response.content.decode()
+
+        body = menu(tree["gpus"])
+        assert "<html" not in body and "hx-post" in body and "menu-close" in body
+        # Its theme is chosen; its "Also belongs to" leaves its own theme out.
+        gate = tree["gate"].public_id
+        assert f'<option value="{gate}" selected>' in body
+        also = body[body.index('name="also_in"') :]
+        assert gate not in also and tree["on_ramp"].public_id in also
+        # A theme: categories to move to, fold into another theme (not itself), its status.
+        body = menu(tree["on_ramp"])
+        assert f'<option value="{tree["lifecycle"].public_id}" selected>' in body
+        fold = body[body.index('name="into"') :]
+        assert tree["on_ramp"].public_id not in fold.split("</select>")[0]
+        assert "Mark established" in body and "Fold" in body
+        # Its place among its siblings: the first of two goes down, not up.
+        assert 'value="-1" disabled' in body and 'value="1" >' in body.replace("  ", " ")
+        body = menu(tree["gate"])
+        assert 'value="0" >' in body.replace("  ", " ") and 'value="2" disabled' in body
+
+    def test_a_menu_is_for_arrangers_only(self, client_for, study, coder, outsider, tree):
+        url = reverse(
+            "theme_menu", kwargs={"study_slug": study.slug, "ref": tree["loose"].public_id}
+        )
+        assert client_for(outsider).get(url).status_code == 404
+        assert client_for(coder).get(url).status_code == 403
+        missing = reverse("theme_menu", kwargs={"study_slug": study.slug, "ref": "nope"})
+        assert client_for(outsider).get(missing).status_code == 404
 
     def test_plain_form_move_redirects_with_a_message(self, client_for, study, lead, tree):
         loose = tree["loose"]
@@ -498,3 +576,19 @@ def test_board_query_count_does_not_grow(
     _grow(study, lead, admin_user, 12)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_menu_query_count_does_not_grow(
+    client_for, study, lead, admin_user, tree, django_assert_num_queries
+):
+    client = client_for(lead)
+    url = reverse("theme_menu", kwargs={"study_slug": study.slug, "ref": tree["logs"].public_id})
+    client.get(url, headers={"HX-Request": "true"})  # warm the session and the caches
+    _grow(study, lead, admin_user, 2)
+    # 8: signing in and the member's access to the study (four, as on every page), the code,
+    # every theme and category, its siblings and its further themes.
+    with django_assert_num_queries(8) as small:
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    _grow(study, lead, admin_user, 12)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200

@@ -159,6 +159,7 @@ STUDY_URLS = {
     "themes": ("get", MEMBERS),
     "theme_create": ("post", ADMIN_LEAD),
     "theme_undo": ("post", ADMIN_LEAD),
+    "theme_menu": ("get", ADMIN_LEAD),
     "theme_move": ("post", ADMIN_LEAD),
     "theme_promote": ("post", ADMIN_LEAD),
     "theme_demote": ("post", ADMIN_LEAD),
@@ -241,6 +242,7 @@ PK_OF = {
     "notes_memo_edit": lambda world: _memo(world),
     "notes_memo_delete": lambda world: _memo(world),
     # the theme board: a code, or a theme in a category
+    "theme_menu": "code",
     "theme_move": "code",
     "theme_promote": "code",
     "theme_links": "code",
