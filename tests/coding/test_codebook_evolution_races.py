@@ -1,5 +1,6 @@
-"""A coding made while a merge runs ends up on the target or is refused, never lost
-(PostgreSQL, two connections; the harness is that of tests/coding/test_codings_races.py)."""
+"""A coding made while a merge or a split runs ends up on the target, is refused or keeps its
+code, never lost (PostgreSQL, two connections; the harness is tests/coding/test_codings_races.py).
+"""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -7,7 +8,7 @@ from django.db import connection
 
 from coding.models import Code, Coding, LayerRole
 from coding.services import codings as coding_services
-from coding.services.codebook_evolution import codes_merge
+from coding.services.codebook_evolution import code_split, codes_merge
 from tests.coding.test_codings import (  # noqa: F401 (fixtures shared with the view tests)
     code,
     code2,
@@ -62,3 +63,32 @@ def test_a_coding_applied_before_the_merge_commits_moves_to_the_target(
     assert not isinstance(merged, ValidationError)
     assert Coding.objects.get(pk=applied.pk).code_id == code2.pk
     assert not Coding.objects.filter(code=code).exists()
+
+
+def _split(admin, a, transcript):
+    return lambda: code_split(
+        actor=admin,
+        code=Code.objects.get(pk=a.pk),
+        version=None,
+        name="Split off",
+        transcripts=[transcript.pk],
+    )
+
+
+def test_a_coding_applied_while_a_split_of_its_transcript_runs_waits_and_keeps_its_code(
+    admin_user, coder, transcript, layers, code
+):
+    layer = layers[LayerRole.PRIMARY]
+    start, end = span(transcript.text, "Compute")
+    before = coding_services.coding_create(
+        actor=coder, layer=layer, code=code, start=start, end=end
+    )
+    split, applied, waited = race(
+        _split(admin_user, code, transcript), _apply(coder, layer, code, transcript)
+    )
+    assert waited and not isinstance(split, Exception) and not isinstance(applied, Exception)
+    # The split moved what was there when it ran; the coding made after it is kept, on the
+    # code it was applied with: nothing lost, nothing moved behind the coder's back.
+    new = Code.objects.get(name="Split off")
+    assert Coding.objects.get(pk=before.pk).code_id == new.pk
+    assert Coding.objects.get(pk=applied.pk).code_id == code.pk
