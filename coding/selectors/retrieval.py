@@ -107,9 +107,12 @@ def codebook(viewer: Viewer) -> Codebook:
 def consensus_transcripts(viewer: Viewer):
     """Transcripts whose consensus the viewer may read: they see every layer of it, and their own
     layer there (if they code it) is submitted. Leads and reviewers who do not code a transcript
-    see its consensus; a coder, only once both layers are submitted."""
+    see its consensus; a coder, only once both layers are submitted; whoever keeps the codebook
+    (an admin deciding on merges and splits), the consensus of transcripts they do not code
+    whose layers are both submitted (``countable_layers``: never a layer blind to them)."""
     layers = Layer.objects.filter(transcript__study=viewer.study)
-    visible = viewer.layers()
+    keeper = "manage_codebook" in viewer.perms
+    visible = viewer.countable_layers() if keeper else viewer.layers()
     hidden = layers.exclude(pk__in=visible.values("pk")).values("transcript")
     own_open = layers.filter(coder=viewer.user).exclude(status=LayerStatus.SUBMITTED)
     return (
