@@ -26,6 +26,7 @@ from coding.selectors.blindness import viewer_of
 from coding.services import themes as services
 from workbench.access import study_for
 from workbench.forms import apply_service, posted
+from workbench.views.shared import int_or_none
 
 FILTER_KEYS = ("status", "rq", "value", "source")
 
@@ -41,19 +42,12 @@ def _can_arrange(access) -> bool:
     return any(access.can(perm) for perm in services.BOARD_PERMS)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _filters(query) -> dict:
     status = query.get("status", "")
     return {
         "status": status if status in ThemeStatus.values else "",
-        "rq": _int(query.get("rq")),
-        "values": [v for v in (_int(x) for x in query.getlist("value")) if v is not None],
+        "rq": int_or_none(query.get("rq")),
+        "values": [v for v in (int_or_none(x) for x in query.getlist("value")) if v is not None],
     }
 
 
@@ -135,9 +129,11 @@ def themes(request, study_slug):
     return _board_page(request, access)
 
 
-def _with_target(operation, request, access, name, key):
+def _with_target(operation, request, access, name):
+    """``operation`` with its ``name`` argument: the code the form posted under that name."""
+
     def run(**kwargs):
-        return operation(**kwargs, **{key: _target(request, access, name)})
+        return operation(**kwargs, **{name: _target(request, access, name)})
 
     return run
 
@@ -170,10 +166,10 @@ def theme_move(request, study_slug, ref):
     return _after(
         request,
         access,
-        _with_target(services.board_move, request, access, "parent", "parent"),
+        _with_target(services.board_move, request, access, "parent"),
         code=code,
-        version=_int(request.POST.get("version")),
-        position=_int(request.POST.get("position")),
+        version=int_or_none(request.POST.get("version")),
+        position=int_or_none(request.POST.get("position")),
     )
 
 
@@ -185,9 +181,9 @@ def theme_promote(request, study_slug, ref):
     return _after(
         request,
         access,
-        _with_target(services.code_promote, request, access, "category", "category"),
+        _with_target(services.code_promote, request, access, "category"),
         code=code,
-        version=_int(request.POST.get("version")),
+        version=int_or_none(request.POST.get("version")),
     )
 
 
@@ -199,9 +195,9 @@ def theme_demote(request, study_slug, ref):
     return _after(
         request,
         access,
-        _with_target(services.theme_demote, request, access, "into", "into"),
+        _with_target(services.theme_demote, request, access, "into"),
         theme=theme,
-        version=_int(request.POST.get("version")),
+        version=int_or_none(request.POST.get("version")),
     )
 
 
@@ -215,7 +211,7 @@ def theme_status(request, study_slug, ref):
         access,
         services.theme_status_set,
         code=code,
-        version=_int(request.POST.get("version")),
+        version=int_or_none(request.POST.get("version")),
         status=request.POST.get("status", ""),
     )
 
@@ -236,7 +232,7 @@ def theme_links(request, study_slug, ref):
         access,
         services.code_also_in_set,
         code=code,
-        version=_int(request.POST.get("version")),
+        version=int_or_none(request.POST.get("version")),
         themes=themes,
     )
 
