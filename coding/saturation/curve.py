@@ -46,7 +46,7 @@ def first_appearances(
     running: dict[Kind, int] = {}
     curve: list[InterviewNew[Item, Kind]] = []
     for position, items in enumerate(interviews, start=1):
-        new = frozenset(item for item in set(items) if item not in seen)
+        new = frozenset(items) - seen
         seen |= new
         by_kind: dict[Kind, set[Item]] = {}
         for item in new:

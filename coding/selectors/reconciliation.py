@@ -89,13 +89,11 @@ def edit_choices(disagreement: Disagreement, codes: list[Code]) -> dict:
     """The codes an edited decision offers: those in dispute (A's and B's here, A's first),
     prefilled; the rest of the codebook only as a deliberate addition."""
     by_pk = {code.pk: code for code in codes}
-    disputed = list(
-        dict.fromkeys(s["code"] for s in disagreement.a_codings + disagreement.b_codings)
-    )
-    in_dispute = [by_pk[pk] for pk in disputed if pk in by_pk]
+    # Ordered (A's first) and a set at once.
+    disputed = dict.fromkeys(s["code"] for s in disagreement.a_codings + disagreement.b_codings)
     return {
-        "codes_in_dispute": in_dispute,
-        "other_codes": [code for code in codes if code.pk not in set(disputed)],
+        "codes_in_dispute": [by_pk[pk] for pk in disputed if pk in by_pk],
+        "other_codes": [code for code in codes if code.pk not in disputed],
     }
 
 

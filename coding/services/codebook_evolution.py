@@ -182,8 +182,7 @@ def _move_codings(plan, layers, source_ids, target, now) -> tuple[dict, dict]:
     """Coalesce, then move; returns the undo record's part and the per-layer counts."""
     clusters = [c for found in plan.clusters.values() for c in found]
     survivors = {c.survivor["pk"]: c for c in clusters}
-    removed = [row for c in clusters for row in c.removed]
-    removed_pks = {row["pk"] for row in removed}
+    removed_pks = {row["pk"] for c in clusters for row in c.removed}
     full_removed = list(
         Coding.objects.filter(pk__in=removed_pks).values(
             "pk", "public_id", "layer_id", "code_id", "start", "end", "memo", "exemplar",
@@ -193,10 +192,9 @@ def _move_codings(plan, layers, source_ids, target, now) -> tuple[dict, dict]:
     for row in full_removed:
         row["created_at"] = row["created_at"].isoformat()
     Coding.objects.filter(pk__in=removed_pks).delete()
+    coalesced = removed_pks | set(survivors)  # once: not per row
     moved = [
-        row
-        for row in plan.codings
-        if row["code_id"] in source_ids and row["pk"] not in removed_pks | set(survivors)
+        row for row in plan.codings if row["code_id"] in source_ids and row["pk"] not in coalesced
     ]
     Coding.objects.filter(pk__in=[row["pk"] for row in moved]).update(
         code=target, version=F("version") + 1, updated_at=now
@@ -261,10 +259,9 @@ def _move_consensus(plan, source_ids, target) -> tuple[dict, dict]:
     for row in full_removed:
         row["created_at"] = row["created_at"].isoformat()
     ConsensusCoding.objects.filter(pk__in=removed_pks).delete()
+    coalesced = removed_pks | set(survivors)
     moved = [
-        row
-        for row in plan.consensus
-        if row["code_id"] in source_ids and row["pk"] not in removed_pks | set(survivors)
+        row for row in plan.consensus if row["code_id"] in source_ids and row["pk"] not in coalesced
     ]
     ConsensusCoding.objects.filter(pk__in=[row["pk"] for row in moved]).update(code=target)
     texts = dict(
