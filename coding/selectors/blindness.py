@@ -80,6 +80,22 @@ def countable_layers_in_study(user, perms, study) -> QuerySet[Layer]:
     )
 
 
+def consensus_transcripts_in_study(user, perms, study) -> QuerySet:
+    """The analysable transcripts whose consensus layer ``user`` may read, in one query.
+
+    A consensus exists only once both layers were submitted and compared, so it tells nobody
+    outside a transcript anything blind coding protects. It is withheld only from a coder of
+    the transcript who does not (or no longer: a reopened layer) see every layer of it, or
+    whose own layer is open again. Every other member reads it, whatever their role.
+    """
+    layers = Layer.objects.filter(transcript__study=study)
+    own = layers.filter(coder=user)
+    coded = layers.filter(transcript__in=own.values("transcript"))
+    hidden = coded.exclude(_visible(user, perms, coded)).values("transcript")
+    reopened = own.exclude(status=LayerStatus.SUBMITTED).values("transcript")
+    return analysable_transcripts(study).exclude(pk__in=hidden).exclude(pk__in=reopened)
+
+
 # --- what follows from the rule: everything a blind colleague's layer gives away ---------------
 #
 # A person who codes a transcript is *blind* to the other coder's layer there until the rule
@@ -153,6 +169,9 @@ class Viewer:
 
     def countable_layers(self) -> QuerySet[Layer]:
         return countable_layers_in_study(self.user, self.perms, self.study)
+
+    def consensus_transcripts(self) -> QuerySet:
+        return consensus_transcripts_in_study(self.user, self.perms, self.study)
 
     @property
     def hidden_codes(self) -> Exists:

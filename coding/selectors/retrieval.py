@@ -5,9 +5,9 @@ category its themes and their members; the target itself counts too (a passage c
 theme directly). Segments come from the consensus layer by default, or from one coder's layer.
 
 Blindness: a coder's layer is read through ``Viewer.layers`` (visible layers only; another
-coder's only once submitted), and the consensus of a transcript only where the viewer sees every
-layer of it and is not coding it still (``consensus_transcripts``): a coder whose layer was
-reopened codes blind again. Withdrawn participants are left out with their transcripts
+coder's only once submitted), and the consensus through ``Viewer.consensus_transcripts`` (the
+one rule, in ``coding/selectors/blindness.py``): a coder whose layer was reopened codes blind
+again. Withdrawn participants are left out with their transcripts
 (``visible_layers_in_study`` and ``analysable_transcripts``).
 
 Query counts do not grow with data: the codebook is read once (three queries), the page's rows
@@ -102,25 +102,6 @@ def codebook(viewer: Viewer) -> Codebook:
 
 
 # --- whose segments the viewer may read ---------------------------------------------------------
-
-
-def consensus_transcripts(viewer: Viewer):
-    """Transcripts whose consensus the viewer may read: they see every layer of it, and their own
-    layer there (if they code it) is submitted. Leads and reviewers who do not code a transcript
-    see its consensus; a coder, only once both layers are submitted; whoever keeps the codebook
-    (an admin deciding on merges and splits), the consensus of transcripts they do not code
-    whose layers are both submitted (``countable_layers``: never a layer blind to them)."""
-    layers = Layer.objects.filter(transcript__study=viewer.study)
-    keeper = "manage_codebook" in viewer.perms
-    visible = viewer.countable_layers() if keeper else viewer.layers()
-    hidden = layers.exclude(pk__in=visible.values("pk")).values("transcript")
-    own_open = layers.filter(coder=viewer.user).exclude(status=LayerStatus.SUBMITTED)
-    return (
-        analysable_transcripts(viewer.study)
-        .filter(pk__in=visible.values("transcript"))
-        .exclude(pk__in=hidden)
-        .exclude(pk__in=own_open.values("transcript"))
-    )
 
 
 def coder_layers(viewer: Viewer, coder_id: int) -> QuerySet[Layer]:
@@ -270,7 +251,7 @@ def _rows(viewer: Viewer, book: Codebook, members: list[Code], filters: Filters)
         # The transcripts' ids first (one query): as a subquery, the blindness and consent
         # conditions were worked out again for the count and for the page, and PostgreSQL,
         # expecting one transcript, matched each of 5,000 segments against them in a loop.
-        readable = list(consensus_transcripts(viewer).values_list("pk", flat=True))
+        readable = list(viewer.consensus_transcripts().values_list("pk", flat=True))
         rows = ConsensusCoding.objects.filter(transcript_id__in=readable)
         rows = rows.annotate(ref=F("pk"), coder_id=Value(None, output_field=IntegerField()))
     else:

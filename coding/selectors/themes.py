@@ -120,11 +120,14 @@ def _tallies(study, viewer, source: str) -> dict[int, Tally]:
     (transcript, code) answers it for the consensus). Joining every coding to its participant
     and case, and the consent conditions as a subquery (PostgreSQL expected one transcript and
     sorted 100,000 rows on disk), made this the slowest part of the board."""
+    readable = (
+        viewer.consensus_transcripts() if source == CONSENSUS else analysable_transcripts(study)
+    )
     where = {
         pk: (participant, case)
-        for pk, participant, case in analysable_transcripts(study)
-        .order_by()
-        .values_list("pk", "participant_id", "participant__case_id")
+        for pk, participant, case in readable.order_by().values_list(
+            "pk", "participant_id", "participant__case_id"
+        )
     }
     if source == CONSENSUS:
         rows = ConsensusCoding.objects.filter(transcript_id__in=list(where))

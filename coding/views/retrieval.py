@@ -105,7 +105,7 @@ def _mark(request, access, viewer) -> tuple[object, str]:
     if consensus_pk is not None:
         row = (
             ConsensusCoding.objects.filter(
-                pk=consensus_pk, transcript__in=selectors.consensus_transcripts(viewer)
+                pk=consensus_pk, transcript__in=viewer.consensus_transcripts()
             )
             .select_related("code")
             .first()

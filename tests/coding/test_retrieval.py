@@ -255,16 +255,18 @@ class TestBlindness:
         assert quotes(client.get(url(study, world["theme"]))) == []
         assert quotes(client.get(url(study, world["theme"], layer=coder.pk + 1000))) == []
 
-    def test_the_codebook_s_keeper_reads_the_consensus_of_transcripts_they_do_not_code(
-        self, client_for, study, world, admin_user, lead
+    def test_a_member_who_does_not_code_a_transcript_reads_its_consensus(
+        self, client_for, study, world, admin_user, lead, coder
     ):
-        # An admin deciding on a merge or split reads what the consensus holds (the split page
-        # lists it too); a reopened layer takes it away again, as for everyone.
+        # One rule (``consensus_transcripts_in_study``): an admin deciding on a merge or split
+        # reads what the consensus holds (the split page lists it too), also while a layer is
+        # reopened; only the transcript's own coder whose layer is open again loses it.
         t = world["transcript"]("I1", "Europe")
         client = client_for(admin_user)
         assert len(quotes(client.get(url(study, world["theme"])))) == 2
-        assignment_services.layer_reopen(actor=lead, layer=t.layers.first(), reason="x")
-        assert quotes(client.get(url(study, world["theme"]))) == []
+        assignment_services.layer_reopen(actor=lead, layer=t.layers.get(coder=coder), reason="x")
+        assert len(quotes(client.get(url(study, world["theme"])))) == 2
+        assert quotes(client_for(coder).get(url(study, world["theme"]))) == []
 
     def test_a_blind_colleagues_inductive_code_is_404(
         self, client_for, study, world, coder, coder2
