@@ -235,6 +235,9 @@ class Transcript(models.Model):
     original_sha256 = models.CharField(max_length=64)
     original_size = models.PositiveBigIntegerField(default=0)
     interview_date = models.DateField(null=True, blank=True)
+    # The lead's order among interviews of the same day (or without a date): saturation reads
+    # interviews by date, then by this (``transcripts.selectors.transcripts.interview_order``).
+    interview_order = models.PositiveIntegerField(null=True, blank=True)
     interviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="interviews"
     )
@@ -261,6 +264,7 @@ class Transcript(models.Model):
         "title",
         "status",
         "interview_date",
+        "interview_order",
         "mode",
         "duration_minutes",
         "language",

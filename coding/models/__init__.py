@@ -38,6 +38,7 @@ from coding.models.reconciliation import (
     Reconciliation,
     Tolerance,
 )
+from coding.models.saturation import SaturationDecision, SaturationVerdict
 from coding.models.themes import BoardMove
 from coding.models.undo import UNDO_MAX_AGE, UndoAction, UndoStack
 
@@ -78,6 +79,8 @@ __all__ = [
     "Reconciliation",
     "ReviewVerdict",
     "RoundKind",
+    "SaturationDecision",
+    "SaturationVerdict",
     "Tolerance",
     "UNDO_MAX_AGE",
     "UndoAction",

@@ -267,6 +267,16 @@ class CodeVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     changed_at = models.DateTimeField()
+    # The interview being coded when the change was made (saturation counts codebook changes
+    # per interview): given by the caller, else the editor's most recently coded open layer;
+    # empty for changes made away from coding (a team meeting, a merge on the codebook page).
+    during = models.ForeignKey(
+        "transcripts.Transcript",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["code", "number"]

@@ -25,6 +25,7 @@ from .guest import (
     RunMode,
     as_percent,
     guest_saturation,
+    percent_text,
 )
 from .meaning import MeaningStability, codebook_meaning_stable_after, meaning_stability
 from .stopping import francis_stop, nothing_new_in_last
@@ -47,4 +48,5 @@ __all__ = [
     "meaning_stability",
     "new_counts",
     "nothing_new_in_last",
+    "percent_text",
 ]

@@ -107,7 +107,7 @@ class GuestResult:
 
     @property
     def label(self) -> str:
-        params = f"base {self.base}, run {self.run_length}, ≤ {_percent_text(self.threshold)} %"
+        params = f"base {self.base}, run {self.run_length}, ≤ {percent_text(self.threshold)} %"
         if self.run is None:
             return f"not reached ({params})"
         return f"saturation at n = {self.at} + {self.run_length} ({params})"
@@ -141,7 +141,7 @@ def as_percent(value: int | str | float | Fraction | Decimal) -> Fraction:
     return exact
 
 
-def _percent_text(value: Fraction) -> str:
+def percent_text(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return format(Decimal(value.numerator) / Decimal(value.denominator), "f").rstrip("0")

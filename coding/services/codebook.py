@@ -28,6 +28,7 @@ from coding.models import (
 )
 from coding.selectors.blindness import hidden_codes
 from coding.selectors.codebook import next_colour
+from coding.selectors.saturation import transcript_being_coded
 from workbench import audit
 from workbench.access import member_perms
 from workbench.locking import lock_row
@@ -128,9 +129,12 @@ def _own(study: Study, guide_questions, dimension_values):
     return gqs, values
 
 
-def _write_version(*, code: Code, actor, changes, snapshot: dict, flag_codings=False, note=""):
+def _write_version(
+    *, code: Code, actor, changes, snapshot: dict, flag_codings=False, note="", during=None
+):
     number = (code.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     return CodeVersion.objects.create(
+        during=during or transcript_being_coded(actor, code.study_id),
         code=code,
         number=number,
         change=changes[0],
@@ -215,7 +219,12 @@ def code_create(
     snapshot = audit.snapshot(code)
     audit.record(actor=actor, study=study, verb="code.create", obj=code, after=snapshot)
     _write_version(
-        code=code, actor=actor, changes=[ChangeKind.CREATE], snapshot=snapshot, note=note
+        code=code,
+        actor=actor,
+        changes=[ChangeKind.CREATE],
+        snapshot=snapshot,
+        note=note,
+        during=first_seen_transcript,
     )
     return code
 
@@ -243,12 +252,17 @@ def code_update(
     guide_questions=(),
     dimension_values=(),
     flag_codings: bool = False,
+    during=None,
 ) -> CodeUpdate:
     """Save an edited code. Returns the code and the kinds of change made (empty: none).
 
     ``flag_codings`` asks for the code's existing codings to be flagged "to re-check" (only
     when the definition changed); the flag is kept on the version and the audit event too.
+    ``during`` names the interview whose coding prompted the change (default: the one the
+    editor is coding, if any; saturation counts codebook changes per interview).
     """
+    if during is not None and during.study_id != code.study_id:
+        raise ValidationError("The transcript belongs to another study.")
     code = lock_row(Code, code.pk, version=version, study_id=code.study_id)
     study = code.study
     name = _clean_name(study, name, exclude_pk=code.pk, actor=actor)
@@ -301,7 +315,14 @@ def code_update(
         new["flag_codings"] = True
         new["codings flagged"] = flagged
     audit.record(actor=actor, study=study, verb="code.update", obj=code, before=old, after=new)
-    _write_version(code=code, actor=actor, changes=changes, snapshot=after, flag_codings=flag)
+    _write_version(
+        code=code,
+        actor=actor,
+        changes=changes,
+        snapshot=after,
+        flag_codings=flag,
+        during=during,
+    )
     return CodeUpdate(
         code=code, changes=[str(change) for change in changes], flagged=flagged if flag else 0
     )

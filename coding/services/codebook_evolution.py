@@ -44,6 +44,7 @@ from coding.models import (
 )
 from coding.selectors.codebook import next_colour
 from coding.selectors.codebook_evolution import DEFINITION_FIELDS, merge_plan
+from coding.selectors.saturation import transcript_being_coded
 from coding.services.codebook import code_name_free
 from coding.services.codebook_restore import (
     SIDES,
@@ -122,6 +123,7 @@ def write_versions(actor, codes, change, note: str) -> None:
         .values_list("code", "m")
     )
     now = timezone.now()
+    during = transcript_being_coded(actor, codes[0].study_id) if codes else None
     CodeVersion.objects.bulk_create(
         CodeVersion(
             code=code,
@@ -132,6 +134,7 @@ def write_versions(actor, codes, change, note: str) -> None:
             note=note[:300],
             changed_by=actor,
             changed_at=now,
+            during=during,
         )
         for code in codes
     )

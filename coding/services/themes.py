@@ -28,6 +28,7 @@ from coding.models import (
     ThemeStatus,
 )
 from coding.selectors.blindness import hidden_codes
+from coding.selectors.saturation import transcript_being_coded
 from coding.services.codebook import code_create
 from workbench import audit
 from workbench.access import member_perms, require
@@ -102,6 +103,7 @@ class _Operation:
             note=note[:300],
             changed_by=actor,
             changed_at=self.now,
+            during=transcript_being_coded(actor, code.study_id),
         )
         for entry in self.entries:
             if entry["code"] == code.pk:

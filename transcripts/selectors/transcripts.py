@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -150,3 +150,14 @@ def listed_names_in(text: str, rules) -> int:
 def study_rules_in_order(study) -> list[PseudonymRule]:
     """The study's replacement list in the order preview and apply share (oldest first)."""
     return list(PseudonymRule.objects.filter(study=study).order_by("id"))
+
+
+def in_interview_order(transcripts: QuerySet[Transcript]) -> QuerySet[Transcript]:
+    """Interviews in the order they were held: by interview date, then by the lead's order
+    among interviews of the same day (or without a date), then by participant and import."""
+    return transcripts.order_by(
+        F("interview_date").asc(nulls_last=True),
+        F("interview_order").asc(nulls_last=True),
+        "participant__code",
+        "pk",
+    )

@@ -15,6 +15,7 @@ from transcripts.selectors.consent import allows, current_consent
 from transcripts.selectors.transcripts import listed_names_in, study_rules_in_order
 from transcripts.services import staging
 from workbench import audit
+from workbench.access import require
 from workbench.locking import lock_row
 from workbench.models import Membership
 
@@ -117,3 +118,39 @@ def transcript_purge(*, actor, transcript: Transcript, reason: str) -> None:
         },
     )
     transcript.delete()
+
+
+@transaction.atomic
+def interview_order_set(*, actor, study, order: list[str]) -> int:
+    """Set the lead's order of interviews from ``order``, a list of transcript ids (as given
+    by a form) in the wanted sequence; interviews of one day are then read in that order.
+    Returns how many interviews moved. Unknown or repeated ids change nothing."""
+    require(actor, study, "manage_analysis", message="Only a lead sets the interview order.")
+    try:
+        pks = [int(pk) for pk in order]
+    except (TypeError, ValueError):
+        raise ValidationError("The order names an interview that is not in this study.") from None
+    if len(set(pks)) != len(pks):
+        raise ValidationError("An interview appears twice in the order.")
+    rows = {t.pk: t for t in Transcript.objects.select_for_update().filter(study=study, pk__in=pks)}
+    if len(rows) != len(pks):
+        raise ValidationError("The order names an interview that is not in this study.")
+    moved = []
+    for position, pk in enumerate(pks, start=1):
+        transcript = rows[pk]
+        if transcript.interview_order != position:
+            transcript.interview_order = position
+            transcript.version += 1
+            moved.append(transcript)
+    Transcript.objects.bulk_update(moved, ["interview_order", "version"])
+    if moved:
+        audit.record(
+            actor=actor,
+            study=study,
+            verb="transcript.reorder",
+            object_type="study",
+            object_id=str(study.pk),
+            object_repr=str(study),
+            after={"order": [rows[pk].title for pk in pks]},
+        )
+    return len(moved)

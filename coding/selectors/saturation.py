@@ -1,0 +1,580 @@
+"""Saturation reads: what each interview adds, in interview order, and the measures on top.
+
+The interviews are those whose chosen layer exists: the *consensus* layer (a reconciliation was
+started: both layers submitted and compared), or one coder's *submitted* layers. What a
+viewer may read follows the blindness rule (``coding/selectors/blindness.py``): a coder still
+blind on a transcript sees neither its consensus nor the other coder's layer there, so the
+curve leaves it out and the page says so.
+
+An interview *contains* a first-level code when the layer holds a coding of it; it contains a
+theme when it contains one of the theme's codes (its home or a further theme of ``also_in``)
+or a coding of the theme itself; a category, through its themes. A code merged into another
+counts as the code it became. The computing is the pure core in ``coding/saturation/``; this
+module reads (a constant number of queries, whatever the study's size) and labels.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django.db.models import Count, Max, Q
+
+from coding.models import (
+    ChangeKind,
+    Code,
+    CodeKind,
+    CodeOrigin,
+    CodeVersion,
+    Coding,
+    ConsensusCoding,
+    Layer,
+    LayerStatus,
+    SaturationDecision,
+)
+from coding.saturation import (
+    GuestReport,
+    as_percent,
+    codebook_meaning_stable_after,
+    first_appearances,
+    francis_stop,
+    guest_saturation,
+    meaning_stability,
+    nothing_new_in_last,
+    percent_text,
+)
+from transcripts.selectors.transcripts import analysable_transcripts, in_interview_order
+
+CONSENSUS = "consensus"
+INFORMATION = {
+    "themes": "Themes",
+    "codes": "First-level codes",
+    "both": "Themes and first-level codes",
+}
+MODES = {
+    "sliding": "Sliding: each run starts one interview later",
+    "stepping": "Stepping: each run starts after the previous one",
+}
+# What a codebook change counts as, per interview (a version may carry several kinds).
+CHANGE_LABELS = {
+    "created": "created",
+    "redefined": "redefined",
+    "merged": "merged",
+    "split": "split",
+}
+LIMITS = {"base": (1, 100), "run": (1, 50), "initial": (0, 200), "consecutive": (1, 50)}
+
+
+def transcript_being_coded(actor, study_id: int):
+    """The transcript ``actor`` is coding in the study, if any: their unsubmitted layer with
+    the most recent coding. Codebook changes are attributed to it (one query)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    layer = (
+        Layer.objects.filter(transcript__study_id=study_id, coder=actor)
+        .exclude(status=LayerStatus.SUBMITTED)
+        .annotate(last=Max("codings__updated_at"))
+        .filter(last__isnull=False)
+        .order_by("-last")
+        .select_related("transcript")
+        .first()
+    )
+    return layer.transcript if layer else None
+
+
+# --- parameters --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaturationParams:
+    """Everything the page lets the lead choose, with the paper's defaults."""
+
+    information: str = "themes"
+    layer: str = CONSENSUS  # or the username of a coder whose submitted layers count
+    base: int = 4
+    run: int = 2
+    thresholds: tuple[str, ...] = ("5", "0")  # per cent, as typed
+    mode: str = "sliding"
+    initial: int = 10  # Francis et al.: initial analysis sample
+    consecutive: int = 3  # Francis et al.: stopping criterion / "the last k interviews"
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> tuple[SaturationParams, dict[str, str]]:
+        """Parameters from a query string or form; what is wrong is reported per field and
+        replaced by its default, so the page still shows an analysis."""
+        errors: dict[str, str] = {}
+        values: dict = {}
+        default = cls()
+        information = data.get("information") or default.information
+        if information not in INFORMATION:
+            errors["information"] = "Count themes, first-level codes or both."
+            information = default.information
+        values["information"] = information
+        mode = data.get("mode") or default.mode
+        if mode not in MODES:
+            errors["mode"] = "Runs are sliding or stepping."
+            mode = default.mode
+        values["mode"] = mode
+        values["layer"] = (data.get("layer") or CONSENSUS).strip()[:150]
+        for name, (low, high) in LIMITS.items():
+            raw = data.get(name)
+            value = getattr(default, name)
+            if raw not in (None, ""):
+                try:
+                    value = int(str(raw).strip())
+                except ValueError:
+                    errors[name] = "Give a whole number."
+                else:
+                    if not low <= value <= high:
+                        errors[name] = f"Give a number from {low} to {high}."
+                        value = getattr(default, name)
+            values[name] = value
+        raw = data.get("thresholds")
+        thresholds = default.thresholds
+        if raw not in (None, ""):
+            parts = [p.strip().rstrip("%").strip() for p in str(raw).replace(";", ",").split(",")]
+            parts = [p for p in parts if p]
+            try:
+                checked = [as_percent(p.replace(" ", "")) for p in parts]
+            except (ValueError, ZeroDivisionError):
+                errors["thresholds"] = "Give percentages from 0 to 100, separated by commas."
+            else:
+                if not checked or len(checked) > 5:
+                    errors["thresholds"] = "Give one to five percentages."
+                else:
+                    thresholds = tuple(dict.fromkeys(parts))
+        values["thresholds"] = thresholds
+        return cls(**values), errors
+
+    def as_query(self) -> dict[str, str]:
+        return {
+            "information": self.information,
+            "layer": self.layer,
+            "base": str(self.base),
+            "run": str(self.run),
+            "thresholds": ", ".join(self.thresholds),
+            "mode": self.mode,
+            "initial": str(self.initial),
+            "consecutive": str(self.consecutive),
+        }
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass
+class Named:
+    ref: str  # the code's public id
+    name: str
+    origin: str
+
+
+@dataclass
+class InterviewRow:
+    position: int
+    transcript_id: int
+    title: str
+    participant: str
+    interview_date: date | None
+    interview_order: int | None
+    open_disagreements: int
+    new_codes: list[Named] = field(default_factory=list)
+    new_themes: list[Named] = field(default_factory=list)
+    new_categories: list[Named] = field(default_factory=list)
+    changes: dict[str, list[str]] = field(default_factory=dict)  # kind → code names
+    new_information: int = 0  # new items of the chosen information
+    cumulative: dict[str, int] = field(default_factory=dict)  # codes, themes, categories, info
+    quiet_run: bool | None = None  # the last k interviews added no theme or category
+
+    def split(self, items: list[Named]) -> tuple[int, int]:
+        deductive = sum(1 for item in items if item.origin == CodeOrigin.DEDUCTIVE)
+        return deductive, len(items) - deductive
+
+    @property
+    def codes_split(self):
+        return self.split(self.new_codes)
+
+    @property
+    def themes_split(self):
+        return self.split(self.new_themes)
+
+    @property
+    def categories_split(self):
+        return self.split(self.new_categories)
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(names) for names in self.changes.values())
+
+
+@dataclass
+class MeaningRow:
+    ref: str
+    name: str
+    stable_after: int | None  # interview position
+    changes: int
+    unplaced_after: int
+
+
+@dataclass
+class SaturationAnalysis:
+    params: SaturationParams
+    layer_label: str
+    interviews: list[InterviewRow]
+    guest: GuestReport
+    francis: int | None
+    quiet_since: int | None  # first interview at which the last k added no theme or category
+    meaning: list[MeaningRow]
+    meaning_stable_after: int | None
+    withheld: int  # interviews with the layer that the viewer may not read (blindness)
+    unplaced_changes: int  # codebook changes made away from the analysed interviews
+    codebook_state: dict
+    decisions: list = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return self.interviews[-1].cumulative if self.interviews else {}
+
+    def evidence(self) -> dict:
+        """Everything a decision snapshots, as JSON-ready data (the command prints it too)."""
+        return {
+            "parameters": self.params.as_query(),
+            "layer": self.layer_label,
+            "interviews": [
+                {
+                    "position": row.position,
+                    "title": row.title,
+                    "participant": row.participant,
+                    "interview_date": row.interview_date.isoformat()
+                    if row.interview_date
+                    else None,
+                    "open_disagreements": row.open_disagreements,
+                    "new_codes": {"deductive": row.codes_split[0], "inductive": row.codes_split[1]},
+                    "new_themes": {
+                        "deductive": row.themes_split[0],
+                        "inductive": row.themes_split[1],
+                    },
+                    "new_categories": {
+                        "deductive": row.categories_split[0],
+                        "inductive": row.categories_split[1],
+                    },
+                    "new_code_names": [n.name for n in row.new_codes],
+                    "new_theme_names": [n.name for n in row.new_themes],
+                    "new_category_names": [n.name for n in row.new_categories],
+                    "codebook_changes": row.changes,
+                    "new_information": row.new_information,
+                    "cumulative": row.cumulative,
+                    "quiet_last_k": row.quiet_run,
+                }
+                for row in self.interviews
+            ],
+            "guest": {
+                "base": self.guest.base,
+                "run_length": self.guest.run_length,
+                "mode": self.guest.mode,
+                "denominator": self.guest.denominator,
+                "reason": self.guest.reason,
+                "runs": [
+                    {
+                        "interviews": [run.first, run.last],
+                        "new": run.new_count,
+                        "denominator": run.denominator,
+                        "fraction": f"{run.fraction.numerator}/{run.fraction.denominator}",
+                        "percent": round(run.percent, 2),
+                    }
+                    for run in self.guest.runs
+                ],
+                "results": [
+                    {
+                        "threshold": percent_text(result.threshold),
+                        "reached": result.reached,
+                        "at": result.at,
+                        "label": result.label,
+                    }
+                    for result in self.guest.results
+                ],
+            },
+            "francis": {
+                "initial": self.params.initial,
+                "consecutive": self.params.consecutive,
+                "stop_at": self.francis,
+            },
+            "no_new_themes": {"last": self.params.consecutive, "since": self.quiet_since},
+            "meaning": {
+                "stable_after": self.meaning_stable_after,
+                "codes": [asdict(row) for row in self.meaning],
+            },
+            "withheld_interviews": self.withheld,
+            "unplaced_codebook_changes": self.unplaced_changes,
+            "codebook": self.codebook_state,
+        }
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+class StudyWide:
+    """Everything in the study (the command line, which has no viewer): the same shape as
+    ``coding.selectors.blindness.Viewer`` for what this module reads."""
+
+    def __init__(self, study):
+        self.study = study
+
+    def consensus_transcripts(self):
+        return analysable_transcripts(self.study)
+
+    def layers(self):
+        return Layer.objects.filter(transcript__in=analysable_transcripts(self.study))
+
+    def codes(self):
+        return Code.objects.filter(study=self.study)
+
+
+def layer_choices(viewer) -> list[tuple[str, str]]:
+    """The consensus layer, then each coder with a submitted layer the viewer may read."""
+    coders = (
+        viewer.layers()
+        .filter(status=LayerStatus.SUBMITTED)
+        .values_list("coder__username", flat=True)
+        .distinct()
+        .order_by("coder__username")
+    )
+    return [(CONSENSUS, "Consensus layers")] + [
+        (name, f"{name}'s submitted layers") for name in coders
+    ]
+
+
+def _interviews(viewer, params: SaturationParams, study) -> tuple[list[dict], int]:
+    """The interviews of the chosen layer the viewer reads, in order, and how many are
+    withheld from them."""
+    fields = ("pk", "title", "participant__code", "interview_date", "interview_order")
+    if params.layer == CONSENSUS:
+        every = analysable_transcripts(study).filter(reconciliation__isnull=False)
+        readable = viewer.consensus_transcripts().filter(reconciliation__isnull=False)
+        rows = list(
+            in_interview_order(readable)
+            .annotate(
+                open=Count(
+                    "reconciliation__disagreements",
+                    filter=Q(reconciliation__disagreements__decision=""),
+                )
+            )
+            .values(*fields, "open")
+        )
+    else:
+        every = analysable_transcripts(study).filter(
+            layers__coder__username=params.layer, layers__status=LayerStatus.SUBMITTED
+        )
+        layers = viewer.layers().filter(coder__username=params.layer, status=LayerStatus.SUBMITTED)
+        rows = [
+            {**row, "open": 0}
+            for row in in_interview_order(
+                analysable_transcripts(study).filter(pk__in=layers.values("transcript"))
+            ).values(*fields)
+        ]
+    return rows, max(0, every.count() - len(rows))
+
+
+def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[int]]:
+    """transcript id → the codes coded in it, on the chosen layer."""
+    if params.layer == CONSENSUS:
+        rows = ConsensusCoding.objects.filter(transcript_id__in=ids).values_list(
+            "transcript_id", "code_id"
+        )
+    else:
+        rows = Coding.objects.filter(
+            layer__transcript_id__in=ids,
+            layer__coder__username=params.layer,
+            layer__status=LayerStatus.SUBMITTED,
+        ).values_list("layer__transcript_id", "code_id")
+    out: dict[int, set[int]] = defaultdict(set)
+    for transcript_id, code_id in rows.distinct():
+        out[transcript_id].add(code_id)
+    return out
+
+
+def _change_kinds(change: str, changes: list) -> list[str]:
+    kinds = set(changes or []) | {change}
+    out = []
+    if ChangeKind.CREATE in kinds:
+        out.append("created")
+    if ChangeKind.REDEFINE in kinds:
+        out.append("redefined")
+    if ChangeKind.MERGE in kinds:
+        out.append("merged")
+    if ChangeKind.SPLIT in kinds:
+        out.append("split")
+    return out
+
+
+def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
+    """The whole saturation analysis for one viewer and one set of parameters."""
+    study = viewer.study
+    rows, withheld = _interviews(viewer, params, study)
+    ids = [row["pk"] for row in rows]
+    coded = _pairs(viewer, params, ids)
+    codes = {
+        row[0]: row
+        for row in viewer.codes().values_list(
+            "pk", "public_id", "name", "kind", "origin", "parent_id", "merged_into_id"
+        )
+    }
+    further: dict[int, list[int]] = defaultdict(list)
+    for from_id, to_id in Code.also_in.through.objects.filter(from_code__study=study).values_list(
+        "from_code_id", "to_code_id"
+    ):
+        further[from_id].append(to_id)
+
+    def survivor(pk: int) -> int:
+        seen = set()
+        while pk in codes and codes[pk][6] and pk not in seen:
+            seen.add(pk)
+            pk = codes[pk][6]
+        return pk
+
+    memo: dict[int, set[tuple[str, int]]] = {}
+
+    def items_of(code_id: int) -> set[tuple[str, int]]:
+        if code_id not in memo:
+            memo[code_id] = _items(survivor(code_id))
+        return memo[code_id]
+
+    def _items(pk: int) -> set[tuple[str, int]]:
+        if pk not in codes:
+            return set()
+        kind = codes[pk][3]
+        if kind == CodeKind.CATEGORY:
+            return {("category", pk)}
+        themes = {pk} if kind == CodeKind.THEME else set()
+        if kind == CodeKind.CODE:
+            themes |= {t for t in [codes[pk][5], *further.get(pk, [])] if t in codes}
+            themes = {t for t in themes if codes[t][3] == CodeKind.THEME}
+        out = {("theme", t) for t in themes}
+        if kind == CodeKind.CODE:
+            out.add(("code", pk))
+        for theme in themes:
+            parent = codes[theme][5]
+            if parent in codes and codes[parent][3] == CodeKind.CATEGORY:
+                out.add(("category", parent))
+        return out
+
+    per_interview: list[set[tuple[str, int]]] = []
+    for pk in ids:
+        items: set[tuple[str, int]] = set()
+        for code_id in coded.get(pk, ()):
+            items |= items_of(code_id)
+        per_interview.append(items)
+
+    wanted = {"themes": {"theme"}, "codes": {"code"}, "both": {"theme", "code"}}[params.information]
+    information = [{i for i in items if i[0] in wanted} for items in per_interview]
+    high_level = [{i for i in items if i[0] != "code"} for items in per_interview]
+    curve = first_appearances(per_interview, kind=lambda item: item[0])
+    info_curve = first_appearances(information)
+    quiet = nothing_new_in_last(high_level, last=params.consecutive) if ids else []
+
+    # Codebook changes per interview, and meaning stability from definition versions.
+    position_of = {pk: n for n, pk in enumerate(ids, start=1)}
+    changes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    definitions: dict[int, list[int | None]] = defaultdict(list)
+    unplaced = 0
+    version_count = 0
+    last_change = None
+    for code_id, change, kinds, during, changed_at in (
+        CodeVersion.objects.filter(code__study=study)
+        .order_by("code_id", "number")
+        .values_list("code_id", "change", "changes", "during_id", "changed_at")
+    ):
+        if code_id not in codes:
+            continue
+        version_count += 1
+        last_change = max(last_change, changed_at) if last_change else changed_at
+        labels = _change_kinds(change, kinds)
+        position = position_of.get(during)
+        if labels and position is None:
+            unplaced += 1
+        for label in labels:
+            if position is not None:
+                changes[position][label].append(codes[code_id][2])
+        # Meaning develops while coding: a definition written before or away from any
+        # analysed interview is where the code starts, not a change the curve can place.
+        if codes[code_id][3] == CodeKind.CODE and (
+            "redefined" in labels or ("created" in labels and position is not None)
+        ):
+            definitions[code_id].append(position)
+
+    interviews = []
+    for n, (row, point, info) in enumerate(zip(rows, curve, info_curve, strict=True), start=1):
+
+        def named(kind, point=point):
+            members = sorted(point.new_by_kind.get(kind, ()), key=lambda i: codes[i[1]][0])
+            return [Named(codes[i[1]][1], codes[i[1]][2], codes[i[1]][4]) for i in members]
+
+        interviews.append(
+            InterviewRow(
+                position=n,
+                transcript_id=row["pk"],
+                title=row["title"],
+                participant=row["participant__code"],
+                interview_date=row["interview_date"],
+                interview_order=row["interview_order"],
+                open_disagreements=row["open"],
+                new_codes=named("code"),
+                new_themes=named("theme"),
+                new_categories=named("category"),
+                changes={k: sorted(v) for k, v in changes.get(n, {}).items()},
+                new_information=info.new_count,
+                cumulative={
+                    "codes": point.cumulative_by_kind.get("code", 0),
+                    "themes": point.cumulative_by_kind.get("theme", 0),
+                    "categories": point.cumulative_by_kind.get("category", 0),
+                    "information": info.cumulative,
+                },
+                quiet_run=quiet[n - 1],
+            )
+        )
+
+    stability = meaning_stability(definitions)
+    meaning = sorted(
+        (
+            MeaningRow(codes[pk][1], codes[pk][2], s.stable_after, s.changes, s.unplaced_after)
+            for pk, s in stability.items()
+        ),
+        key=lambda m: (-(m.stable_after or 0), m.name.lower()),
+    )
+    guest = guest_saturation(
+        information,
+        base=params.base,
+        run_length=params.run,
+        thresholds=params.thresholds,
+        mode=params.mode,
+    )
+    labels = dict(layer_choices(viewer)) if params.layer != CONSENSUS else {}
+    return SaturationAnalysis(
+        params=params,
+        layer_label="Consensus layers"
+        if params.layer == CONSENSUS
+        else labels.get(params.layer, f"{params.layer}'s submitted layers"),
+        interviews=interviews,
+        guest=guest,
+        francis=francis_stop(information, initial=params.initial, consecutive=params.consecutive),
+        quiet_since=next((n for n, q in enumerate(quiet, start=1) if q), None),
+        meaning=meaning,
+        meaning_stable_after=codebook_meaning_stable_after(stability),
+        withheld=withheld,
+        unplaced_changes=unplaced,
+        codebook_state={
+            "codes": sum(1 for c in codes.values() if c[3] == CodeKind.CODE),
+            "themes": sum(1 for c in codes.values() if c[3] == CodeKind.THEME),
+            "categories": sum(1 for c in codes.values() if c[3] == CodeKind.CATEGORY),
+            "versions": version_count,
+            "last_change": last_change.isoformat() if last_change else None,
+        },
+    )
+
+
+def decisions(study) -> list[SaturationDecision]:
+    return list(
+        SaturationDecision.objects.filter(study=study).select_related("decided_by", "synthesis")
+    )
