@@ -9,6 +9,7 @@ from coding.models import (
     InductivePolicy,
     NoteKind,
     RoundKind,
+    SaturationVerdict,
     ThemeStatus,
 )
 from coding.selectors.codebook import parent_choices
@@ -308,6 +309,35 @@ class RoundForm(forms.Form):
         help_text="What this moment is, e.g. “Before reconciliation, I1–I5”.",
     )
     kind = forms.ChoiceField(choices=RoundKind.choices, initial=RoundKind.BEFORE_RECONCILIATION)
+
+
+class SynthesisChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.held_on.day} {obj.held_on:%b %Y} · {obj.title}"
+
+
+class SaturationDecisionForm(forms.Form):
+    """A lead's saturation decision; the parameters it rests on travel as hidden fields."""
+
+    verdict = forms.ChoiceField(
+        label="Decision", choices=SaturationVerdict.choices, widget=forms.RadioSelect
+    )
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the team saw and why it decided so: this goes into the methods section.",
+    )
+    synthesis = SynthesisChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="public_id",
+        label="Tentative synthesis it rests on",
+        empty_label="(none)",
+        help_text="A note of kind “tentative synthesis” on the Notes page.",
+    )
+
+    def __init__(self, *args, syntheses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["synthesis"].queryset = syntheses
 
 
 class MergeTargetForm(forms.Form):

@@ -11,6 +11,7 @@ from coding.views import matrices as matrix_views
 from coding.views import notes as notes_views
 from coding.views import reconciliation as reconciliation_views
 from coding.views import retrieval as retrieval_views
+from coding.views import saturation as saturation_views
 from coding.views import search as search_views
 from coding.views import themes as theme_views
 
@@ -50,4 +51,5 @@ urlpatterns = [
     *matrix_views.urlpatterns,
     *retrieval_views.urlpatterns,
     *search_views.urlpatterns,
+    *saturation_views.urlpatterns,
 ]

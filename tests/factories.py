@@ -170,3 +170,45 @@ def ready_transcript(study, lead, text, *, code="I1"):
     return transcript_services.transcript_update(
         actor=lead, transcript=transcript, version=transcript.version, status="ready"
     )
+
+
+def reconciled_interview(study, lead, coders, codings, *, code="I1", interview_date=None, extra=()):
+    """An interview both ``coders`` (primary, second) coded alike and ``lead`` reconciled: its
+    consensus holds ``codings`` ((code, phrase) pairs, each phrase in the text once). ``extra``
+    (code, phrase) pairs are coded by the primary coder only: open disagreements."""
+    from coding.models import CodingMode
+    from coding.services import assignments as assignment_services
+    from coding.services import codings as coding_services
+    from coding.services.reconciliation import reconciliation_start
+    from transcripts.services import transcripts as transcript_services
+
+    phrases = [phrase for _, phrase in [*codings, *extra]]
+    text = "Interviewer: Tell me about the project.\n\n" + "\n\n".join(
+        f"{code}: {phrase}. And more on that." for phrase in phrases
+    )
+    transcript = ready_transcript(study, lead, text + "\n", code=code)
+    if interview_date is not None:
+        transcript = transcript_services.transcript_update(
+            actor=lead,
+            transcript=transcript,
+            version=transcript.version,
+            interview_date=interview_date,
+        )
+    assignment_services.assignment_set(
+        actor=lead,
+        transcript=transcript,
+        primary=coders[0],
+        second=coders[1],
+        mode=CodingMode.INDEPENDENT,
+    )
+    layers = {layer.role: layer for layer in transcript.layers.all()}
+    for role, coder in (("primary", coders[0]), ("second", coders[1])):
+        mine = [*codings, *extra] if role == "primary" else list(codings)
+        for tag, phrase in mine:
+            start = transcript.text.index(phrase)
+            coding_services.coding_create(
+                actor=coder, layer=layers[role], code=tag, start=start, end=start + len(phrase)
+            )
+        assignment_services.layer_submit(actor=coder, layer=layers[role])
+    reconciliation_start(actor=lead, transcript=transcript)
+    return transcript

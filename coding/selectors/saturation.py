@@ -216,6 +216,7 @@ class MeaningRow:
     stable_after: int | None  # interview position
     changes: int
     unplaced_after: int
+    redefined: int = 0  # of ``changes``, redefinitions (the others: its creation while coding)
 
 
 @dataclass
@@ -478,6 +479,7 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
     position_of = {pk: n for n, pk in enumerate(ids, start=1)}
     changes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     definitions: dict[int, list[int | None]] = defaultdict(list)
+    redefined: dict[int, int] = defaultdict(int)
     unplaced = 0
     version_count = 0
     last_change = None
@@ -503,6 +505,8 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
             "redefined" in labels or ("created" in labels and position is not None)
         ):
             definitions[code_id].append(position)
+            if "redefined" in labels and position is not None:
+                redefined[code_id] += 1
 
     interviews = []
     for n, (row, point, info) in enumerate(zip(rows, curve, info_curve, strict=True), start=1):
@@ -538,7 +542,14 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
     stability = meaning_stability(definitions)
     meaning = sorted(
         (
-            MeaningRow(codes[pk][1], codes[pk][2], s.stable_after, s.changes, s.unplaced_after)
+            MeaningRow(
+                codes[pk][1],
+                codes[pk][2],
+                s.stable_after,
+                s.changes,
+                s.unplaced_after,
+                redefined.get(pk, 0),
+            )
             for pk, s in stability.items()
         ),
         key=lambda m: (-(m.stable_after or 0), m.name.lower()),

@@ -1,0 +1,269 @@
+"""The saturation page: what each interview adds, the Guest et al. runs, the stopping
+criteria and meaning stability (``coding/selectors/saturation.py``), the chart
+(``coding/rendering/saturation_chart.py``), and the team's decisions with their evidence.
+
+Every member reads it; what it counts follows the viewer's blindness (interviews a coder may
+not read are left out and the page says how many). Leads record decisions and set the order of
+interviews held on the same day. The parameters form swaps the analysis in place with htmx and
+reloads the page without JavaScript; ``?format=csv`` and ``?format=json`` download the same
+numbers. A decision's page shows the evidence stored with it, never recomputed.
+"""
+
+import dataclasses
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from coding.formats.saturation import csv_of
+from coding.forms import SaturationDecisionForm
+from coding.models import DebriefNote, NoteKind
+from coding.rendering.saturation_chart import saturation_chart
+from coding.selectors import saturation as sat
+from coding.selectors import saturation_evidence as shown
+from coding.selectors.blindness import viewer_of
+from coding.services.saturation import saturation_decision_record
+from transcripts.selectors.transcripts import in_interview_order
+from transcripts.services.transcripts import interview_order_set
+from workbench.access import study_for
+from workbench.forms import apply_service
+from workbench.views.shared import int_or_none
+
+
+def _params(viewer, data):
+    """The parameters from ``data``; a layer the viewer may not choose falls back to the
+    consensus, with a message, like any other wrong field."""
+    params, errors = sat.SaturationParams.from_data(data)
+    choices = sat.layer_choices(viewer)
+    if params.layer not in dict(choices):
+        errors["layer"] = "No submitted layers of that coder that you may read: showing consensus."
+        params = dataclasses.replace(params, layer=sat.CONSENSUS)
+    return params, errors, choices
+
+
+def _query(params) -> str:
+    return "" if params == sat.SaturationParams() else urlencode(params.as_query())
+
+
+def _page_url(study, params, anchor="") -> str:
+    query = _query(params)
+    return reverse("saturation", args=[study.slug]) + (f"?{query}" if query else "") + anchor
+
+
+def _syntheses(viewer):
+    return DebriefNote.objects.filter(study=viewer.study, kind=NoteKind.SYNTHESIS).exclude(
+        viewer.hidden_notes()
+    )
+
+
+def _marks(rows) -> list[dict]:
+    return [
+        {
+            "number": row["number"],
+            "interviews": row["decision"].interviews,
+            "verdict": row["decision"].verdict,
+            "label": row["decision"].get_verdict_display(),
+            "date": f"{timezone.localtime(row['decision'].decided_at):%d %b %Y}".lstrip("0"),
+        }
+        for row in rows
+    ]
+
+
+def _decision_rows(viewer, readable) -> list[dict]:
+    """The study's decisions, numbered D1, D2… in the order taken, with what this viewer may
+    read of each: its verdict labels only where every interview of its layer is readable,
+    its synthesis only where the note is not hidden from them."""
+    found = sat.decisions(viewer.study)
+    visible = set(_syntheses(viewer).values_list("pk", flat=True))  # one query, whatever links
+    return [
+        {
+            "number": n,
+            "decision": d,
+            "readable": shown.evidence_layer(d.evidence) in readable,
+            "labels": [r["label"] for r in (d.evidence.get("guest") or {}).get("results", [])],
+            "synthesis": d.synthesis if d.synthesis_id in visible else None,
+        }
+        for n, d in enumerate(found, start=1)
+    ]
+
+
+def _context(request, access, data, *, decision_form=None) -> dict:
+    viewer = viewer_of(request, access)
+    params, errors, choices = _params(viewer, data)
+    analysis = sat.analyse(viewer, params)
+    evidence = analysis.evidence()
+    for item, row in zip(evidence["interviews"], analysis.interviews, strict=True):
+        item["url"] = reverse("transcript_detail", args=[access.study.slug, row.transcript_id])
+    rows = _decision_rows(viewer, shown.readable_layers(viewer))
+    marks = _marks(rows)
+    can_decide = access.can("manage_analysis")
+    if can_decide and decision_form is None:
+        decision_form = SaturationDecisionForm(syntheses=_syntheses(viewer))
+    return {
+        "access": access,
+        "study": access.study,
+        "nav_section": "saturation",
+        "params": params,
+        "errors": errors,
+        "layers": choices,
+        "information_choices": sat.INFORMATION,
+        "modes": sat.MODES,
+        "limits": sat.LIMITS,
+        "analysis": analysis,
+        "evidence": evidence,
+        "runs": shown.runs_table(evidence),
+        "rows": shown.interview_rows(evidence),
+        "summary": shown.summary(evidence),
+        "chart": saturation_chart(evidence, marks),
+        "beyond": [m for m in marks if m["interviews"] > len(analysis.interviews)],
+        "decisions": rows,
+        "can_decide": can_decide,
+        "decision_form": decision_form,
+        "query": _query(params),
+    }
+
+
+def _download(study, evidence, fmt, name):
+    if fmt == "json":
+        body = json.dumps(evidence, ensure_ascii=False, indent=2)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        response = HttpResponse(csv_of(evidence), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-{name}.{fmt}"'
+    return response
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def saturation(request, study_slug):
+    access = study_for(request, study_slug)
+    context = _context(request, access, request.GET)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "json"):
+        evidence = context["evidence"]
+        for item in evidence["interviews"]:
+            item.pop("url", None)
+        return _download(access.study, evidence, fmt, "saturation")
+    template = "coding/saturation.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#analysis"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def decision_record(request, study_slug):
+    access = study_for(request, study_slug, need="manage_analysis")
+    viewer = viewer_of(request, access)
+    params, errors, _ = _params(viewer, request.POST)
+    form = SaturationDecisionForm(request.POST, syntheses=_syntheses(viewer))
+    if errors:
+        form.add_error(None, "The parameters were changed: check them, then record again.")
+    elif form.is_valid():
+        decision = apply_service(
+            form,
+            saturation_decision_record,
+            actor=request.user,
+            study=access.study,
+            verdict=form.cleaned_data["verdict"],
+            rationale=form.cleaned_data["rationale"],
+            params=params,
+            synthesis=form.cleaned_data["synthesis"],
+        )
+        if decision is not None:
+            messages.success(request, f"Decision recorded: {decision}.")
+            return redirect(_page_url(access.study, params, f"#decision-{decision.public_id}"))
+    context = _context(request, access, request.POST, decision_form=form)
+    return render(request, "coding/saturation.html", context)
+
+
+@require_GET
+@login_required
+def decision(request, study_slug, ref):
+    """One decision with the evidence stored with it: the numbers as the team saw them."""
+    access = study_for(request, study_slug)
+    viewer = viewer_of(request, access)
+    rows = _decision_rows(viewer, shown.readable_layers(viewer))
+    row = next((r for r in rows if r["decision"].public_id == ref), None)
+    if row is None:
+        raise Http404
+    evidence = row["decision"].evidence
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "json"):
+        if not row["readable"]:
+            raise PermissionDenied
+        return _download(access.study, evidence, fmt, f"saturation-decision-{row['number']}")
+    context = {
+        "access": access,
+        "study": access.study,
+        "nav_section": "saturation",
+        "row": row,
+        "evidence": evidence,
+        "information_choices": sat.INFORMATION,
+        "modes": sat.MODES,
+    }
+    if row["readable"]:
+        context |= {
+            "runs": shown.runs_table(evidence),
+            "rows": shown.interview_rows(evidence),
+            "summary": shown.summary(evidence),
+            "chart": saturation_chart(evidence, _marks([row])),
+        }
+    return render(request, "coding/saturation_decision.html", context)
+
+
+@require_POST
+@login_required
+def order_set(request, study_slug):
+    """The lead's order of interviews: one number per interview; ties keep the order shown."""
+    access = study_for(request, study_slug, need="manage_analysis")
+    params, _, _ = _params(viewer_of(request, access), request.POST)
+    back = redirect(_page_url(access.study, params, "#interview-order"))
+    wanted = []
+    for index, (key, value) in enumerate(request.POST.items()):
+        if key.startswith("order-"):
+            number = int_or_none(value)
+            if number is None:
+                messages.error(request, "Order not saved: give each interview a whole number.")
+                return back
+            wanted.append((number, index, key.removeprefix("order-")))
+    order = [pk for _, _, pk in sorted(wanted)]
+    try:
+        moved = interview_order_set(actor=request.user, study=access.study, order=order)
+    except ValidationError as exc:
+        messages.error(request, f"Order not saved: {exc.messages[0]}")
+        return back
+    if not moved:
+        messages.info(request, "The interview order is unchanged.")
+        return back
+    messages.success(request, "Interview order saved.")
+    now = [
+        str(pk)
+        for pk in in_interview_order(access.study.transcripts.filter(pk__in=order)).values_list(
+            "pk", flat=True
+        )
+    ]
+    if now != order:
+        messages.warning(
+            request,
+            "Interviews held on different days stay in date order: to move one across days, "
+            "correct its interview date on the transcript.",
+        )
+    return back
+
+
+urlpatterns = [
+    path("saturation/", saturation, name="saturation"),
+    path("saturation/decisions/", decision_record, name="saturation_decision_record"),
+    path("saturation/decisions/<str:ref>/", decision, name="saturation_decision"),
+    path("saturation/order/", order_set, name="saturation_order"),
+]
