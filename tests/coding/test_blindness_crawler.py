@@ -19,8 +19,16 @@ from coding.models import CodingMode
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services import notes as notes_services
+from coding.services import saturation as saturation_services
+from coding.selectors.saturation import SaturationParams
 from coding.services.codebook import code_create
-from tests.factories import UserFactory, consented_participant, give_roles, imported_transcript
+from tests.factories import (
+    UserFactory,
+    consented_participant,
+    give_roles,
+    imported_transcript,
+    reconciled_interview,
+)
 from transcripts.services import attributes as attribute_services
 from transcripts.services import cases as case_services
 from transcripts.services import pseudonyms as pseudonym_services
@@ -101,6 +109,7 @@ PK_OF = {
     "retrieval": "code",
     "retrieval_csv": "code",
     "retrieval_xlsx": "code",
+    "saturation_decision": "decision",
 }
 # Query strings worth a fetch of their own: filters and views that read codings differently.
 VARIANTS = {
@@ -118,6 +127,15 @@ VARIANTS = {
     "retrieval_csv": ["", "?layer={b}"],
     "retrieval_xlsx": ["", "?layer={b}"],
     "search": ["", "?q=Compute", "?q=language"],
+    "saturation": [
+        "",
+        "?layer={b_name}",
+        "?information=codes",
+        "?information=both&base=1&run=1",
+        "?format=csv",
+        "?format=json",
+    ],
+    "saturation_decision": ["", "?format=json"],
 }
 
 
@@ -154,7 +172,10 @@ def _urls(world) -> list[str]:
             urls.append(
                 base
                 + query.format(
-                    code=world["code"].public_id, transcript=world["transcript"].pk, b=world["b"].pk
+                    code=world["code"].public_id,
+                    transcript=world["transcript"].pk,
+                    b=world["b"].pk,
+                    b_name=world["b"].username,
                 )
             )
     return urls
@@ -224,6 +245,19 @@ def world(study, design, admin_user, lead, reviewer):
     rule = pseudonym_services.pseudonym_rule_create(
         actor=lead, study=study, find="Kwame", replace_with="[P1]"
     )
+    # A saturation decision on an earlier, reconciled interview: its evidence must read the
+    # same before and after B works.
+    pair = [UserFactory(username=name) for name in ("dana", "emil")]
+    for person in pair:
+        give_roles(study, person, Role.CODER)
+    earlier = reconciled_interview(study, lead, pair, [(code, "Compute, first.")], code="I0")
+    decision = saturation_services.saturation_decision_record(
+        actor=lead,
+        study=study,
+        verdict="continue",
+        rationale="Keep sampling.",
+        params=SaturationParams(),
+    )
     invitation = invitation_services.invitation_create(
         actor=admin_user, study=study, identifier="newcomer@example.org", roles={Role.CODER}
     ).invitation
@@ -244,6 +278,8 @@ def world(study, design, admin_user, lead, reviewer):
         "attribute": attribute,
         "rule": rule,
         "invitation": invitation,
+        "decision": decision,
+        "earlier": earlier,
         "rq": design["rq1"],
         "dimension": design["dimension"],
     }

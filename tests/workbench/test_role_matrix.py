@@ -173,6 +173,12 @@ STUDY_URLS = {
     "matrix_dimensions": ("get", MEMBERS),
     "matrix_cell_note": ("get", MEMBERS),
     "matrix_cell_note_edit": ("get", {"lead"}),
+    # saturation: every member reads it and the decisions' evidence (blindness narrows what a
+    # coder's page counts); leads record decisions and set the interview order
+    "saturation": ("get", MEMBERS),
+    "saturation_decision": ("get", MEMBERS),
+    "saturation_decision_record": ("post", {"lead"}),
+    "saturation_order": ("post", {"lead"}),
 }
 
 # Which object a URL's ``pk`` names.
@@ -251,7 +257,25 @@ PK_OF = {
     "theme_edit": "theme",
     "matrix_cell_note": "code",
     "matrix_cell_note_edit": "code",
+    "saturation_decision": lambda world: _saturation_decision(world),
 }
+
+
+def _saturation_decision(world):
+    """A decision as the service stores one: the world has no consensus to decide on, so its
+    (empty) evidence is written directly."""
+    from coding.models import SaturationDecision
+    from coding.selectors.saturation import SaturationParams, StudyWide, analyse
+
+    study = world["transcript"].study
+    return SaturationDecision.objects.create(
+        study=study,
+        verdict="continue",
+        rationale="Keep sampling.",
+        interviews=0,
+        evidence=analyse(StudyWide(study), SaturationParams()).evidence(),
+        decided_by=world["users"]["lead"],
+    )
 
 
 def _split(world):
