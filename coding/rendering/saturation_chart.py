@@ -21,7 +21,7 @@ from coding.rendering.coding_page import esc
 
 WIDTH = 760
 LEFT, RIGHT = 52, 20
-PANEL_TITLE, PANEL_PLOT, PANEL_GAP = 18, 78, 16
+PANEL_TITLE, PANEL_PLOT, PANEL_GAP = 22, 78, 22
 BOTTOM = 44
 INSET = 14
 LABEL_ROW = 15
@@ -31,15 +31,19 @@ PANELS = (
     ("categories", "Categories"),
 )
 COUNTED = {"themes": {"themes"}, "codes": {"codes"}, "both": {"themes", "codes"}}
+VERDICT_WORDS = {"continue": "continue", "reached": "reached"}
 POINTS_UP_TO = 60  # above this many interviews the dots would touch: the line alone
 
 
 def _nice_step(span: float, ticks: int) -> int:
+    """The smallest whole step of 1, 2, 2.5 (from 25 up), 5 × 10ⁿ giving at most ``ticks``
+    steps over ``span``: 665 codes get 0–250–500–750, not 0–500–1000."""
     raw = max(span / ticks, 1)
     power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 5, 10):
-        if factor * power >= raw:
-            return int(factor * power)
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * power
+        if step >= raw and step == int(step):
+            return int(step)
     return int(10 * power)
 
 
@@ -68,16 +72,18 @@ def _rows_for(labels: list[dict], rows_max: int = 3) -> int:
     ends: list[float] = []
     for label in sorted(labels, key=lambda item: item["x"]):
         width = 6.2 * len(label["text"]) + 6
-        start = label["x"] - width / 2
+        # The text stays inside the chart; its line stays at the interview.
+        label["text_x"] = round(min(max(label["x"], width / 2 + 2), WIDTH - width / 2 - 2), 1)
+        start = label["text_x"] - width / 2
         for row, end in enumerate(ends):
             if end < start:
-                ends[row] = label["x"] + width / 2
+                ends[row] = label["text_x"] + width / 2
                 label["row"] = row
                 break
         else:
             label["row"] = min(len(ends), rows_max - 1)
             if len(ends) < rows_max:
-                ends.append(label["x"] + width / 2)
+                ends.append(label["text_x"] + width / 2)
     return max(1, len(ends))
 
 
@@ -120,7 +126,7 @@ def saturation_chart(evidence: dict, decisions: list[dict] | None = None) -> Saf
         else:
             beyond.append(decision)
     for at, group in sorted(placed.items()):
-        text = ", ".join(f"D{d['number']}" for d in group)
+        text = ", ".join(f"D{d['number']} · {VERDICT_WORDS.get(d['verdict'], '')}" for d in group)
         labels.append({"x": x(at), "text": text, "kind": "decision", "at": at, "group": group})
     rows = _rows_for(labels) if labels else 0
     top = 8 + rows * LABEL_ROW + 6
@@ -142,10 +148,10 @@ def saturation_chart(evidence: dict, decisions: list[dict] | None = None) -> Saf
         first, last = at + 1, min(at + run_length, n)
         if first <= n:
             half = (x(2) - x(1)) / 2 if n > 1 else 10
+            start, end = max(LEFT, x(first) - half), min(plot_right, x(last) + half)
             out.append(
-                f'<rect class="sat-run" x="{round(x(first) - half, 1)}" y="{top}" '
-                f'width="{round(x(last) - x(first) + 2 * half, 1)}" '
-                f'height="{plots_bottom - top}"></rect>'
+                f'<rect class="sat-run" x="{round(start, 1)}" y="{top}" '
+                f'width="{round(end - start, 1)}" height="{plots_bottom - top}"></rect>'
             )
 
     for index, (key, name) in enumerate(PANELS):
@@ -162,7 +168,7 @@ def saturation_chart(evidence: dict, decisions: list[dict] | None = None) -> Saf
         if key in counted:
             title += " · counted as new information"
         out.append(
-            f'<text class="panel-title series-{key}" x="{LEFT}" y="{panel_top + 12}">'
+            f'<text class="panel-title series-{key}" x="{LEFT}" y="{panel_top + 10}">'
             f"{esc(title)}</text>"
         )
         out.append('<g class="chart-grid">')
@@ -197,7 +203,7 @@ def saturation_chart(evidence: dict, decisions: list[dict] | None = None) -> Saf
                 f'<g class="sat-mark"><title>{esc(tip)}</title>'
                 f'<line x1="{label["x"]}" x2="{label["x"]}" y1="{row_y + 3}" '
                 f'y2="{plots_bottom}"></line>'
-                f'<text x="{label["x"]}" y="{row_y}" text-anchor="middle">'
+                f'<text x="{label["text_x"]}" y="{row_y}" text-anchor="middle">'
                 f"{esc(label['text'])}</text></g>"
             )
         else:
@@ -212,7 +218,7 @@ def saturation_chart(evidence: dict, decisions: list[dict] | None = None) -> Saf
                 f'<g class="decision-mark decision-{esc(kind)}"><title>{esc(tip)}</title>'
                 f'<line x1="{label["x"]}" x2="{label["x"]}" y1="{row_y + 3}" '
                 f'y2="{plots_bottom}"></line>'
-                f'<text x="{label["x"]}" y="{row_y}" text-anchor="middle">'
+                f'<text x="{label["text_x"]}" y="{row_y}" text-anchor="middle">'
                 f"{esc(label['text'])}</text></g>"
             )
 

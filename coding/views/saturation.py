@@ -11,6 +11,7 @@ numbers. A decision's page shows the evidence stored with it, never recomputed.
 
 import dataclasses
 import json
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -77,6 +78,12 @@ def _marks(rows) -> list[dict]:
     ]
 
 
+def _shared_days(interviews) -> set:
+    """Interview dates held by more than one interview: where the lead's order decides."""
+    days = Counter(row.interview_date for row in interviews if row.interview_date)
+    return {day for day, count in days.items() if count > 1}
+
+
 def _decision_rows(viewer, readable) -> list[dict]:
     """The study's decisions, numbered D1, D2… in the order taken, with what this viewer may
     read of each: its verdict labels only where every interview of its layer is readable,
@@ -126,6 +133,7 @@ def _context(request, access, data, *, decision_form=None) -> dict:
         "beyond": [m for m in marks if m["interviews"] > len(analysis.interviews)],
         "decisions": rows,
         "can_decide": can_decide,
+        "shared_days": _shared_days(analysis.interviews),
         "decision_form": decision_form,
         "query": _query(params),
     }
@@ -227,7 +235,8 @@ def order_set(request, study_slug):
     """The lead's order of interviews: one number per interview; ties keep the order shown."""
     access = study_for(request, study_slug, need="manage_analysis")
     params, _, _ = _params(viewer_of(request, access), request.POST)
-    back = redirect(_page_url(access.study, params, "#interview-order"))
+    # Back to the top, where the message and the analysis in its new order are.
+    back = redirect(_page_url(access.study, params))
     wanted = []
     for index, (key, value) in enumerate(request.POST.items()):
         if key.startswith("order-"):
