@@ -16,11 +16,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from coding.models import CodingMode
+from coding.selectors.saturation import SaturationParams
 from coding.services import assignments as assignment_services
 from coding.services import codings as coding_services
 from coding.services import notes as notes_services
 from coding.services import saturation as saturation_services
-from coding.selectors.saturation import SaturationParams
 from coding.services.codebook import code_create
 from tests.factories import (
     UserFactory,
