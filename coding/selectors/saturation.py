@@ -391,7 +391,9 @@ def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[in
             layer__status=LayerStatus.SUBMITTED,
         ).values_list("layer__transcript_id", "code_id")
     out: dict[int, set[int]] = defaultdict(set)
-    for transcript_id, code_id in rows.distinct():
+    # Without order_by() the models' default ordering (start, end, id) joins the DISTINCT and
+    # every coding comes back, sorted: seconds at 100,000 codings instead of an index scan.
+    for transcript_id, code_id in rows.order_by().distinct():
         out[transcript_id].add(code_id)
     return out
 

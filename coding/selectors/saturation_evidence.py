@@ -25,28 +25,35 @@ from transcripts.selectors.transcripts import analysable_transcripts
 KINDS = (("codes", "first-level codes"), ("themes", "themes"), ("categories", "categories"))
 
 
-def readable_layers(viewer) -> set[str]:
-    """The layers (``CONSENSUS`` or a coder's username) every interview of which ``viewer``
-    reads now; four queries, however many coders and decisions there are."""
-    study = viewer.study
-    analysable = analysable_transcripts(study)
-    out: set[str] = set()
-    consensus = analysable.filter(reconciliation__isnull=False).count()
-    readable = viewer.consensus_transcripts().filter(reconciliation__isnull=False).count()
-    if consensus == readable:
-        out.add(CONSENSUS)
-    every = dict(
-        analysable.filter(layers__status=LayerStatus.SUBMITTED)
-        .values_list("layers__coder__username")
-        .annotate(n=Count("pk", distinct=True))
-    )
-    seen = dict(
-        viewer.layers()
-        .filter(status=LayerStatus.SUBMITTED)
-        .values_list("coder__username")
-        .annotate(n=Count("transcript", distinct=True))
-    )
-    out |= {name for name, n in every.items() if seen.get(name) == n}
+def readable_layers(viewer, wanted: set[str], known: dict[str, int] | None = None) -> set[str]:
+    """Of the ``wanted`` layers (``CONSENSUS`` or a coder's username), those every interview of
+    which ``viewer`` reads now. ``known``: layers whose withheld count the caller already has
+    (the page's own analysis). At most four queries, however many coders and decisions."""
+    known = known or {}
+    out = {layer for layer in wanted if known.get(layer) == 0}
+    wanted = wanted - set(known)
+    analysable = analysable_transcripts(viewer.study)
+    if CONSENSUS in wanted:
+        every = analysable.filter(reconciliation__isnull=False).count()
+        readable = viewer.consensus_transcripts().filter(reconciliation__isnull=False).count()
+        if every == readable:
+            out.add(CONSENSUS)
+    coders = wanted - {CONSENSUS}
+    if coders:
+        every = dict(
+            analysable.filter(
+                layers__status=LayerStatus.SUBMITTED, layers__coder__username__in=coders
+            )
+            .values_list("layers__coder__username")
+            .annotate(n=Count("pk", distinct=True))
+        )
+        seen = dict(
+            viewer.layers()
+            .filter(status=LayerStatus.SUBMITTED, coder__username__in=coders)
+            .values_list("coder__username")
+            .annotate(n=Count("transcript", distinct=True))
+        )
+        out |= {name for name, n in every.items() if seen.get(name) == n}
     return out
 
 

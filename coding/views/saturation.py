@@ -84,11 +84,14 @@ def _shared_days(interviews) -> set:
     return {day for day, count in days.items() if count > 1}
 
 
-def _decision_rows(viewer, readable) -> list[dict]:
+def _decision_rows(viewer, known=None) -> list[dict]:
     """The study's decisions, numbered D1, D2… in the order taken, with what this viewer may
     read of each: its verdict labels only where every interview of its layer is readable,
-    its synthesis only where the note is not hidden from them."""
+    its synthesis only where the note is not hidden from them. ``known``: withheld counts
+    already worked out, by layer (``readable_layers``)."""
     found = sat.decisions(viewer.study)
+    wanted = {shown.evidence_layer(d.evidence) for d in found}
+    readable = shown.readable_layers(viewer, wanted, known) if wanted else set()
     visible = set(_syntheses(viewer).values_list("pk", flat=True))  # one query, whatever links
     return [
         {
@@ -109,7 +112,7 @@ def _context(request, access, data, *, decision_form=None) -> dict:
     evidence = analysis.evidence()
     for item, row in zip(evidence["interviews"], analysis.interviews, strict=True):
         item["url"] = reverse("transcript_detail", args=[access.study.slug, row.transcript_id])
-    rows = _decision_rows(viewer, shown.readable_layers(viewer))
+    rows = _decision_rows(viewer, {params.layer: analysis.withheld})
     marks = _marks(rows)
     can_decide = access.can("manage_analysis")
     if can_decide and decision_form is None:
@@ -154,13 +157,13 @@ def _download(study, evidence, fmt, name):
 @vary_on_headers("HX-Request")
 def saturation(request, study_slug):
     access = study_for(request, study_slug)
-    context = _context(request, access, request.GET)
     fmt = request.GET.get("format")
     if fmt in ("csv", "json"):
-        evidence = context["evidence"]
-        for item in evidence["interviews"]:
-            item.pop("url", None)
+        viewer = viewer_of(request, access)
+        params, _, _ = _params(viewer, request.GET)
+        evidence = sat.analyse(viewer, params).evidence()
         return _download(access.study, evidence, fmt, "saturation")
+    context = _context(request, access, request.GET)
     template = "coding/saturation.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#analysis"
@@ -200,7 +203,7 @@ def decision(request, study_slug, ref):
     """One decision with the evidence stored with it: the numbers as the team saw them."""
     access = study_for(request, study_slug)
     viewer = viewer_of(request, access)
-    rows = _decision_rows(viewer, shown.readable_layers(viewer))
+    rows = _decision_rows(viewer)
     row = next((r for r in rows if r["decision"].public_id == ref), None)
     if row is None:
         raise Http404
