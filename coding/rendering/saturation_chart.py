@@ -61,7 +61,7 @@ def x_ticks(n: int) -> list[int]:
         return list(range(1, n + 1))
     step = _nice_step(n, 20)
     ticks = [1] + list(range(step, n + 1, step))
-    if n - ticks[-1] >= step / 2:
+    if n - ticks[-1] >= 0.75 * step:  # closer, the two numbers would touch
         ticks.append(n)
     return ticks
 
