@@ -229,7 +229,7 @@ class SaturationAnalysis:
     meaning: list[MeaningRow]
     meaning_stable_after: int | None
     withheld: int  # interviews with the layer that the viewer may not read (blindness)
-    unplaced_changes: int  # codebook changes made away from the analysed interviews
+    unplaced_changes: int  # redefinitions, merges, splits made away from analysed interviews
     codebook_state: dict
     decisions: list = field(default_factory=list)
 
@@ -377,8 +377,13 @@ def _interviews(viewer, params: SaturationParams, study) -> tuple[list[dict], in
     return rows, max(0, every.count() - len(rows))
 
 
-def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[int]]:
-    """transcript id → the codes coded in it, on the chosen layer."""
+def _first_positions(params: SaturationParams, position_of: dict[int, int]) -> dict[int, int]:
+    """code id → the position of the first interview whose chosen layer codes it.
+
+    Only first appearances matter to every measure here (an item is new where it first
+    appears), so the codes of each interview are never held as sets: one pass over the
+    (transcript, code) pairs keeps each code's earliest interview."""
+    ids = list(position_of)
     if params.layer == CONSENSUS:
         rows = ConsensusCoding.objects.filter(transcript_id__in=ids).values_list(
             "transcript_id", "code_id"
@@ -389,10 +394,12 @@ def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[in
             layer__coder__username=params.layer,
             layer__status=LayerStatus.SUBMITTED,
         ).values_list("layer__transcript_id", "code_id")
-    out: dict[int, set[int]] = defaultdict(set)
-    for transcript_id, code_id in rows.distinct():
-        out[transcript_id].add(code_id)
-    return out
+    first: dict[int, int] = {}
+    for transcript_id, code_id in rows.distinct().iterator(chunk_size=10_000):
+        position = position_of[transcript_id]
+        if position < first.get(code_id, 1 << 30):
+            first[code_id] = position
+    return first
 
 
 def _change_kinds(change: str, changes: list) -> list[str]:
@@ -413,8 +420,8 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
     """The whole saturation analysis for one viewer and one set of parameters."""
     study = viewer.study
     rows, withheld = _interviews(viewer, params, study)
-    ids = [row["pk"] for row in rows]
-    coded = _pairs(viewer, params, ids)
+    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
+    first_seen = _first_positions(params, position_of)
     codes = {
         row[0]: row
         for row in viewer.codes().values_list(
@@ -460,39 +467,45 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
                 out.add(("category", parent))
         return out
 
-    per_interview: list[set[tuple[str, int]]] = []
-    for pk in ids:
-        items: set[tuple[str, int]] = set()
-        for code_id in coded.get(pk, ()):
-            items |= items_of(code_id)
-        per_interview.append(items)
+    # Each item (code, theme, category) first appears where its earliest code does; the
+    # measures only need each interview's new items (the core's "new" is the same whether it
+    # is given every item of an interview or only those first seen there).
+    item_first: dict[tuple[str, int], int] = {}
+    for code_id, position in first_seen.items():
+        for item in items_of(code_id):
+            if position < item_first.get(item, 1 << 30):
+                item_first[item] = position
+    per_interview: list[set[tuple[str, int]]] = [set() for _ in rows]
+    for item, position in item_first.items():
+        per_interview[position - 1].add(item)
 
     wanted = {"themes": {"theme"}, "codes": {"code"}, "both": {"theme", "code"}}[params.information]
     information = [{i for i in items if i[0] in wanted} for items in per_interview]
     high_level = [{i for i in items if i[0] != "code"} for items in per_interview]
     curve = first_appearances(per_interview, kind=lambda item: item[0])
     info_curve = first_appearances(information)
-    quiet = nothing_new_in_last(high_level, last=params.consecutive) if ids else []
+    quiet = nothing_new_in_last(high_level, last=params.consecutive) if rows else []
 
     # Codebook changes per interview, and meaning stability from definition versions.
-    position_of = {pk: n for n, pk in enumerate(ids, start=1)}
     changes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     definitions: dict[int, list[int | None]] = defaultdict(list)
     unplaced = 0
-    version_count = 0
-    last_change = None
-    for code_id, change, kinds, during, changed_at in (
-        CodeVersion.objects.filter(code__study=study)
+    versions = CodeVersion.objects.filter(code__in=viewer.codes())
+    state = versions.aggregate(count=Count("pk"), last=Max("changed_at"))
+    # A code created away from coding (the deductive codebook, mostly) is neither a change
+    # placed on an interview nor one the curve misses: those rows need not be read.
+    for code_id, change, kinds, during in (
+        versions.exclude(change=ChangeKind.CREATE, during__isnull=True)
         .order_by("code_id", "number")
-        .values_list("code_id", "change", "changes", "during_id", "changed_at")
+        .values_list("code_id", "change", "changes", "during_id")
     ):
         if code_id not in codes:
             continue
-        version_count += 1
-        last_change = max(last_change, changed_at) if last_change else changed_at
         labels = _change_kinds(change, kinds)
         position = position_of.get(during)
-        if labels and position is None:
+        # Creating the deductive codebook before coding is not a change the curve misses;
+        # redefining, merging or splitting away from any analysed interview is.
+        if position is None and set(labels) - {"created"}:
             unplaced += 1
         for label in labels:
             if position is not None:
@@ -568,8 +581,8 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
             "codes": sum(1 for c in codes.values() if c[3] == CodeKind.CODE),
             "themes": sum(1 for c in codes.values() if c[3] == CodeKind.THEME),
             "categories": sum(1 for c in codes.values() if c[3] == CodeKind.CATEGORY),
-            "versions": version_count,
-            "last_change": last_change.isoformat() if last_change else None,
+            "versions": state["count"],
+            "last_change": state["last"].isoformat() if state["last"] else None,
         },
     )
 
