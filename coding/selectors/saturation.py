@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, Max, Q
 
 from coding.models import (
@@ -394,12 +395,23 @@ def _first_positions(params: SaturationParams, position_of: dict[int, int]) -> d
             layer__coder__username=params.layer,
             layer__status=LayerStatus.SUBMITTED,
         ).values_list("layer__transcript_id", "code_id")
-    first: dict[int, int] = {}
-    for transcript_id, code_id in rows.distinct().iterator(chunk_size=10_000):
-        position = position_of[transcript_id]
-        if position < first.get(code_id, 1 << 30):
-            first[code_id] = position
-    return first
+    if not ids:
+        return {}
+    # The database keeps each code's earliest interview: the interview order travels as a
+    # small (transcript, position) table, so only one row per code comes back instead of one
+    # per coding (100,000 rows took seconds to fetch; 2,000 take milliseconds).
+    # No ORDER BY: the models' default orderings would sort every coding first.
+    inner, params_ = rows.order_by().query.sql_with_params()
+    order = ", ".join(["(%s, %s)"] * len(ids))
+    sql = (
+        f"WITH interview_order(tid, pos) AS (VALUES {order}), pairs(tid, code) AS ({inner}) "
+        "SELECT pairs.code, MIN(interview_order.pos) FROM pairs "
+        "JOIN interview_order ON interview_order.tid = pairs.tid GROUP BY pairs.code"
+    )
+    flat = [value for pk in ids for value in (pk, position_of[pk])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flat, *params_])
+        return dict(cursor.fetchall())
 
 
 def _change_kinds(change: str, changes: list) -> list[str]:
