@@ -37,6 +37,7 @@ from coding.services.saturation import saturation_decision_record
 from tests.factories import create_study, ready_transcript
 from transcripts.services import transcripts as transcript_services
 from workbench.access import member_perms
+from workbench.audit import describe_events
 from workbench.models import AuditEvent
 
 TEXT = "Interviewer: Tell me.\nParticipant: {code} talks about compute, logs and review.\n"
@@ -225,7 +226,8 @@ class TestInterviewOrder:
         # The theme first appears in I1, now the second interview: the curve changed, the
         # total did not.
         assert rows[1].new_themes and not rows[0].new_themes
-        assert AuditEvent.objects.filter(verb="transcript.reorder").count() == 1
+        [event] = describe_events(AuditEvent.objects.filter(verb="transcript.reorder"))
+        assert event.description == "set the interview order: interview.txt, interview.txt"
 
     def test_only_a_lead_reorders_and_a_bad_order_changes_nothing(
         self, build, study, lead, coder, admin_user
@@ -424,6 +426,10 @@ class TestDecisions:
         assert json.dumps(decision.evidence, sort_keys=True) == before
         event = AuditEvent.objects.get(verb="saturation.decide")
         assert event.after["verdicts"][0] == "saturation at n = 7 + 2 (base 4, run 2, ≤ 5 %)"
+        [described] = describe_events([event])
+        assert described.description == (
+            "recorded a saturation decision: continue sampling after 10 interviews"
+        )
 
     def test_only_a_lead_decides_with_a_reason_on_evidence(self, build, study, lead, coder):
         def record(**overrides):
