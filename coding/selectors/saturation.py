@@ -15,8 +15,12 @@ module reads (a constant number of queries, whatever the study's size) and label
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Q
 
@@ -50,6 +54,7 @@ from coding.saturation.report import (
     SaturationParams,
 )
 from transcripts.selectors.transcripts import analysable_transcripts, in_interview_order
+from workbench.models import AuditEvent
 
 # The page and the command read the report's vocabulary from here too.
 __all__ = [
@@ -198,12 +203,25 @@ def _change_kinds(change: str, changes: list) -> list[str]:
     return out
 
 
-def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
-    """The whole saturation analysis for one viewer and one set of parameters."""
+@dataclass
+class Reads:
+    """Everything ``analyse`` reads from the database for one viewer and layer; the rest of the
+    parameters (information, base, run, thresholds, mode, k) only change the computing."""
+
+    rows: list[dict]
+    withheld: int
+    first_seen: dict[int, int]
+    codes: dict[int, tuple]
+    further: dict[int, list[int]]
+    versions: list[tuple]
+    state: dict
+    layer_label: str
+
+
+def _read(viewer, params: SaturationParams) -> Reads:
     study = viewer.study
     rows, withheld = _interviews(viewer, params, study)
     position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
-    first_seen = _first_positions(params, position_of)
     codes = {
         row[0]: row
         for row in viewer.codes().values_list(
@@ -215,6 +233,61 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
         "from_code_id", "to_code_id"
     ):
         further[from_id].append(to_id)
+    versions = CodeVersion.objects.filter(code__in=viewer.codes())
+    # A code created away from coding (the deductive codebook, mostly) is neither a change
+    # placed on an interview nor one the curve misses: those rows need not be read.
+    placed = (
+        versions.exclude(change=ChangeKind.CREATE, during__isnull=True)
+        .order_by("code_id", "number")
+        .values_list("code_id", "change", "changes", "during_id")
+    )
+    label = "Consensus layers"
+    if params.layer != CONSENSUS:
+        label = dict(layer_choices(viewer)).get(params.layer, f"{params.layer}'s submitted layers")
+    return Reads(
+        rows=rows,
+        withheld=withheld,
+        first_seen=_first_positions(params, position_of),
+        codes=codes,
+        further=dict(further),
+        versions=list(placed),
+        state=versions.aggregate(count=Count("pk"), last=Max("changed_at")),
+        layer_label=label,
+    )
+
+
+def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
+    """The reads, kept in the cache while nothing in the study changed.
+
+    Every write in a study records its audit event in the same transaction, and events are
+    never deleted, so the number of the study's events (with the newest one) changes whenever
+    anything the analysis reads could have; the day is in the key because consent can lapse
+    without a write. A parameter change then costs one small query instead of every read."""
+    if not reuse:
+        return _read(viewer, params)
+    study = viewer.study
+    events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
+    user = getattr(viewer, "user", None)
+    who = f"{user.pk}:{','.join(sorted(viewer.perms))}" if user is not None else "study"
+    digest = hashlib.sha256(
+        f"{study.pk}:{study.created_at.isoformat()}:{who}:{params.layer}:"
+        f"{events['n']}:{events['last']}:{date.today().isoformat()}".encode()
+    ).hexdigest()
+    key = f"saturation-reads:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _read(viewer, params)
+        cache.set(key, found, timeout=600)
+    return found
+
+
+def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> SaturationAnalysis:
+    """The whole saturation analysis for one viewer and one set of parameters. ``reuse``
+    lets the page take the reads of an earlier request while the study is unchanged."""
+    reads = _reads(viewer, params, reuse)
+    rows, withheld, first_seen = reads.rows, reads.withheld, reads.first_seen
+    codes, further = reads.codes, reads.further
+    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
 
     def survivor(pk: int) -> int:
         seen = set()
@@ -272,15 +345,8 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
     changes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     definitions: dict[int, list[int | None]] = defaultdict(list)
     unplaced = 0
-    versions = CodeVersion.objects.filter(code__in=viewer.codes())
-    state = versions.aggregate(count=Count("pk"), last=Max("changed_at"))
-    # A code created away from coding (the deductive codebook, mostly) is neither a change
-    # placed on an interview nor one the curve misses: those rows need not be read.
-    for code_id, change, kinds, during in (
-        versions.exclude(change=ChangeKind.CREATE, during__isnull=True)
-        .order_by("code_id", "number")
-        .values_list("code_id", "change", "changes", "during_id")
-    ):
+    state = reads.state
+    for code_id, change, kinds, during in reads.versions:
         if code_id not in codes:
             continue
         labels = _change_kinds(change, kinds)
@@ -345,12 +411,9 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
         thresholds=params.thresholds,
         mode=params.mode,
     )
-    labels = dict(layer_choices(viewer)) if params.layer != CONSENSUS else {}
     return SaturationAnalysis(
         params=params,
-        layer_label="Consensus layers"
-        if params.layer == CONSENSUS
-        else labels.get(params.layer, f"{params.layer}'s submitted layers"),
+        layer_label=reads.layer_label,
         interviews=interviews,
         guest=guest,
         francis=francis_stop(information, initial=params.initial, consecutive=params.consecutive),

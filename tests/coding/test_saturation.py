@@ -500,3 +500,48 @@ class TestCommand:
             call_command("saturation", "--study", "nope")
         with pytest.raises(CommandError, match="--base"):
             call_command("saturation", "--study", study.slug, "--base", "0")
+
+
+class TestReusedReads:
+    def test_a_parameter_change_reuses_the_reads_and_any_write_refreshes_them(
+        self, build, study, lead, admin_user, django_assert_max_num_queries
+    ):
+        guest_study(build)
+        first = analyse(viewer(lead, study), SaturationParams(), reuse=True)
+        with django_assert_max_num_queries(2):  # the study's events, nothing else
+            again = analyse(viewer(lead, study), SaturationParams(run=3), reuse=True)
+        assert again.interviews[-1].cumulative == first.interviews[-1].cumulative
+        assert again.guest.runs[0].last == 7  # recomputed with the new run length
+        # A write anywhere in the study (here: a code renamed) is seen at once.
+        _, code = build.themes["1.0"]
+        codebook_services.code_update(
+            actor=admin_user,
+            code=code,
+            version=code.version,
+            name="Renamed code",
+            definition="",
+            when_to_use="",
+            when_not_to_use="",
+            example="",
+            colour=code.colour,
+            parent=code.parent,
+        )
+        fresh = analyse(viewer(lead, study), SaturationParams(information="codes"), reuse=True)
+        assert "Renamed code" in [n.name for n in fresh.interviews[0].new_codes]
+
+    def test_reads_are_not_shared_between_viewers(
+        self, study, lead, coder, coder2, reviewer, admin_user
+    ):
+        theme = codebook_services.code_create(
+            actor=admin_user, study=study, name="Theme", kind="theme"
+        )
+        code = codebook_services.code_create(
+            actor=admin_user, study=study, name="Code", parent=theme
+        )
+        t = ready_transcript(study, lead, TEXT.format(code="I1"), code="I1")
+        code_twice_and_reconcile(t, lead, coder, coder2, reviewer, code)
+        assignment_services.layer_reopen(
+            actor=lead, layer=t.layers.get(role=LayerRole.PRIMARY), reason="Recheck."
+        )
+        assert len(analyse(viewer(lead, study), SaturationParams(), reuse=True).interviews) == 1
+        assert analyse(viewer(coder, study), SaturationParams(), reuse=True).interviews == []
