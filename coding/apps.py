@@ -51,7 +51,7 @@ def _seed_demo(*, study, users) -> None:
     from coding import demo
 
     coders = [users["coder1"], users["coder2"]]
-    demo.seed(study=study, admin=users["admin"], coder=coders[0])
+    demo.seed(study=study, admin=users["admin"])
     demo.seed_analysis(study=study, lead=users["lead"], reviewer=users["reviewer"], coders=coders)
     demo.seed_themes(study=study, lead=users["lead"])
 

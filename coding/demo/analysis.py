@@ -8,9 +8,10 @@ trail and the codebook's versions tell the same story.
 An interview that already has an assignment is left alone, so seeding again changes nothing.
 """
 
-from coding.demo import notes
+from coding.demo import notes, themes
 from coding.demo.codebook import create_found, redefine
-from coding.demo.interviews import PLANS, RECONCILED, C
+from coding.demo.coding_plan import C
+from coding.demo.interviews import PLANS, RECONCILED
 from coding.models import Assignment, Code, LayerRole
 from coding.services.assignments import assignment_set, layer_submit
 from coding.services.codings import coding_create
@@ -56,6 +57,10 @@ def seed_analysis(*, study, lead, reviewer, coders) -> None:
         notes.after_submitted(interview=interview, study=study, **people)
         _reconcile(interview, plan, transcript=transcript, study=study, reviewer=reviewer)
         notes.after_reconciled(interview=interview, study=study, **people)
+        if interview == RECONCILED[-1]:
+            # The board as the team left it after the last reconciled interview. (Arranged
+            # once every code exists, so that no theme takes a colour a code could have had.)
+            themes.arrange(study=study, lead=lead)
 
 
 def _code(interview, plan, *, transcript, study, lead, reviewer, coders) -> None:

@@ -113,7 +113,7 @@ FOUND = [
     ),
     (
         "I3",
-        "b",
+        "a",
         "Regular community calls",
         "Recurring open calls where contributors meet the team, learn and are drawn in.",
         "Weekly, monthly or quarterly calls open to contributors; not one-off events such as "
@@ -182,9 +182,9 @@ REDEFINED = [
 ]
 
 
-def seed(*, study, admin, coder) -> None:
-    """Idempotent: adds the deductive codes and the codes found in I1 that are missing (the
-    codes found later are created as their interviews are coded, ``create_found``)."""
+def seed(*, study, admin) -> None:
+    """Idempotent: adds the deductive codes that are missing (the inductive ones are created as
+    their interviews are coded, ``create_found``)."""
     existing = {
         name.lower() for name in Code.objects.filter(study=study).values_list("name", flat=True)
     }
@@ -204,9 +204,6 @@ def seed(*, study, admin, coder) -> None:
             guide_questions=[guide[question - 1]] if question and len(guide) >= question else [],
             dimension_values=[values[label] for label in labels if label in values],
         )
-    i1 = study.transcripts.filter(participant__code="I1").first()
-    if i1 is not None:
-        create_found(study=study, transcript=i1, coders={"a": coder, "b": coder}, only="I1")
 
 
 def create_found(*, study, transcript, coders: dict, only: str, side: str = "") -> None:
@@ -228,6 +225,7 @@ def create_found(*, study, transcript, coders: dict, only: str, side: str = "") 
             origin=CodeOrigin.INDUCTIVE,
             first_seen_transcript=transcript,
             dimension_values=[values[label] for label in labels if label in values],
+            note="created while coding",  # as the coding page writes it
         )
 
 

@@ -93,7 +93,7 @@ def after_reconciled(*, interview: str, study, lead, reviewer, coders) -> None:
             attendees=team,
             body="We sorted the first-level codes of I1–I3 into first themes under the three "
             "research questions and wrote each theme as a claim. I3 brought two new codes, "
-            "“Waiting without feedback” (A) and “Regular community calls” (B); both stay.",
+            "“Waiting without feedback” and “Regular community calls”; both stay.",
             decisions="“Entry path” stays outside the themes for now: it says how people "
             "arrive, not yet what we found.",
             transcripts=_transcripts(study, "I1", "I2", "I3"),

@@ -1,6 +1,7 @@
 """The demo's theme structure: categories per research question, themes written as claims with
 their dimension values, and the codes in each. Seeded once the interviews are coded (the team
-first sorted codes into themes after I3 and kept revising; only the result is seeded)."""
+first sorted codes into themes after I3 and placed each new code after the interview it was
+found in; the demo seeds the board as it stood after I9, ``coding.demo.analysis``)."""
 
 from coding.models import Code, CodeKind
 
@@ -126,42 +127,56 @@ THEMES = [
 
 
 def seed_themes(*, study, lead) -> None:
-    """Idempotent: seeds the theme structure only while the study has no theme or category."""
+    """Idempotent: arranges the theme structure only while the study has no theme or category
+    (the interviews' analysis arranges it after I9; this is for a study whose interviews were
+    coded by an earlier demo)."""
+    if not Code.objects.filter(study=study).exclude(kind=CodeKind.CODE).exists():
+        arrange(study=study, lead=lead)
+
+
+def arrange(*, study, lead) -> None:
+    """The lead's arrangement at a debriefing: every theme (and its category) that has a code
+    in the codebook by now is created if missing, and each of its codes with no place yet is
+    moved into it. What already has a place stays where it is."""
     from coding.services import themes as theme_services
 
-    if Code.objects.filter(study=study).exclude(kind=CodeKind.CODE).exists():
-        return
-    codes = {code.name: code for code in Code.objects.filter(study=study, kind=CodeKind.CODE)}
+    existing = {code.name: code for code in Code.objects.filter(study=study)}
     rqs = {rq.label: rq for rq in study.research_questions.all()}
     values = {v.label: v for d in study.dimensions.all() for v in d.values.all()}
     for category_name, rq_labels, themes in THEMES:
-        category = theme_services.theme_create(
-            actor=lead,
-            study=study,
-            kind=CodeKind.CATEGORY,
-            name=category_name,
-            research_questions=[rqs[label] for label in rq_labels if label in rqs],
-        )
         for claim, description, status, labels, members, further in themes:
-            theme = theme_services.theme_create(
-                actor=lead,
-                study=study,
-                kind=CodeKind.THEME,
-                name=claim,
-                definition=description,
-                parent=category,
-                dimension_values=[values[label] for label in labels if label in values],
-                theme_status=status,
-            )
+            if not any(name in existing for name in members):
+                continue
+            category = existing.get(category_name)
+            if category is None:
+                category = existing[category_name] = theme_services.theme_create(
+                    actor=lead,
+                    study=study,
+                    kind=CodeKind.CATEGORY,
+                    name=category_name,
+                    research_questions=[rqs[label] for label in rq_labels if label in rqs],
+                )
+            theme = existing.get(claim)
+            if theme is None:
+                theme = existing[claim] = theme_services.theme_create(
+                    actor=lead,
+                    study=study,
+                    kind=CodeKind.THEME,
+                    name=claim,
+                    definition=description,
+                    parent=category,
+                    dimension_values=[values[label] for label in labels if label in values],
+                    theme_status=status,
+                )
             for name in members:
-                if name in codes:
-                    code = Code.objects.get(pk=codes[name].pk)
+                code = Code.objects.filter(study=study, name=name, parent=None).first()
+                if code is not None:
                     theme_services.board_move(
                         actor=lead, code=code, version=code.version, parent=theme
                     )
             for name in further:
-                if name in codes:
-                    code = Code.objects.get(pk=codes[name].pk)
+                code = Code.objects.filter(study=study, name=name).first()
+                if code is not None and not code.also_in.exists():
                     theme_services.code_also_in_set(
                         actor=lead, code=code, version=code.version, themes=[theme]
                     )
