@@ -9,7 +9,7 @@ An interview that already has an assignment is left alone, so seeding again chan
 so is one whose transcript an earlier demo imported with other words.
 """
 
-from coding.demo import notes, themes
+from coding.demo import notes, saturation, themes
 from coding.demo.codebook import create_found, redefine
 from coding.demo.coding_plan import C
 from coding.demo.interviews import PLANS, RECONCILED
@@ -63,10 +63,11 @@ def seed_analysis(*, study, lead, reviewer, coders) -> None:
         notes.after_submitted(interview=interview, study=study, **people)
         _reconcile(interview, plan, transcript=transcript, study=study, reviewer=reviewer)
         notes.after_reconciled(interview=interview, study=study, **people)
-        if interview == RECONCILED[-1]:
-            # The board as the team left it after the last reconciled interview. (Arranged
-            # once every code exists, so that no theme takes a colour a code could have had.)
+        if interview in ("I3", "I6") or interview == RECONCILED[-1]:
+            # The board as the team left it at each debriefing: themes for the codes found
+            # so far (the saturation curve counts themes, so they exist when it is read).
             themes.arrange(study=study, lead=lead)
+        saturation.decide(interview=interview, study=study, lead=lead)
 
 
 def _fits(plan, text: str) -> bool:
@@ -99,7 +100,7 @@ def _code(interview, plan, *, transcript, study, lead, reviewer, coders) -> None
             )
         if side == "a":
             notes.while_coding(interview=interview, study=study, coders=coders)
-            redefine(study=study, lead=lead, only=interview)
+            redefine(study=study, lead=lead, only=interview, transcript=transcript)
 
 
 def _starts(text: str, spec: C, where: str) -> set[tuple[str, int]]:

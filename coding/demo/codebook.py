@@ -229,9 +229,9 @@ def create_found(*, study, transcript, coders: dict, only: str, side: str = "") 
         )
 
 
-def redefine(*, study, lead, only: str) -> None:
-    """The lead's redefinitions made while interview ``only`` was coded (none if the code
-    already reads so)."""
+def redefine(*, study, lead, only: str, transcript=None) -> None:
+    """The lead's redefinitions made while interview ``only`` (``transcript``) was coded
+    (none if the code already reads so); saturation counts them on that interview."""
     for interview, name, definition, when, when_not in REDEFINED:
         code = Code.objects.filter(study=study, name=name).first()
         if interview != only or code is None or code.definition == definition:
@@ -249,4 +249,5 @@ def redefine(*, study, lead, only: str) -> None:
             parent=code.parent,
             guide_questions=list(code.guide_questions.all()),
             dimension_values=list(code.dimension_values.all()),
+            during=transcript,
         )

@@ -189,6 +189,31 @@ def test_a_tentative_synthesis_was_written_between_i6_and_i7(demo):
     assert "Continue sampling" in note.decisions
 
 
+def test_the_lead_decided_to_continue_after_i6_and_that_saturation_was_reached_after_i9(demo):
+    from coding.models import SaturationDecision
+
+    first, second = SaturationDecision.objects.filter(study=demo).order_by("decided_at", "pk")
+    assert (first.verdict, first.interviews) == ("continue", 6)
+    assert first.synthesis.title == "Tentative synthesis after I6"
+    # The snapshot is what the team saw after I6: one run (5–6) adding 2 of the base's 9 themes.
+    assert first.evidence["guest"]["runs"] == [
+        {"interviews": [5, 6], "new": 2, "denominator": 9, "fraction": "2/9", "percent": 22.22}
+    ]
+    assert not any(r["reached"] for r in first.evidence["guest"]["results"])
+    assert (second.verdict, second.interviews) == ("reached", 9)
+    assert [r["label"] for r in second.evidence["guest"]["results"]] == [
+        "saturation at n = 6 + 2 (base 4, run 2, ≤ 5 %)",
+        "saturation at n = 6 + 2 (base 4, run 2, ≤ 0 %)",
+    ]
+
+
+def test_redefinitions_made_while_coding_are_counted_on_their_interview(demo):
+    from coding.selectors.saturation import SaturationParams, StudyWide, analyse
+
+    rows = analyse(StudyWide(demo), SaturationParams()).interviews
+    assert [row.participant for row in rows if "redefined" in row.changes] == ["I2", "I5"]
+
+
 def _state():
     counts = {
         model._meta.label: model._base_manager.count()
