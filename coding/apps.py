@@ -44,17 +44,15 @@ def _reconciliation_queue_on_list(request, access) -> dict:
 
 
 def _seed_demo(*, study, users) -> None:
-    """A codebook (deductive codes from the guide and dimensions, a few inductive ones), two
-    transcripts coded by the two demo coders, a first agreement round and notes, I1's layers
-    compared (its agreed codings are the consensus, its disagreements wait for the reviewer) and
-    a small theme structure."""
+    """A codebook (deductive codes from the guide and dimensions, inductive ones found in the
+    interviews), the interviews coded by the two demo coders and reconciled by the reviewer in
+    interview order (the last one still being coded), the team's notes along the way and a
+    theme structure."""
     from coding import demo
 
     coders = [users["coder1"], users["coder2"]]
-    demo.seed(study=study, admin=users["admin"], coder=coders[0])
-    demo.seed_coding(study=study, lead=users["lead"], primary=coders[0], second=coders[1])
-    demo.seed_notes(study=study, lead=users["lead"], reviewer=users["reviewer"], coders=coders)
-    demo.seed_reconciliation(study=study, reviewer=users["reviewer"])
+    demo.seed(study=study, admin=users["admin"])
+    demo.seed_analysis(study=study, lead=users["lead"], reviewer=users["reviewer"], coders=coders)
     demo.seed_themes(study=study, lead=users["lead"])
 
 

@@ -14,6 +14,7 @@ from coding.models import (
 )
 from coding.selectors.codebook import parent_choices
 from coding.selectors.notes import linkable_disagreements, linkable_transcripts
+from transcripts.selectors.transcripts import analysable_transcripts, in_interview_order
 from workbench.forms import VersionedForm
 from workbench.models import Dimension, DimensionValue, GuideQuestion, ResearchQuestion
 from workbench.selectors.members import member_users
@@ -71,8 +72,21 @@ class CodeForm(VersionedForm):
         help_text="Offered because a changed definition may no longer fit what was coded.",
     )
 
+    during = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Prompted while coding",
+        empty_label="(no interview: e.g. a team decision)",
+        help_text="Saturation counts the change on this interview. Left empty, the interview "
+        "you are coding now, if any.",
+    )
+
     def __init__(self, *args, study, code=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["during"].queryset = in_interview_order(analysable_transcripts(study))
+        self.fields["during"].label_from_instance = lambda t: (
+            f"{t.title} ({t.interview_date:%d %b %Y})" if t.interview_date else t.title
+        )
         self.fields["guide_questions"].queryset = GuideQuestion.objects.filter(study=study)
         self.fields["dimension_values"].queryset = (
             DimensionValue.objects.filter(dimension__study=study)
@@ -80,7 +94,7 @@ class CodeForm(VersionedForm):
             .order_by("dimension__position", "position", "id")
         )
         if code is None:
-            del self.fields["flag_codings"]
+            del self.fields["flag_codings"], self.fields["during"]
             # Any theme or category may be chosen; the service checks the pairing with the kind.
             self.fields["parent"].queryset = Code.objects.filter(
                 study=study, kind__in=[CodeKind.THEME, CodeKind.CATEGORY]

@@ -181,6 +181,17 @@ def _note(event, refs) -> str:
     return f"{done} the {kind} “{event.object_repr}”"
 
 
+def _saturation(event, refs) -> str:
+    after = event.after or {}
+    verdict = {"continue": "continue sampling", "reached": "saturation reached"}.get(
+        after.get("verdict"), "a decision"
+    )
+    count = after.get("interviews")
+    return f"recorded a saturation decision: {verdict}" + (
+        f" after {count} interview{'s' if count != 1 else ''}" if isinstance(count, int) else ""
+    )
+
+
 def register_describers() -> None:
     audit.register_reference("assignment", _titles(Assignment, "transcript__title"))
     audit.register_reference("reconciliation", _titles(Reconciliation, "transcript__title"))
@@ -203,3 +214,4 @@ def register_describers() -> None:
         "codebook_settings.update", lambda e, refs: "changed the codebook settings"
     )
     audit.register_describer(["memo.*", "debrief_note.*"], _note)
+    audit.register_describer("saturation.decide", _saturation)

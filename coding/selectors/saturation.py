@@ -15,18 +15,19 @@ module reads (a constant number of queries, whatever the study's size) and label
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max, Q
 
 from coding.models import (
     ChangeKind,
     Code,
     CodeKind,
-    CodeOrigin,
     CodeVersion,
     Coding,
     ConsensusCoding,
@@ -35,36 +36,39 @@ from coding.models import (
     SaturationDecision,
 )
 from coding.saturation import (
-    GuestReport,
-    as_percent,
     codebook_meaning_stable_after,
     first_appearances,
     francis_stop,
     guest_saturation,
     meaning_stability,
     nothing_new_in_last,
-    percent_text,
+)
+from coding.saturation.report import (
+    CONSENSUS,
+    INFORMATION,
+    MODES,
+    InterviewRow,
+    MeaningRow,
+    Named,
+    SaturationAnalysis,
+    SaturationParams,
 )
 from transcripts.selectors.transcripts import analysable_transcripts, in_interview_order
+from workbench.models import AuditEvent
 
-CONSENSUS = "consensus"
-INFORMATION = {
-    "themes": "Themes",
-    "codes": "First-level codes",
-    "both": "Themes and first-level codes",
-}
-MODES = {
-    "sliding": "Sliding: each run starts one interview later",
-    "stepping": "Stepping: each run starts after the previous one",
-}
-# What a codebook change counts as, per interview (a version may carry several kinds).
-CHANGE_LABELS = {
-    "created": "created",
-    "redefined": "redefined",
-    "merged": "merged",
-    "split": "split",
-}
-LIMITS = {"base": (1, 100), "run": (1, 50), "initial": (0, 200), "consecutive": (1, 50)}
+# The page and the command read the report's vocabulary from here too.
+__all__ = [
+    "CONSENSUS",
+    "INFORMATION",
+    "MODES",
+    "SaturationAnalysis",
+    "SaturationParams",
+    "StudyWide",
+    "analyse",
+    "decisions",
+    "layer_choices",
+    "transcript_being_coded",
+]
 
 
 def transcript_being_coded(actor, study_id: int):
@@ -82,235 +86,6 @@ def transcript_being_coded(actor, study_id: int):
         .first()
     )
     return layer.transcript if layer else None
-
-
-# --- parameters --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SaturationParams:
-    """Everything the page lets the lead choose, with the paper's defaults."""
-
-    information: str = "themes"
-    layer: str = CONSENSUS  # or the username of a coder whose submitted layers count
-    base: int = 4
-    run: int = 2
-    thresholds: tuple[str, ...] = ("5", "0")  # per cent, as typed
-    mode: str = "sliding"
-    initial: int = 10  # Francis et al.: initial analysis sample
-    consecutive: int = 3  # Francis et al.: stopping criterion / "the last k interviews"
-
-    @classmethod
-    def from_data(cls, data: Mapping) -> tuple[SaturationParams, dict[str, str]]:
-        """Parameters from a query string or form; what is wrong is reported per field and
-        replaced by its default, so the page still shows an analysis."""
-        errors: dict[str, str] = {}
-        values: dict = {}
-        default = cls()
-        information = data.get("information") or default.information
-        if information not in INFORMATION:
-            errors["information"] = "Count themes, first-level codes or both."
-            information = default.information
-        values["information"] = information
-        mode = data.get("mode") or default.mode
-        if mode not in MODES:
-            errors["mode"] = "Runs are sliding or stepping."
-            mode = default.mode
-        values["mode"] = mode
-        values["layer"] = (data.get("layer") or CONSENSUS).strip()[:150]
-        for name, (low, high) in LIMITS.items():
-            raw = data.get(name)
-            value = getattr(default, name)
-            if raw not in (None, ""):
-                try:
-                    value = int(str(raw).strip())
-                except ValueError:
-                    errors[name] = "Give a whole number."
-                else:
-                    if not low <= value <= high:
-                        errors[name] = f"Give a number from {low} to {high}."
-                        value = getattr(default, name)
-            values[name] = value
-        raw = data.get("thresholds")
-        thresholds = default.thresholds
-        if raw not in (None, ""):
-            parts = [p.strip().rstrip("%").strip() for p in str(raw).replace(";", ",").split(",")]
-            parts = [p for p in parts if p]
-            try:
-                checked = [as_percent(p.replace(" ", "")) for p in parts]
-            except (ValueError, ZeroDivisionError):
-                errors["thresholds"] = "Give percentages from 0 to 100, separated by commas."
-            else:
-                if not checked or len(checked) > 5:
-                    errors["thresholds"] = "Give one to five percentages."
-                else:
-                    thresholds = tuple(dict.fromkeys(parts))
-        values["thresholds"] = thresholds
-        return cls(**values), errors
-
-    def as_query(self) -> dict[str, str]:
-        return {
-            "information": self.information,
-            "layer": self.layer,
-            "base": str(self.base),
-            "run": str(self.run),
-            "thresholds": ", ".join(self.thresholds),
-            "mode": self.mode,
-            "initial": str(self.initial),
-            "consecutive": str(self.consecutive),
-        }
-
-
-# --- results -----------------------------------------------------------------------------
-
-
-@dataclass
-class Named:
-    ref: str  # the code's public id
-    name: str
-    origin: str
-
-
-@dataclass
-class InterviewRow:
-    position: int
-    transcript_id: int
-    title: str
-    participant: str
-    interview_date: date | None
-    interview_order: int | None
-    open_disagreements: int
-    new_codes: list[Named] = field(default_factory=list)
-    new_themes: list[Named] = field(default_factory=list)
-    new_categories: list[Named] = field(default_factory=list)
-    changes: dict[str, list[str]] = field(default_factory=dict)  # kind → code names
-    new_information: int = 0  # new items of the chosen information
-    cumulative: dict[str, int] = field(default_factory=dict)  # codes, themes, categories, info
-    quiet_run: bool | None = None  # the last k interviews added no theme or category
-
-    def split(self, items: list[Named]) -> tuple[int, int]:
-        deductive = sum(1 for item in items if item.origin == CodeOrigin.DEDUCTIVE)
-        return deductive, len(items) - deductive
-
-    @property
-    def codes_split(self):
-        return self.split(self.new_codes)
-
-    @property
-    def themes_split(self):
-        return self.split(self.new_themes)
-
-    @property
-    def categories_split(self):
-        return self.split(self.new_categories)
-
-    @property
-    def change_count(self) -> int:
-        return sum(len(names) for names in self.changes.values())
-
-
-@dataclass
-class MeaningRow:
-    ref: str
-    name: str
-    stable_after: int | None  # interview position
-    changes: int
-    unplaced_after: int
-    redefined: int = 0  # of ``changes``, redefinitions (the others: its creation while coding)
-
-
-@dataclass
-class SaturationAnalysis:
-    params: SaturationParams
-    layer_label: str
-    interviews: list[InterviewRow]
-    guest: GuestReport
-    francis: int | None
-    quiet_since: int | None  # first interview at which the last k added no theme or category
-    meaning: list[MeaningRow]
-    meaning_stable_after: int | None
-    withheld: int  # interviews with the layer that the viewer may not read (blindness)
-    unplaced_changes: int  # codebook changes made away from the analysed interviews
-    codebook_state: dict
-    decisions: list = field(default_factory=list)
-
-    @property
-    def totals(self) -> dict[str, int]:
-        return self.interviews[-1].cumulative if self.interviews else {}
-
-    def evidence(self) -> dict:
-        """Everything a decision snapshots, as JSON-ready data (the command prints it too)."""
-        return {
-            "parameters": self.params.as_query(),
-            "layer": self.layer_label,
-            "interviews": [
-                {
-                    "position": row.position,
-                    "title": row.title,
-                    "participant": row.participant,
-                    "interview_date": row.interview_date.isoformat()
-                    if row.interview_date
-                    else None,
-                    "open_disagreements": row.open_disagreements,
-                    "new_codes": {"deductive": row.codes_split[0], "inductive": row.codes_split[1]},
-                    "new_themes": {
-                        "deductive": row.themes_split[0],
-                        "inductive": row.themes_split[1],
-                    },
-                    "new_categories": {
-                        "deductive": row.categories_split[0],
-                        "inductive": row.categories_split[1],
-                    },
-                    "new_code_names": [n.name for n in row.new_codes],
-                    "new_theme_names": [n.name for n in row.new_themes],
-                    "new_category_names": [n.name for n in row.new_categories],
-                    "codebook_changes": row.changes,
-                    "new_information": row.new_information,
-                    "cumulative": row.cumulative,
-                    "quiet_last_k": row.quiet_run,
-                }
-                for row in self.interviews
-            ],
-            "guest": {
-                "base": self.guest.base,
-                "run_length": self.guest.run_length,
-                "mode": self.guest.mode,
-                "denominator": self.guest.denominator,
-                "reason": self.guest.reason,
-                "runs": [
-                    {
-                        "interviews": [run.first, run.last],
-                        "new": run.new_count,
-                        "denominator": run.denominator,
-                        "fraction": f"{run.fraction.numerator}/{run.fraction.denominator}",
-                        "percent": round(run.percent, 2),
-                    }
-                    for run in self.guest.runs
-                ],
-                "results": [
-                    {
-                        "threshold": percent_text(result.threshold),
-                        "reached": result.reached,
-                        "at": result.at,
-                        "label": result.label,
-                    }
-                    for result in self.guest.results
-                ],
-            },
-            "francis": {
-                "initial": self.params.initial,
-                "consecutive": self.params.consecutive,
-                "stop_at": self.francis,
-            },
-            "no_new_themes": {"last": self.params.consecutive, "since": self.quiet_since},
-            "meaning": {
-                "stable_after": self.meaning_stable_after,
-                "codes": [asdict(row) for row in self.meaning],
-            },
-            "withheld_interviews": self.withheld,
-            "unplaced_codebook_changes": self.unplaced_changes,
-            "codebook": self.codebook_state,
-        }
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -378,8 +153,13 @@ def _interviews(viewer, params: SaturationParams, study) -> tuple[list[dict], in
     return rows, max(0, every.count() - len(rows))
 
 
-def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[int]]:
-    """transcript id → the codes coded in it, on the chosen layer."""
+def _first_positions(params: SaturationParams, position_of: dict[int, int]) -> dict[int, int]:
+    """code id → the position of the first interview whose chosen layer codes it.
+
+    Only first appearances matter to every measure here (an item is new where it first
+    appears), so the codes of each interview are never held as sets: one pass over the
+    (transcript, code) pairs keeps each code's earliest interview."""
+    ids = list(position_of)
     if params.layer == CONSENSUS:
         rows = ConsensusCoding.objects.filter(transcript_id__in=ids).values_list(
             "transcript_id", "code_id"
@@ -390,12 +170,23 @@ def _pairs(viewer, params: SaturationParams, ids: list[int]) -> dict[int, set[in
             layer__coder__username=params.layer,
             layer__status=LayerStatus.SUBMITTED,
         ).values_list("layer__transcript_id", "code_id")
-    out: dict[int, set[int]] = defaultdict(set)
-    # Without order_by() the models' default ordering (start, end, id) joins the DISTINCT and
-    # every coding comes back, sorted: seconds at 100,000 codings instead of an index scan.
-    for transcript_id, code_id in rows.order_by().distinct():
-        out[transcript_id].add(code_id)
-    return out
+    if not ids:
+        return {}
+    # The database keeps each code's earliest interview: the interview order travels as a
+    # small (transcript, position) table, so only one row per code comes back instead of one
+    # per coding (100,000 rows took seconds to fetch; 2,000 take milliseconds).
+    # No ORDER BY: the models' default orderings would sort every coding first.
+    inner, params_ = rows.order_by().query.sql_with_params()
+    order = ", ".join(["(%s, %s)"] * len(ids))
+    sql = (
+        f"WITH interview_order(tid, pos) AS (VALUES {order}), pairs(tid, code) AS ({inner}) "
+        "SELECT pairs.code, MIN(interview_order.pos) FROM pairs "
+        "JOIN interview_order ON interview_order.tid = pairs.tid GROUP BY pairs.code"
+    )
+    flat = [value for pk in ids for value in (pk, position_of[pk])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flat, *params_])
+        return dict(cursor.fetchall())
 
 
 def _change_kinds(change: str, changes: list) -> list[str]:
@@ -412,12 +203,25 @@ def _change_kinds(change: str, changes: list) -> list[str]:
     return out
 
 
-def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
-    """The whole saturation analysis for one viewer and one set of parameters."""
+@dataclass
+class Reads:
+    """Everything ``analyse`` reads from the database for one viewer and layer; the rest of the
+    parameters (information, base, run, thresholds, mode, k) only change the computing."""
+
+    rows: list[dict]
+    withheld: int
+    first_seen: dict[int, int]
+    codes: dict[int, tuple]
+    further: dict[int, list[int]]
+    versions: list[tuple]
+    state: dict
+    layer_label: str
+
+
+def _read(viewer, params: SaturationParams) -> Reads:
     study = viewer.study
     rows, withheld = _interviews(viewer, params, study)
-    ids = [row["pk"] for row in rows]
-    coded = _pairs(viewer, params, ids)
+    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
     codes = {
         row[0]: row
         for row in viewer.codes().values_list(
@@ -429,6 +233,61 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
         "from_code_id", "to_code_id"
     ):
         further[from_id].append(to_id)
+    versions = CodeVersion.objects.filter(code__in=viewer.codes())
+    # A code created away from coding (the deductive codebook, mostly) is neither a change
+    # placed on an interview nor one the curve misses: those rows need not be read.
+    placed = (
+        versions.exclude(change=ChangeKind.CREATE, during__isnull=True)
+        .order_by("code_id", "number")
+        .values_list("code_id", "change", "changes", "during_id")
+    )
+    label = "Consensus layers"
+    if params.layer != CONSENSUS:
+        label = dict(layer_choices(viewer)).get(params.layer, f"{params.layer}'s submitted layers")
+    return Reads(
+        rows=rows,
+        withheld=withheld,
+        first_seen=_first_positions(params, position_of),
+        codes=codes,
+        further=dict(further),
+        versions=list(placed),
+        state=versions.aggregate(count=Count("pk"), last=Max("changed_at")),
+        layer_label=label,
+    )
+
+
+def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
+    """The reads, kept in the cache while nothing in the study changed.
+
+    Every write in a study records its audit event in the same transaction, and events are
+    never deleted, so the number of the study's events (with the newest one) changes whenever
+    anything the analysis reads could have; the day is in the key because consent can lapse
+    without a write. A parameter change then costs one small query instead of every read."""
+    if not reuse:
+        return _read(viewer, params)
+    study = viewer.study
+    events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
+    user = getattr(viewer, "user", None)
+    who = f"{user.pk}:{','.join(sorted(viewer.perms))}" if user is not None else "study"
+    digest = hashlib.sha256(
+        f"{study.pk}:{study.created_at.isoformat()}:{who}:{params.layer}:"
+        f"{events['n']}:{events['last']}:{date.today().isoformat()}".encode()
+    ).hexdigest()
+    key = f"saturation-reads:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _read(viewer, params)
+        cache.set(key, found, timeout=600)
+    return found
+
+
+def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> SaturationAnalysis:
+    """The whole saturation analysis for one viewer and one set of parameters. ``reuse``
+    lets the page take the reads of an earlier request while the study is unchanged."""
+    reads = _reads(viewer, params, reuse)
+    rows, withheld, first_seen = reads.rows, reads.withheld, reads.first_seen
+    codes, further = reads.codes, reads.further
+    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
 
     def survivor(pk: int) -> int:
         seen = set()
@@ -463,40 +322,38 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
                 out.add(("category", parent))
         return out
 
-    per_interview: list[set[tuple[str, int]]] = []
-    for pk in ids:
-        items: set[tuple[str, int]] = set()
-        for code_id in coded.get(pk, ()):
-            items |= items_of(code_id)
-        per_interview.append(items)
+    # Each item (code, theme, category) first appears where its earliest code does; the
+    # measures only need each interview's new items (the core's "new" is the same whether it
+    # is given every item of an interview or only those first seen there).
+    item_first: dict[tuple[str, int], int] = {}
+    for code_id, position in first_seen.items():
+        for item in items_of(code_id):
+            if position < item_first.get(item, 1 << 30):
+                item_first[item] = position
+    per_interview: list[set[tuple[str, int]]] = [set() for _ in rows]
+    for item, position in item_first.items():
+        per_interview[position - 1].add(item)
 
     wanted = {"themes": {"theme"}, "codes": {"code"}, "both": {"theme", "code"}}[params.information]
     information = [{i for i in items if i[0] in wanted} for items in per_interview]
     high_level = [{i for i in items if i[0] != "code"} for items in per_interview]
     curve = first_appearances(per_interview, kind=lambda item: item[0])
     info_curve = first_appearances(information)
-    quiet = nothing_new_in_last(high_level, last=params.consecutive) if ids else []
+    quiet = nothing_new_in_last(high_level, last=params.consecutive) if rows else []
 
     # Codebook changes per interview, and meaning stability from definition versions.
-    position_of = {pk: n for n, pk in enumerate(ids, start=1)}
     changes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     definitions: dict[int, list[int | None]] = defaultdict(list)
-    redefined: dict[int, int] = defaultdict(int)
     unplaced = 0
-    version_count = 0
-    last_change = None
-    for code_id, change, kinds, during, changed_at in (
-        CodeVersion.objects.filter(code__study=study)
-        .order_by("code_id", "number")
-        .values_list("code_id", "change", "changes", "during_id", "changed_at")
-    ):
+    state = reads.state
+    for code_id, change, kinds, during in reads.versions:
         if code_id not in codes:
             continue
-        version_count += 1
-        last_change = max(last_change, changed_at) if last_change else changed_at
         labels = _change_kinds(change, kinds)
         position = position_of.get(during)
-        if labels and position is None:
+        # Creating the deductive codebook before coding is not a change the curve misses;
+        # redefining, merging or splitting away from any analysed interview is.
+        if position is None and set(labels) - {"created"}:
             unplaced += 1
         for label in labels:
             if position is not None:
@@ -507,8 +364,6 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
             "redefined" in labels or ("created" in labels and position is not None)
         ):
             definitions[code_id].append(position)
-            if "redefined" in labels and position is not None:
-                redefined[code_id] += 1
 
     interviews = []
     for n, (row, point, info) in enumerate(zip(rows, curve, info_curve, strict=True), start=1):
@@ -544,14 +399,7 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
     stability = meaning_stability(definitions)
     meaning = sorted(
         (
-            MeaningRow(
-                codes[pk][1],
-                codes[pk][2],
-                s.stable_after,
-                s.changes,
-                s.unplaced_after,
-                redefined.get(pk, 0),
-            )
+            MeaningRow(codes[pk][1], codes[pk][2], s.stable_after, s.changes, s.unplaced_after)
             for pk, s in stability.items()
         ),
         key=lambda m: (-(m.stable_after or 0), m.name.lower()),
@@ -563,12 +411,9 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
         thresholds=params.thresholds,
         mode=params.mode,
     )
-    labels = dict(layer_choices(viewer)) if params.layer != CONSENSUS else {}
     return SaturationAnalysis(
         params=params,
-        layer_label="Consensus layers"
-        if params.layer == CONSENSUS
-        else labels.get(params.layer, f"{params.layer}'s submitted layers"),
+        layer_label=reads.layer_label,
         interviews=interviews,
         guest=guest,
         francis=francis_stop(information, initial=params.initial, consecutive=params.consecutive),
@@ -581,8 +426,8 @@ def analyse(viewer, params: SaturationParams) -> SaturationAnalysis:
             "codes": sum(1 for c in codes.values() if c[3] == CodeKind.CODE),
             "themes": sum(1 for c in codes.values() if c[3] == CodeKind.THEME),
             "categories": sum(1 for c in codes.values() if c[3] == CodeKind.CATEGORY),
-            "versions": version_count,
-            "last_change": last_change.isoformat() if last_change else None,
+            "versions": state["count"],
+            "last_change": state["last"].isoformat() if state["last"] else None,
         },
     )
 

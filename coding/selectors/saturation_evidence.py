@@ -145,10 +145,16 @@ def summary(evidence: dict) -> dict:
     titles = {item["position"]: f"{item['participant']}: {item['title']}" for item in interviews}
     meaning = evidence.get("meaning") or {}
     codes = meaning.get("codes") or []
+    # Redefinitions placed on an interview, per code (a code's versions also count its
+    # creation while coding, which is not a change of meaning).
+    times: dict[str, int] = {}
+    for item in interviews:
+        for name in (item.get("codebook_changes") or {}).get("redefined", []):
+            times[name] = times.get(name, 0) + 1
     redefined = [
-        c | {"stable_title": titles.get(c["stable_after"], "")}
+        c | {"stable_title": titles.get(c["stable_after"], ""), "redefined": times[c["name"]]}
         for c in codes
-        if c.get("redefined", 0) > 0
+        if times.get(c["name"])
     ]
     francis = evidence.get("francis") or {}
     stop = francis.get("stop_at")

@@ -193,6 +193,7 @@ def code_edit(request, study_slug, ref):
             code=code,
             version=form.cleaned_data["version"],
             flag_codings=form.cleaned_data.get("flag_codings", False),
+            during=form.cleaned_data.get("during"),
             **_save_args(form),
         )
         if result is not None:

@@ -24,10 +24,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding.formats.saturation import csv_of
+from coding.formats.saturation import TABLES, csv_table
 from coding.forms import SaturationDecisionForm
 from coding.models import DebriefNote, NoteKind
 from coding.rendering.saturation_chart import saturation_chart
+from coding.saturation.report import LIMITS
 from coding.selectors import saturation as sat
 from coding.selectors import saturation_evidence as shown
 from coding.selectors.blindness import viewer_of
@@ -108,7 +109,8 @@ def _decision_rows(viewer, known=None) -> list[dict]:
 def _context(request, access, data, *, decision_form=None) -> dict:
     viewer = viewer_of(request, access)
     params, errors, choices = _params(viewer, data)
-    analysis = sat.analyse(viewer, params)
+    # The reads are reused while the study is unchanged: a parameter change only recomputes.
+    analysis = sat.analyse(viewer, params, reuse=True)
     evidence = analysis.evidence()
     for item, row in zip(evidence["interviews"], analysis.interviews, strict=True):
         item["url"] = reverse("transcript_detail", args=[access.study.slug, row.transcript_id])
@@ -126,7 +128,7 @@ def _context(request, access, data, *, decision_form=None) -> dict:
         "layers": choices,
         "information_choices": sat.INFORMATION,
         "modes": sat.MODES,
-        "limits": sat.LIMITS,
+        "limits": LIMITS,
         "analysis": analysis,
         "evidence": evidence,
         "runs": shown.runs_table(evidence),
@@ -142,13 +144,19 @@ def _context(request, access, data, *, decision_form=None) -> dict:
     }
 
 
-def _download(study, evidence, fmt, name):
-    if fmt == "json":
+def _download(request, study, evidence, name):
+    """The evidence as JSON (everything), or one of its tables as CSV (``?table=``: interviews,
+    runs or meaning): what ``manage.py saturation`` prints."""
+    if request.GET.get("format") == "json":
         body = json.dumps(evidence, ensure_ascii=False, indent=2)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        filename = f"{study.slug}-{name}.json"
     else:
-        response = HttpResponse(csv_of(evidence), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{study.slug}-{name}.{fmt}"'
+        table = request.GET.get("table")
+        table = table if table in TABLES else TABLES[0]
+        response = HttpResponse(csv_table(evidence, table), content_type="text/csv; charset=utf-8")
+        filename = f"{study.slug}-{name}-{table}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -161,8 +169,8 @@ def saturation(request, study_slug):
     if fmt in ("csv", "json"):
         viewer = viewer_of(request, access)
         params, _, _ = _params(viewer, request.GET)
-        evidence = sat.analyse(viewer, params).evidence()
-        return _download(access.study, evidence, fmt, "saturation")
+        evidence = sat.analyse(viewer, params, reuse=True).evidence()
+        return _download(request, access.study, evidence, "saturation")
     context = _context(request, access, request.GET)
     template = "coding/saturation.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -212,7 +220,7 @@ def decision(request, study_slug, ref):
     if fmt in ("csv", "json"):
         if not row["readable"]:
             raise PermissionDenied
-        return _download(access.study, evidence, fmt, f"saturation-decision-{row['number']}")
+        return _download(request, access.study, evidence, f"saturation-decision-{row['number']}")
     context = {
         "access": access,
         "study": access.study,

@@ -85,7 +85,8 @@ def test_main_pages_report_no_violation(page, login, demo, csp_violations, artif
 
     # htmx swaps: the reconciliation's keyboard (j swaps in the next disagreement),
     # then open a memo's inline edit form and close it with Escape.
-    page.goto(url("reconcile", pk=i1.pk))  # the demo has compared I1's layers already
+    # The demo has reconciled I1: its decided disagreements are read one by one.
+    page.goto(url("reconcile", pk=i1.pk) + "?d=1")
     expect(page.locator("#disagreement").get_by_role("heading", level=2)).to_contain_text(
         "Disagreement 1 of"
     )
@@ -106,9 +107,9 @@ def test_main_pages_report_no_violation(page, login, demo, csp_violations, artif
 
 
 def test_coding_view_reports_no_violation(page, login, demo, csp_violations, artifacts_dir):
-    i2 = Transcript.objects.get(study=demo, title="Interview with I2")
+    i10 = Transcript.objects.get(study=demo, title="Interview with I10")  # still being coded
     login("coder1", DEMO_CODER_PASSWORD)
-    visit(page, url("coding_view", pk=i2.pk), "Coding", csp_violations, artifacts_dir, "coding")
+    visit(page, url("coding_view", pk=i10.pk), "Coding", csp_violations, artifacts_dir, "coding")
     # A margin label opens its coding in the editor (an htmx request from coding.js).
     page.locator(".mlabel").first.click()
     expect(page.locator("#coding-editor .editor-title")).to_be_visible()

@@ -102,10 +102,10 @@ def test_every_interop_transcript_and_subtitle_file_imports_with_its_speakers(
         )
         files = [str(path)] + ([str(TRANSCRIPTS / companion)] if companion else [])
         page.goto(f"/studies/{DEMO_SLUG}/transcripts/import/")
-        # I4 has no consent recorded: not offered, and named as such.
+        # I11 has no consent recorded: not offered, and named as such.
         participant = page.get_by_label("Participant:")
-        expect(participant.locator("option", has_text="I4")).to_have_count(0)
-        expect(page.locator("#import form")).to_contain_text("I4 (no consent recorded)")
+        expect(participant.locator("option", has_text="I11")).to_have_count(0)
+        expect(page.locator("#import form")).to_contain_text("I11 (no consent recorded)")
         participant.select_option(label="I3")
         page.locator("#id_files").set_input_files(files)
         page.get_by_role("button", name="Preview").click()

@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from coding.models import Coding, ConsensusCoding, MatrixCellNote
+from coding.models import Code, MatrixCellNote
 from tests.browser.conftest import CHROMIUM_MISSING, CHROMIUM_MISSING_REASON, DEMO_SLUG
+from transcripts.models import Case
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,53 +17,25 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def reconciled(demo):
-    """The demo's I1 reconciled as its primary coder coded it (the demo stops before
-    reconciliation), plus one coding overlapping another so co-occurrence has a pair."""
-    codings = list(
-        Coding.objects.filter(layer__transcript__study=demo, layer__status="submitted").filter(
-            layer__role="primary"
-        )
-    )
-    lead = demo.memberships.get(user__username="lead").user
-    for c in codings:
-        ConsensusCoding.objects.create(
-            transcript=c.layer.transcript,
-            code=c.code,
-            start=c.start,
-            end=c.end,
-            snippet=c.snippet,
-            source="agreed",
-            created_by=lead,
-        )
-    first, second = codings[0], codings[1]
-    ConsensusCoding.objects.create(
-        transcript=first.layer.transcript,
-        code=second.code,
-        start=first.start,
-        end=first.end,
-        snippet=first.snippet,
-        source="agreed",
-        created_by=lead,
-    )
-    return first
-
-
-def test_lead_reads_matrices_and_writes_a_cell_note(page, login, reconciled, artifacts_dir):
+def test_lead_reads_matrices_and_writes_a_cell_note(page, login, demo, artifacts_dir):
     login("lead")
     page.goto(f"/studies/{DEMO_SLUG}/")
     page.get_by_role("navigation", name="Study").get_by_role("link", name="Matrices").click()
     table = page.locator("table.cooccurrence")
     expect(table.locator("caption")).to_contain_text("Pairs of codings that overlap")
-    expect(table.locator("td.heat-4")).to_have_count(2)  # the one pair, both sides
+    # The demo's consensus: in I7 the reviewer kept both "Barrier to contribution" and the
+    # new "Time-zone exclusion" on overlapping words, the only pair of the latter.
+    zone = table.locator("tbody tr").filter(has_text="Time-zone exclusion")
+    expect(zone.locator("td.heat-4")).to_have_count(1)
+    expect(zone.locator("td.heat-4")).to_have_text("1")
     page.get_by_label("Codings co-occur when they").select_option("turn")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("table.cooccurrence caption")).to_contain_text("share a speaker turn")
     page.screenshot(path=str(artifacts_dir / "matrices-cooccurrence.png"), full_page=True)
 
     page.get_by_role("link", name="Codes × cases").click()
-    code, case = reconciled.code, reconciled.layer.transcript.participant.case
+    code = Code.objects.get(study=demo, name="Compute as a gate")
+    case = Case.objects.get(study=demo, name="Community multilingual model")
     page.evaluate("window.__marker = 'same'")
     page.get_by_role("link", name=f"Add note on {code.name} × {case.name}").click()
     field = page.get_by_label(f"Summary: {code.name} in {case.name}")

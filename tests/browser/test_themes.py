@@ -48,7 +48,7 @@ def drag(page, source, target):
 
 def test_a_lead_drags_a_code_into_a_theme_and_undoes_it(demo, login, page):
     login("lead")
-    page.set_viewport_size({"width": 1280, "height": 2400})  # source and target both in view
+    page.set_viewport_size({"width": 1280, "height": 3600})  # source and target both in view
     board(page)
     entry = node(page, "code", "Entry path")
     theme = node(page, "theme", ON_RAMP)

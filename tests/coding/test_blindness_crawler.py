@@ -133,9 +133,11 @@ VARIANTS = {
         "?information=codes",
         "?information=both&base=1&run=1",
         "?format=csv",
+        "?format=csv&table=runs",
+        "?format=csv&table=meaning&layer={b_name}",
         "?format=json",
     ],
-    "saturation_decision": ["", "?format=json"],
+    "saturation_decision": ["", "?format=json", "?format=csv&table=meaning"],
 }
 
 

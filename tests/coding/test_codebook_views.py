@@ -260,6 +260,25 @@ class TestInlineEditing:
         assert latest.changes == ["redefine", "relink"] or latest.changes == ["redefine"]
         assert latest.flag_codings
 
+    def test_a_redefinition_names_the_interview_that_prompted_it(
+        self, as_admin, study, code, lead, admin_user
+    ):
+        from tests.factories import create_study, ready_transcript
+
+        interview = ready_transcript(study, lead, "Interviewer: Hi.\nI1: Hello.\n")
+        elsewhere = ready_transcript(
+            create_study(admin_user, "Other study"), admin_user, "Interviewer: Hi.\n", code="X"
+        )
+        refused = self._post_edit(
+            as_admin, study, code, code.version, definition="Broader.", during=elsewhere.pk
+        )
+        assert refused.status_code == 200  # the form again, with the choice refused
+        assert code.versions.count() == 1
+        self._post_edit(
+            as_admin, study, code, code.version, definition="Broader.", during=interview.pk
+        )
+        assert code.versions.order_by("-number").first().during == interview
+
     def test_stale_edit_is_refused_with_a_message(self, as_admin, study, code, admin_user):
         old = code.version
         self._post_edit(as_admin, study, code, old, name="First")

@@ -1,7 +1,10 @@
-"""Demo cases, participants, consent and three short interviews written for the demo study.
+"""Demo cases, participants, consent and ten short interviews written for the demo study.
 
 The interviews are invented (no real person's words) but follow the reference study's topic:
-collaboration in open LLM projects.
+collaboration in open LLM projects. They were "held" every two weeks from February to June 2026
+(fixed dates, so that the saturation curve reads the same whenever the demo is seeded); the
+sample widens as the reference study's did, from the community and the lab to a start-up, a large
+company and an independent fine-tuner. One participant (I11) has not consented yet.
 """
 
 from datetime import date, timedelta
@@ -75,35 +78,111 @@ CASES = [
             "First release": "2024-02-20",
         },
     ),
+    (
+        "Enterprise open-weight model",
+        "A large company's family of open-weight models, with a community programme.",
+        {
+            "Organisation type": "Large enterprise",
+            "Region": "North America and Europe",
+            "Base models": "own architecture",
+            "Community platforms": ["Hugging Face Hub", "GitHub", "Discord"],
+            "First release": "2023-07-18",
+        },
+    ),
+    (
+        "Independent fine-tuner",
+        "One person publishing fine-tuned and quantised variants of open base models.",
+        {
+            "Organisation type": "Individual",
+            "Region": "South America",
+            "Base models": "whichever open base is best that month",
+            "Community platforms": ["Hugging Face Hub", "Discord"],
+            "First release": "2024-09-01",
+        },
+    ),
 ]
 
-# code, case, attributes, consent uses (None = no consent yet), transcript file, interview day
+# What most participants allowed (I2 and I6 allowed more, I3 and I8 no quotation, I5 no
+# re-contact); every interviewed participant allowed analysis, which coding needs.
+USUAL = {"record", "transcribe", "analyse", "quote", "recontact"}
+
+# code, case, attributes, consent uses (None = no consent yet), interview (file, language,
+# minutes, date; None = not interviewed yet). Consent was given a week before each interview.
 PARTICIPANTS = [
     (
         "I1",
         "Community multilingual model",
         {"Role in the project": "data working group lead", "Years involved": 2},
-        {"record", "transcribe", "analyse", "quote", "recontact"},
-        ("I1-community-model.txt", "en", 30),
+        USUAL,
+        ("I1-community-model.txt", "en", 30, date(2026, 2, 3)),
     ),
     (
         "I2",
         "University lab model",
         {"Role in the project": "research engineer", "Years involved": 3},
-        {"record", "transcribe", "analyse", "quote", "attribute", "recontact", "archive"},
-        ("I2-lab-release.vtt", "en", 45),
+        USUAL | {"attribute", "archive"},
+        ("I2-lab-release.vtt", "en", 45, date(2026, 2, 17)),
     ),
     (
         "I3",
         "Community multilingual model",
         {"Role in the project": "translator and reviewer", "Years involved": 1},
-        {"record", "transcribe", "analyse", "recontact"},
-        ("I3-wywiad.txt", "pl", 60),
+        USUAL - {"quote"},
+        ("I3-wywiad.txt", "pl", 60, date(2026, 3, 3)),
     ),
     (
         "I4",
         "Start-up instruction model",
         {"Role in the project": "co-founder", "Years involved": 2.5},
+        USUAL,
+        ("I4-startup-founder.txt", "en", 40, date(2026, 3, 17)),
+    ),
+    (
+        "I5",
+        "Enterprise open-weight model",
+        {"Role in the project": "open-source programme manager", "Years involved": 2},
+        USUAL - {"recontact"},
+        ("I5-enterprise-programme.txt", "en", 35, date(2026, 3, 31)),
+    ),
+    (
+        "I6",
+        "University lab model",
+        {"Role in the project": "evaluation suite maintainer", "Years involved": 2},
+        USUAL | {"attribute", "archive"},
+        ("I6-lab-evaluation.txt", "en", 50, date(2026, 4, 14)),
+    ),
+    (
+        "I7",
+        "Community multilingual model",
+        {"Role in the project": "infrastructure volunteer", "Years involved": 1.5},
+        USUAL,
+        ("I7-community-infrastructure.txt", "en", 40, date(2026, 4, 28)),
+    ),
+    (
+        "I8",
+        "Independent fine-tuner",
+        {"Role in the project": "independent fine-tuner", "Years involved": 2},
+        USUAL - {"quote"},
+        ("I8-independent-finetuner.txt", "en", 30, date(2026, 5, 12)),
+    ),
+    (
+        "I9",
+        "Enterprise open-weight model",
+        {"Role in the project": "developer advocate", "Years involved": 1},
+        USUAL,
+        ("I9-enterprise-devrel.txt", "en", 35, date(2026, 5, 26)),
+    ),
+    (
+        "I10",
+        "Start-up instruction model",
+        {"Role in the project": "community manager", "Years involved": 1},
+        USUAL | {"archive"},
+        ("I10-startup-community.txt", "en", 30, date(2026, 6, 9)),
+    ),
+    (
+        "I11",
+        "Community multilingual model",
+        {"Role in the project": "steering committee member", "Years involved": 3},
         None,
         None,
     ),
@@ -146,7 +225,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
             )
 
     today = timezone.localdate()
-    for index, (code, case_name, values, uses, interview) in enumerate(PARTICIPANTS):
+    for code, case_name, values, uses, interview in PARTICIPANTS:
         participant = study.participants.filter(code=code).first()
         if participant is None:
             participant = participant_services.participant_create(
@@ -158,17 +237,19 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
                 contact_email=f"{code.lower()}@participants.demo.test",
             )
         if uses is not None and not participant.consent_records.exists():
+            # Never in the future (the service refuses that), should the clock be set back.
+            given = interview[3] - timedelta(days=7) if interview else today
             consent_services.consent_record(
                 actor=admin,
                 participant=participant,
                 form_version="v2.1",
-                effective_on=today - timedelta(days=90 - index * 7),
+                effective_on=min(given, today),
                 allowed=uses,
                 retain_until=date(today.year + 5, 12, 31),
             )
         if interview is None or participant.transcripts.exists():
             continue
-        filename, language, minutes = interview
+        filename, language, minutes, held_on = interview
         data = (HERE / filename).read_bytes()
         [candidate], _ = importing.examine([(filename, data)], participant)
         roles = {
@@ -185,7 +266,7 @@ def seed(*, study, admin, lead, interviewers=()) -> None:
             original_size=candidate.size,
             speaker_roles=roles,
             title=f"Interview with {code}",
-            interview_date=today - timedelta(days=80 - index * 7),
+            interview_date=held_on,
             interviewers=list(interviewers),
             mode="online",
             duration_minutes=minutes,

@@ -48,6 +48,9 @@ def _transcript(event, refs) -> str:
         return f"pseudonymised {title}"
     if action == "purge":
         return f"deleted the text of {title} for good"
+    if action == "reorder":
+        order = (event.after or {}).get("order") or []
+        return "set the interview order: " + ", ".join(str(t) for t in order)
     return audit.generic_description(event)
 
 
