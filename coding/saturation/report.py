@@ -6,7 +6,7 @@ defaults and their checks) and the analysis the page, a decision's snapshot and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 from .guest import GuestReport, as_percent, percent_text
@@ -246,7 +246,17 @@ class SaturationAnalysis:
             "no_new_themes": {"last": self.params.consecutive, "since": self.quiet_since},
             "meaning": {
                 "stable_after": self.meaning_stable_after,
-                "codes": [asdict(row) for row in self.meaning],
+                # Built by hand: dataclasses.asdict deep-copies, slow at a thousand codes.
+                "codes": [
+                    {
+                        "ref": row.ref,
+                        "name": row.name,
+                        "stable_after": row.stable_after,
+                        "changes": row.changes,
+                        "unplaced_after": row.unplaced_after,
+                    }
+                    for row in self.meaning
+                ],
             },
             "withheld_interviews": self.withheld,
             "unplaced_codebook_changes": self.unplaced_changes,

@@ -216,6 +216,7 @@ class Reads:
     versions: list[tuple]
     state: dict
     layer_label: str
+    per_interview: list[set[tuple[str, int]]]
 
 
 def _read(viewer, params: SaturationParams) -> Reads:
@@ -244,50 +245,23 @@ def _read(viewer, params: SaturationParams) -> Reads:
     label = "Consensus layers"
     if params.layer != CONSENSUS:
         label = dict(layer_choices(viewer)).get(params.layer, f"{params.layer}'s submitted layers")
+    first_seen = _first_positions(params, position_of)
     return Reads(
         rows=rows,
         withheld=withheld,
-        first_seen=_first_positions(params, position_of),
+        first_seen=first_seen,
         codes=codes,
         further=dict(further),
+        # Worked out once with the reads: no parameter but the layer changes it.
+        per_interview=_new_items(rows, first_seen, codes, further),
         versions=list(placed),
         state=versions.aggregate(count=Count("pk"), last=Max("changed_at")),
         layer_label=label,
     )
 
 
-def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
-    """The reads, kept in the cache while nothing in the study changed.
-
-    Every write in a study records its audit event in the same transaction, and events are
-    never deleted, so the number of the study's events (with the newest one) changes whenever
-    anything the analysis reads could have; the day is in the key because consent can lapse
-    without a write. A parameter change then costs one small query instead of every read."""
-    if not reuse:
-        return _read(viewer, params)
-    study = viewer.study
-    events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
-    user = getattr(viewer, "user", None)
-    who = f"{user.pk}:{','.join(sorted(viewer.perms))}" if user is not None else "study"
-    digest = hashlib.sha256(
-        f"{study.pk}:{study.created_at.isoformat()}:{who}:{params.layer}:"
-        f"{events['n']}:{events['last']}:{date.today().isoformat()}".encode()
-    ).hexdigest()
-    key = f"saturation-reads:{digest}"
-    found = cache.get(key)
-    if found is None:
-        found = _read(viewer, params)
-        cache.set(key, found, timeout=600)
-    return found
-
-
-def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> SaturationAnalysis:
-    """The whole saturation analysis for one viewer and one set of parameters. ``reuse``
-    lets the page take the reads of an earlier request while the study is unchanged."""
-    reads = _reads(viewer, params, reuse)
-    rows, withheld, first_seen = reads.rows, reads.withheld, reads.first_seen
-    codes, further = reads.codes, reads.further
-    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
+def _new_items(rows, first_seen, codes, further) -> list[set[tuple[str, int]]]:
+    """Per interview, the items (code, theme, category) first seen in it."""
 
     def survivor(pk: int) -> int:
         seen = set()
@@ -333,6 +307,43 @@ def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> Saturat
     per_interview: list[set[tuple[str, int]]] = [set() for _ in rows]
     for item, position in item_first.items():
         per_interview[position - 1].add(item)
+
+    return per_interview
+
+
+def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
+    """The reads, kept in the cache while nothing in the study changed.
+
+    Every write in a study records its audit event in the same transaction, and events are
+    never deleted, so the number of the study's events (with the newest one) changes whenever
+    anything the analysis reads could have; the day is in the key because consent can lapse
+    without a write. A parameter change then costs one small query instead of every read."""
+    if not reuse:
+        return _read(viewer, params)
+    study = viewer.study
+    events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
+    user = getattr(viewer, "user", None)
+    who = f"{user.pk}:{','.join(sorted(viewer.perms))}" if user is not None else "study"
+    digest = hashlib.sha256(
+        f"{study.pk}:{study.created_at.isoformat()}:{who}:{params.layer}:"
+        f"{events['n']}:{events['last']}:{date.today().isoformat()}".encode()
+    ).hexdigest()
+    key = f"saturation-reads:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _read(viewer, params)
+        cache.set(key, found, timeout=600)
+    return found
+
+
+def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> SaturationAnalysis:
+    """The whole saturation analysis for one viewer and one set of parameters. ``reuse``
+    lets the page take the reads of an earlier request while the study is unchanged."""
+    reads = _reads(viewer, params, reuse)
+    rows, withheld, codes = reads.rows, reads.withheld, reads.codes
+    position_of = {row["pk"]: n for n, row in enumerate(rows, start=1)}
+
+    per_interview = reads.per_interview
 
     wanted = {"themes": {"theme"}, "codes": {"code"}, "both": {"theme", "code"}}[params.information]
     information = [{i for i in items if i[0] in wanted} for items in per_interview]

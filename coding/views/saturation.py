@@ -27,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from coding.formats.saturation import TABLES, csv_table
 from coding.forms import SaturationDecisionForm
 from coding.models import DebriefNote, NoteKind
+from coding.rendering import saturation_tables
 from coding.rendering.saturation_chart import saturation_chart
 from coding.saturation.report import LIMITS
 from coding.selectors import saturation as sat
@@ -106,6 +107,22 @@ def _decision_rows(viewer, known=None) -> list[dict]:
     ]
 
 
+def _tables(evidence: dict) -> dict:
+    """What the evidence template shows, its three long tables rendered in Python."""
+    runs, rows, summary = (
+        shown.runs_table(evidence),
+        shown.interview_rows(evidence),
+        shown.summary(evidence),
+    )
+    k = (evidence.get("no_new_themes") or {}).get("last") or 3
+    return {
+        "runs": runs,
+        "rows": rows,
+        "summary": summary,
+        "tables": saturation_tables.tables(runs, rows, summary, k),
+    }
+
+
 def _context(request, access, data, *, decision_form=None) -> dict:
     viewer = viewer_of(request, access)
     params, errors, choices = _params(viewer, data)
@@ -117,6 +134,7 @@ def _context(request, access, data, *, decision_form=None) -> dict:
     rows = _decision_rows(viewer, {params.layer: analysis.withheld})
     marks = _marks(rows)
     can_decide = access.can("manage_analysis")
+    shared_days = _shared_days(analysis.interviews)
     if can_decide and decision_form is None:
         decision_form = SaturationDecisionForm(syntheses=_syntheses(viewer))
     return {
@@ -131,14 +149,15 @@ def _context(request, access, data, *, decision_form=None) -> dict:
         "limits": LIMITS,
         "analysis": analysis,
         "evidence": evidence,
-        "runs": shown.runs_table(evidence),
-        "rows": shown.interview_rows(evidence),
-        "summary": shown.summary(evidence),
+        **_tables(evidence),
         "chart": saturation_chart(evidence, marks),
         "beyond": [m for m in marks if m["interviews"] > len(analysis.interviews)],
         "decisions": rows,
         "can_decide": can_decide,
-        "shared_days": _shared_days(analysis.interviews),
+        "shared_days": shared_days,
+        "order_rows": saturation_tables.order_rows(analysis.interviews, shared_days)
+        if can_decide
+        else "",
         "decision_form": decision_form,
         "query": _query(params),
     }
@@ -231,12 +250,7 @@ def decision(request, study_slug, ref):
         "modes": sat.MODES,
     }
     if row["readable"]:
-        context |= {
-            "runs": shown.runs_table(evidence),
-            "rows": shown.interview_rows(evidence),
-            "summary": shown.summary(evidence),
-            "chart": saturation_chart(evidence, _marks([row])),
-        }
+        context |= _tables(evidence) | {"chart": saturation_chart(evidence, _marks([row]))}
     return render(request, "coding/saturation_decision.html", context)
 
 
