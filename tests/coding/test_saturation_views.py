@@ -452,8 +452,13 @@ class TestInterviewOrder:
             t.interview_date = datetime.date(2026, 3, 5)
             t.save(update_fields=["interview_date"])
         client.force_login(lead)
-        rows = rows_of(client.get(url(world)))
+        page = client.get(url(world))
+        rows = rows_of(page)
         assert [r[1][:2] for r in rows[4:6]] == ["I5", "I6"]
+        form = page.content.decode().split('id="interview-order"')[1]
+        for n, t in enumerate(world["transcripts"], start=1):
+            assert f'name="order-{t.pk}" value="{n}"' in form
+        assert form.count('<span class="tag same-day">same day</span>') == 2  # I5 and I6
         order = {f"order-{t.pk}": str(n) for n, t in enumerate(world["transcripts"], start=1)}
         order[f"order-{t5.pk}"], order[f"order-{t6.pk}"] = "6", "5"
         response = client.post(reverse("saturation_order", args=[study.slug]), order)
