@@ -108,8 +108,10 @@ class StudyWide:
         return Code.objects.filter(study=self.study)
 
 
-def layer_choices(viewer) -> list[tuple[str, str]]:
+def layer_choices(viewer, *, reuse: bool = False) -> list[tuple[str, str]]:
     """The consensus layer, then each coder with a submitted layer the viewer may read."""
+    if reuse:
+        return _reused(viewer, "layers", lambda: layer_choices(viewer))
     coders = (
         viewer.layers()
         .filter(status=LayerStatus.SUBMITTED)
@@ -311,29 +313,38 @@ def _new_items(rows, first_seen, codes, further) -> list[set[tuple[str, int]]]:
     return per_interview
 
 
-def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
-    """The reads, kept in the cache while nothing in the study changed.
+def _reused(viewer, what: str, compute):
+    """``compute()``, kept in the cache while nothing in the study changed.
 
     Every write in a study records its audit event in the same transaction, and events are
     never deleted, so the number of the study's events (with the newest one) changes whenever
     anything the analysis reads could have; the day is in the key because consent can lapse
-    without a write. A parameter change then costs one small query instead of every read."""
-    if not reuse:
-        return _read(viewer, params)
+    without a write. The events are counted once per request (the viewer is the request's)."""
     study = viewer.study
-    events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
+    events = getattr(viewer, "_saturation_events", None)
+    if events is None:
+        events = AuditEvent.objects.filter(study=study).aggregate(n=Count("pk"), last=Max("pk"))
+        viewer._saturation_events = events
     user = getattr(viewer, "user", None)
     who = f"{user.pk}:{','.join(sorted(viewer.perms))}" if user is not None else "study"
     digest = hashlib.sha256(
-        f"{study.pk}:{study.created_at.isoformat()}:{who}:{params.layer}:"
+        f"{study.pk}:{study.created_at.isoformat()}:{who}:{what}:"
         f"{events['n']}:{events['last']}:{date.today().isoformat()}".encode()
     ).hexdigest()
-    key = f"saturation-reads:{digest}"
+    key = f"saturation:{digest}"
     found = cache.get(key)
     if found is None:
-        found = _read(viewer, params)
+        found = compute()
         cache.set(key, found, timeout=600)
     return found
+
+
+def _reads(viewer, params: SaturationParams, reuse: bool) -> Reads:
+    """The reads; with ``reuse``, those of an earlier request while the study is unchanged, so
+    a parameter change costs one small query instead of every read."""
+    if not reuse:
+        return _read(viewer, params)
+    return _reused(viewer, f"reads:{params.layer}", lambda: _read(viewer, params))
 
 
 def analyse(viewer, params: SaturationParams, *, reuse: bool = False) -> SaturationAnalysis:

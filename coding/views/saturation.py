@@ -45,7 +45,7 @@ def _params(viewer, data):
     """The parameters from ``data``; a layer the viewer may not choose falls back to the
     consensus, with a message, like any other wrong field."""
     params, errors = sat.SaturationParams.from_data(data)
-    choices = sat.layer_choices(viewer)
+    choices = sat.layer_choices(viewer, reuse=True)
     if params.layer not in dict(choices):
         errors["layer"] = "No submitted layers of that coder that you may read: showing consensus."
         params = dataclasses.replace(params, layer=sat.CONSENSUS)
