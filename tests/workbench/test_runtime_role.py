@@ -197,7 +197,7 @@ class TestRuntimeRole:
             )
             assert signed_in.status_code == 302
             assert client.get(reverse("study_dashboard", args=[study.slug])).status_code == 200
-            memo = AnalyticMemo.objects.get(study=study)
+            memo = AnalyticMemo.objects.filter(study=study).order_by("pk").first()
             notes_services.memo_update(
                 actor=memo.written_by,
                 memo=memo,
@@ -213,6 +213,9 @@ class TestRuntimeRole:
             assert signed_in.status_code == 302
             trail = client.get(reverse("audit_trail", args=[study.slug]))
             assert trail.status_code == 200 and "memo.update" in trail.content.decode()
+            # The demo's saturation decisions were written as the role, and it reads them.
+            page = client.get(reverse("saturation", args=[study.slug]))
+            assert page.status_code == 200 and "Saturation at" in page.content.decode()
         finally:
             connection.close()
             connection.settings_dict.update(USER=owner["USER"], PASSWORD=owner["PASSWORD"])
